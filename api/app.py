@@ -1,0 +1,42 @@
+"""The falcon application factory: routes, middleware and error handling around given services."""
+
+from __future__ import annotations
+
+import falcon
+
+from api import errors
+from api.middleware import RequestIdMiddleware, TrustedHeadersIdentity
+from api.resources.artifacts import (
+    AllArtifactsCollection,
+    AllArtifactsItem,
+    ArtifactCollection,
+    ArtifactItem,
+)
+from api.resources.root import VersionsResource
+from api.resources.schemas import SchemasResource
+from artifacts.config import Settings
+from artifacts.engine.services import Services
+
+
+def create_app(settings: Settings, services: Services) -> falcon.App:
+    """Build the WSGI app; everything it needs is passed in, nothing is global."""
+    app = falcon.App(middleware=[RequestIdMiddleware(), TrustedHeadersIdentity()])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.auto_parse_form_urlencoded = False
+    errors.register(app)
+
+    versions = VersionsResource()
+    app.add_route("/", versions)
+    app.add_route("/versions", versions)
+
+    schemas = SchemasResource(services.types)
+    app.add_route("/schemas", schemas)
+    app.add_route("/schemas/{type_name}", schemas, suffix="type")
+
+    collection = ArtifactCollection(services.artifacts, settings.max_json_body)
+    item = ArtifactItem(services.artifacts, settings.max_json_body)
+    app.add_route("/artifacts/all", AllArtifactsCollection(services.artifacts))
+    app.add_route("/artifacts/all/{artifact_id}", AllArtifactsItem(services.artifacts))
+    app.add_route("/artifacts/{type_name}", collection)
+    app.add_route("/artifacts/{type_name}/{artifact_id}", item)
+    return app

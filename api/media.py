@@ -1,0 +1,43 @@
+"""Reading request bodies: content type, size ceiling and JSON syntax checked before use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import falcon
+
+from artifacts.errors import InvalidInput, TooLarge, UnsupportedMediaType
+
+JSON_PATCH = "application/json-patch+json"
+
+
+def media_type(req: falcon.Request) -> str:
+    return (req.content_type or "").split(";", 1)[0].strip().lower()
+
+
+def read_json(req: falcon.Request, *, max_bytes: int, accept: Iterable[str]) -> Any:
+    """Return the parsed JSON body, refusing other media types and oversized bodies."""
+    accepted = tuple(accept)
+    if media_type(req) not in accepted:
+        raise UnsupportedMediaType(
+            f"Content-Type must be {' or '.join(accepted)}, not {req.content_type or 'missing'}."
+        )
+    if req.content_length is not None and req.content_length > max_bytes:
+        raise TooLarge(f"The request body is larger than {max_bytes} bytes.")
+    raw = req.bounded_stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise TooLarge(f"The request body is larger than {max_bytes} bytes.")
+    if not raw.strip():
+        raise InvalidInput("The request body is empty; a JSON document is expected.")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"The request body is not valid JSON: {exc}") from None
+
+
+def write_json(resp: falcon.Response, body: Any, status: int = 200) -> None:
+    resp.status = status
+    resp.content_type = falcon.MEDIA_JSON
+    resp.text = json.dumps(body, separators=(",", ":"))

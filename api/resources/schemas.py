@@ -1,0 +1,29 @@
+"""``/schemas`` and ``/schemas/{type}``: the JSON schema of every enabled type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from api.media import write_json
+from artifacts.engine.registry import ALL_TYPES, TypeRegistry
+from artifacts.model.base import COMMON_FIELDS
+from artifacts.model.schema import common_schema
+
+
+class SchemasResource:
+    def __init__(self, types: TypeRegistry) -> None:
+        self._schemas: dict[str, Any] = {t.name: t.schema for t in types}
+        self._schemas[ALL_TYPES] = common_schema(ALL_TYPES, COMMON_FIELDS)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        write_json(resp, {"schemas": self._schemas})
+
+    def on_get_type(self, req: falcon.Request, resp: falcon.Response, type_name: str) -> None:
+        schema = self._schemas.get(type_name)
+        if schema is None:
+            raise falcon.HTTPNotFound(
+                title="Not Found", description=f"Artifact type {type_name!r} is not available."
+            )
+        write_json(resp, {"schemas": {type_name: schema}})

@@ -1,0 +1,121 @@
+"""The ``artifacts`` command: run the service and manage its database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from artifacts.config import CONFIG_ENV, ConfigError, Settings, load_settings
+from artifacts.db import migrate
+from artifacts.db.session import build_engine
+from artifacts.engine.registry import TypeRegistry
+from artifacts.errors import TypeRegistrationError
+
+#: The WSGI factory gunicorn loads; named as a string so the core never imports the HTTP layer.
+WSGI_TARGET = "api.wsgi:create_wsgi_app()"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.config:
+        os.environ[CONFIG_ENV] = os.path.abspath(args.config)
+    try:
+        settings = load_settings()
+        return int(args.handler(settings, args) or 0)
+    except (ConfigError, TypeRegistrationError) as exc:
+        print(f"artifacts: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="artifacts", description=__doc__)
+    parser.add_argument("--config", help=f"TOML configuration file (or ${CONFIG_ENV})")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API under gunicorn")
+    serve.add_argument("--bind", help="address:port to listen on (default from config)")
+    serve.add_argument("--workers", type=int, help="number of worker processes")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database schema management")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_commands.add_parser(
+        "upgrade", help="migrate the schema to the latest revision"
+    ).set_defaults(handler=_db_upgrade)
+    db_commands.add_parser("current", help="print the schema revision").set_defaults(
+        handler=_db_current
+    )
+
+    types = commands.add_parser("types", help="list the artifact types that would be served")
+    types.set_defaults(handler=_types)
+    return parser
+
+
+def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = build_engine(settings.effective_database_url)
+    migrate.upgrade(engine)
+    print(f"database at revision {migrate.current_revision(engine)}")
+    engine.dispose()
+    return 0
+
+
+def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = build_engine(settings.effective_database_url)
+    current = migrate.current_revision(engine)
+    head = migrate.head_revision()
+    print(f"current: {current or 'empty'}; latest: {head}")
+    engine.dispose()
+    return 0 if current == head else 1
+
+
+def _types(settings: Settings, _args: argparse.Namespace) -> int:
+    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
+    for artifact_type in registry:
+        print(f"{artifact_type.name}\t{artifact_type.version}\t{artifact_type.cls.__module__}")
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    # Fail fast, in this process, on broken plugins or an unreachable database, then migrate once
+    # here rather than racing migrations in every worker.
+    TypeRegistry.from_entry_points(settings.enabled_types or None)
+    _db_upgrade(settings, args)
+    bind = args.bind or settings.bind
+    workers = args.workers or settings.workers
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(settings.threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        str(settings.timeout),
+        "--graceful-timeout",
+        "30",
+        "--log-level",
+        settings.log_level,
+        "--access-logfile",
+        "-",
+        WSGI_TARGET,
+    ]
+    env = dict(os.environ)
+    env["ARTIFACTS_DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.database_url:
+        env["ARTIFACTS_DATABASE_URL"] = settings.database_url
+    print(f"artifacts: serving on http://{bind}/ (data in {settings.data_dir.resolve()})")
+    sys.stdout.flush()
+    os.execvpe(sys.executable, command, env)
+    return 0  # pragma: no cover - execvpe does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main())

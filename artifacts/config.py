@@ -1,0 +1,144 @@
+"""Typed settings, read from a TOML file and overridden by ``ARTIFACTS_*`` environment variables.
+
+Settings are built once (by the CLI or the WSGI entry point) and passed down explicitly; nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "ARTIFACTS_CONFIG"
+DEFAULT_BIND = "127.0.0.1:9494"
+
+
+class ConfigError(Exception):
+    """The configuration is unreadable or inconsistent; start-up must stop."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Directory holding the SQLite database and, by default, blob files.
+    data_dir: Path = Path("data")
+    #: SQLAlchemy URL; empty means SQLite at ``<data_dir>/artifacts.db``.
+    database_url: str = ""
+    database_pool_size: int = 5
+    #: Types to serve (entry-point names); empty means every installed type.
+    enabled_types: tuple[str, ...] = ()
+    bind: str = DEFAULT_BIND
+    workers: int = 2
+    threads: int = 4
+    #: Seconds a worker may spend on one request; generous for large blob transfers.
+    timeout: int = 600
+    default_list_limit: int = 25
+    max_list_limit: int = 1000
+    #: Largest JSON request body accepted (bytes).
+    max_json_body: int = 1024 * 1024
+    auth_mode: str = "trusted-headers"
+    log_level: str = "info"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'artifacts.db').resolve()}"
+
+
+# TOML section.key → Settings attribute
+_TOML_KEYS: Mapping[tuple[str, str], str] = {
+    ("storage", "data_dir"): "data_dir",
+    ("database", "url"): "database_url",
+    ("database", "pool_size"): "database_pool_size",
+    ("types", "enabled"): "enabled_types",
+    ("server", "bind"): "bind",
+    ("server", "workers"): "workers",
+    ("server", "threads"): "threads",
+    ("server", "timeout"): "timeout",
+    ("server", "log_level"): "log_level",
+    ("api", "default_list_limit"): "default_list_limit",
+    ("api", "max_list_limit"): "max_list_limit",
+    ("api", "max_json_body"): "max_json_body",
+    ("auth", "mode"): "auth_mode",
+}
+
+AUTH_MODES = ("trusted-headers",)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from defaults, then the TOML file, then the environment."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_path = path or env.get(CONFIG_ENV)
+    if config_path:
+        values.update(_from_toml(Path(config_path)))
+    values.update(_from_env(env))
+    settings = _coerce(values)
+    _check(settings)
+    return settings
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"Configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Configuration file {path} is not valid TOML: {exc}") from None
+    values: dict[str, Any] = {}
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
+        for key, value in table.items():
+            attribute = _TOML_KEYS.get((section, key))
+            if attribute is None:
+                raise ConfigError(f"{path}: unknown setting [{section}] {key}")
+            values[attribute] = value
+    if "data_dir" in values:
+        values["data_dir"] = (path.parent / values["data_dir"]).resolve()
+    return values
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for attribute in _TOML_KEYS.values():
+        raw = env.get(f"ARTIFACTS_{attribute.upper()}")
+        if raw is not None:
+            values[attribute] = raw
+    return values
+
+
+def _coerce(values: Mapping[str, Any]) -> Settings:
+    defaults = Settings()
+    kinds = {fld.name: type(getattr(defaults, fld.name)) for fld in fields(Settings)}
+    converted: dict[str, Any] = {}
+    for name, raw in values.items():
+        kind = kinds[name]
+        try:
+            if kind is tuple:
+                items = raw.split(",") if isinstance(raw, str) else list(raw)
+                converted[name] = tuple(str(item).strip() for item in items if str(item).strip())
+            elif kind is int:
+                converted[name] = int(raw)
+            elif name == "data_dir":
+                converted[name] = Path(raw)
+            else:
+                converted[name] = str(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"Setting {name!r} has an invalid value {raw!r}") from None
+    return replace(defaults, **converted)
+
+
+def _check(settings: Settings) -> None:
+    if settings.auth_mode not in AUTH_MODES:
+        raise ConfigError(f"auth mode must be one of {AUTH_MODES}, not {settings.auth_mode!r}")
+    if not 1 <= settings.default_list_limit <= settings.max_list_limit:
+        raise ConfigError("default_list_limit must be between 1 and max_list_limit")
+    if settings.workers < 1 or settings.threads < 1:
+        raise ConfigError("workers and threads must be at least 1")

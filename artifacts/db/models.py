@@ -1,0 +1,69 @@
+"""Database models.
+
+One ``artifacts`` table serves every type (see docs/adr/0001-artifact-storage.md): the common
+fields are real, indexed columns; the fields a plugin adds live in one ``properties`` JSON document
+(JSONB on PostgreSQL), which both databases can filter and sort on with JSON path expressions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names let Alembic alter them on both SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: JSONB on PostgreSQL (indexable with GIN, containment operators); plain JSON text on SQLite.
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+#: Version sort keys compare bytewise; PostgreSQL needs the "C" collation for that.
+SortKey = String(1024).with_variant(String(1024, collation="C"), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ArtifactRow(Base):
+    __tablename__ = "artifacts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type_name: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(255))
+    # SemVer precedence as a bytewise-sortable string: ORDER BY and range filters become plain
+    # index scans (artifacts.model.semver.sort_key).
+    version_key: Mapped[str] = mapped_column(SortKey)
+    owner: Mapped[str] = mapped_column(String(255))
+    visibility: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSONDocument)
+    # "metadata" is reserved by SQLAlchemy's declarative base, hence the attribute name.
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONDocument)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped by every update; an optimistic check for clients (ETag / If-Match).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        UniqueConstraint("type_name", "owner", "name", "version"),
+        Index("ix_artifacts_type_name_version", "type_name", "name", "version_key", "id"),
+        Index("ix_artifacts_type_created", "type_name", "created_at", "id"),
+        Index("ix_artifacts_type_updated", "type_name", "updated_at", "id"),
+        Index("ix_artifacts_owner", "owner", "type_name"),
+        Index("ix_artifacts_visibility", "visibility", "type_name"),
+        Index("ix_artifacts_created", "created_at", "id"),
+    )

@@ -1,0 +1,403 @@
+"""The artifact service: create, show, list, update (JSON-patch) and delete, with the rules.
+
+Concurrency: every change runs in one write transaction that first locks the artifact's row
+(``SELECT … FOR UPDATE`` on PostgreSQL, the database write lock taken by ``BEGIN IMMEDIATE`` on
+SQLite), then reads, patches, validates and writes it. Two concurrent PATCHes of one artifact are
+therefore applied one after the other, each to the other's result: no update is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+from sqlalchemy.orm import Session
+
+from artifacts.db import repository as repo
+from artifacts.db.session import Database
+from artifacts.engine.context import RequestContext
+from artifacts.engine.policy import Policy, Target
+from artifacts.engine.registry import ALL_TYPES, ArtifactType, TypeRegistry
+from artifacts.errors import (
+    ActivationRequirementsMissing,
+    ArtifactNotFound,
+    Forbidden,
+    ImmutableField,
+    InvalidInput,
+    InvalidPatch,
+    InvalidTransition,
+    InvalidValue,
+    ReadOnlyField,
+    UnknownField,
+)
+from artifacts.model import fields as f
+from artifacts.model import lifecycle
+from artifacts.model.base import COMMON_FIELDS, BaseArtifact
+from artifacts.model.query import ListQuery, parse_filters, parse_sort
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class ListLimits:
+    default: int = 25
+    maximum: int = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing; ``next_marker`` is set when more artifacts follow."""
+
+    items: list[dict[str, Any]]
+    next_marker: str | None
+    query: ListQuery
+
+
+class ArtifactService:
+    def __init__(
+        self,
+        db: Database,
+        types: TypeRegistry,
+        policy: Policy,
+        *,
+        limits: ListLimits | None = None,
+        clock: Clock = utcnow,
+        new_id: Callable[[], str] = new_uuid,
+    ) -> None:
+        self._db = db
+        self._types = types
+        self._policy = policy
+        self._limits = limits or ListLimits()
+        self._clock = clock
+        self._new_id = new_id
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def show(self, ctx: RequestContext, type_name: str, artifact_id: str) -> dict[str, Any]:
+        scope = None if type_name == ALL_TYPES else self._types.get(type_name).name
+        with self._db.read() as session:
+            row = self._load(session, ctx, scope, artifact_id)
+            artifact_type = self._type_of_row(row.type_name, artifact_id)
+            return self._render(artifact_type, row)
+
+    def list(self, ctx: RequestContext, type_name: str, params: Sequence[tuple[str, str]]) -> Page:
+        """List visible artifacts matching Glare query parameters, one page at a time."""
+        all_types = type_name == ALL_TYPES
+        artifact_type = None if all_types else self._types.get(type_name)
+        fields = dict(COMMON_FIELDS) if artifact_type is None else artifact_type.fields
+        query = self._parse_list_query(params, fields)
+        compiler = repo.ListCompiler(self._db.dialect, fields)
+        with self._db.read() as session:
+            rows, more = compiler.select_page(
+                session,
+                type_names=self._types.names() if all_types else [type_name],
+                query=query,
+                project_id=ctx.project_id,
+                is_admin=ctx.is_admin,
+            )
+            if all_types:
+                items = [self._render_common(row) for row in rows]
+            else:
+                assert artifact_type is not None
+                items = [self._render(artifact_type, row) for row in rows]
+        next_marker = rows[-1].id if more and rows else None
+        return Page(items=items, next_marker=next_marker, query=query)
+
+    def _parse_list_query(
+        self, params: Sequence[tuple[str, str]], fields: Mapping[str, f.Field]
+    ) -> ListQuery:
+        single: dict[str, str] = {}
+        for name in ("sort", "limit", "marker"):
+            values = [value for key, value in params if key == name]
+            if len(values) > 1:
+                raise InvalidInput(f"Query parameter {name!r} may be given only once.")
+            if values:
+                single[name] = values[0]
+        return ListQuery(
+            filters=parse_filters(params, fields),
+            sort=parse_sort(single.get("sort"), fields),
+            limit=self._parse_limit(single.get("limit")),
+            marker=single.get("marker") or None,
+        )
+
+    def _parse_limit(self, raw: str | None) -> int:
+        if raw is None:
+            return self._limits.default
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise InvalidInput(f"limit must be a whole number, not {raw!r}.") from None
+        if limit < 1:
+            raise InvalidInput("limit must be at least 1.")
+        return min(limit, self._limits.maximum)
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def create(
+        self, ctx: RequestContext, type_name: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        artifact_type = self._types.get(type_name)
+        self._policy.enforce(ctx, "artifact:create")
+        fields = artifact_type.fields
+        for name, value in body.items():
+            self._check_writable_on_create(fields, name, value)
+        now = self._clock()
+        document = {name: field.to_json(field.initial_value()) for name, field in fields.items()}
+        document.update(body)
+        document.update(
+            {
+                "id": self._new_id(),
+                "owner": ctx.project_id or "",
+                "status": lifecycle.DRAFTED,
+                "visibility": lifecycle.PRIVATE,
+                "created_at": f.format_datetime(now),
+                "updated_at": f.format_datetime(now),
+                "activated_at": None,
+            }
+        )
+        artifact_type.validator.validate(document)
+        values = {name: _from_wire(fields[name], document[name]) for name in fields}
+        obj = _build(artifact_type.cls, values)
+        with self._db.write() as session:
+            self._check_links(session, ctx, artifact_type, obj, set(body))
+            row = repo.insert(session, repo.row_values(type_name, obj.to_values(), fields))
+            return self._render(artifact_type, row)
+
+    def update(
+        self,
+        ctx: RequestContext,
+        type_name: str,
+        artifact_id: str,
+        patch: Any,
+    ) -> dict[str, Any]:
+        """Apply an RFC 6902 JSON patch atomically, enforcing field and lifecycle rules."""
+        artifact_type = self._types.get(type_name)
+        operations = _parse_patch(patch)
+        with self._db.write() as session:
+            row = self._load(session, ctx, type_name, artifact_id, for_update=True)
+            self._policy.enforce(ctx, "artifact:update", Target(owner=row.owner))
+            fields = artifact_type.fields
+            current = repo.field_values(row, fields)
+            before = _wire_document(fields, current)
+            after = _apply_patch(operations, before, fields)
+            changed = {name for name in fields if after[name] != before[name]}
+            if not changed:
+                return self._render(artifact_type, row)
+            self._check_changes(ctx, fields, changed, current, after)
+            now = self._clock()
+            after["updated_at"] = f.format_datetime(now)
+            if "status" in changed and after["status"] == lifecycle.ACTIVE:
+                after["activated_at"] = before["activated_at"] or f.format_datetime(now)
+            artifact_type.validator.validate(after)
+            values = {name: _from_wire(fields[name], after[name]) for name in fields}
+            obj = _build(artifact_type.cls, values)
+            if "status" in changed and after["status"] == lifecycle.ACTIVE:
+                _check_activation(fields, obj)
+            self._check_links(session, ctx, artifact_type, obj, changed)
+            repo.update(session, row, repo.row_values(type_name, obj.to_values(), fields))
+            return self._render(artifact_type, row)
+
+    def delete(self, ctx: RequestContext, type_name: str, artifact_id: str) -> None:
+        self._types.get(type_name)
+        with self._db.write() as session:
+            row = self._load(session, ctx, type_name, artifact_id, for_update=True)
+            self._policy.enforce(ctx, "artifact:delete", Target(owner=row.owner))
+            repo.delete(session, row)
+
+    # --- rules ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_writable_on_create(fields: Mapping[str, f.Field], name: str, value: Any) -> None:
+        field = fields.get(name)
+        if field is None:
+            raise UnknownField(f"Unknown field {name!r}.")
+        if field.system or field.is_blob:
+            raise ReadOnlyField(f"Field {name!r} is read-only.")
+        if name == "status" and value != lifecycle.DRAFTED:
+            raise InvalidTransition("A new artifact starts as 'drafted'; activate it with PATCH.")
+        if name == "visibility" and value != lifecycle.PRIVATE:
+            raise Forbidden("A drafted artifact is private; change visibility after activation.")
+
+    def _check_changes(
+        self,
+        ctx: RequestContext,
+        fields: Mapping[str, f.Field],
+        changed: Iterable[str],
+        current: Mapping[str, Any],
+        after: Mapping[str, Any],
+    ) -> None:
+        status = current["status"]
+        for name in sorted(changed):
+            field = fields[name]
+            if field.system or field.is_blob:
+                raise ReadOnlyField(f"Field {name!r} is read-only.")
+            if lifecycle.is_immutable(status) and not field.mutable:
+                raise ImmutableField(
+                    f"Field {name!r} cannot change once the artifact is {status}; "
+                    "only mutable fields can."
+                )
+        owner = Target(owner=current["owner"])
+        target_status = after["status"]
+        if target_status != status:
+            if not lifecycle.can_transition(status, target_status):
+                raise InvalidTransition(
+                    f"Status cannot change from {status!r} to {target_status!r}."
+                )
+            rule = {
+                (lifecycle.DRAFTED, lifecycle.ACTIVE): "artifact:activate",
+                (lifecycle.ACTIVE, lifecycle.DEACTIVATED): "artifact:deactivate",
+                (lifecycle.DEACTIVATED, lifecycle.ACTIVE): "artifact:reactivate",
+            }[(status, target_status)]
+            self._policy.enforce(ctx, rule, owner)
+        if after["visibility"] != current["visibility"]:
+            if target_status == lifecycle.DRAFTED:
+                raise Forbidden("A drafted artifact stays private; activate it first.")
+            if after["visibility"] == lifecycle.PUBLIC:
+                self._policy.enforce(ctx, "artifact:publicize", owner)
+
+    def _check_links(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        obj: BaseArtifact,
+        names: Iterable[str],
+    ) -> None:
+        """Refuse links to artifacts that do not exist or that the caller cannot see."""
+        for name in names:
+            field = artifact_type.fields[name]
+            value = getattr(obj, name)
+            if isinstance(field, f.Link):
+                targets = [value] if value is not None else []
+            elif isinstance(field, f.List | f.Dict) and isinstance(field.element, f.Link):
+                targets = list(value.values() if isinstance(value, dict) else value)
+            else:
+                continue
+            for target in targets:
+                _, _, link_type, link_id = target.split("/")
+                if link_type not in self._types:
+                    raise InvalidValue(f"Field {name!r} links to unknown type {link_type!r}.")
+                row = repo.get(session, link_id, type_name=link_type)
+                if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+                    raise InvalidValue(f"Field {name!r} links to {target}, which does not exist.")
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _load(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        type_name: str | None,
+        artifact_id: str,
+        *,
+        for_update: bool = False,
+    ) -> repo.ArtifactRow:
+        row = repo.get(
+            session,
+            artifact_id,
+            type_name=type_name,
+            for_update=for_update and self._db.locks_rows,
+        )
+        if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+            raise ArtifactNotFound(artifact_id)
+        if type_name is None and row.type_name not in self._types:
+            raise ArtifactNotFound(artifact_id)
+        return row
+
+    def _type_of_row(self, type_name: str, artifact_id: str) -> ArtifactType:
+        if type_name not in self._types:
+            raise ArtifactNotFound(artifact_id)
+        return self._types.get(type_name)
+
+    @staticmethod
+    def _render(artifact_type: ArtifactType, row: repo.ArtifactRow) -> dict[str, Any]:
+        values = repo.field_values(row, artifact_type.fields)
+        return _wire_document(artifact_type.fields, values)
+
+    @staticmethod
+    def _render_common(row: repo.ArtifactRow) -> dict[str, Any]:
+        document = _wire_document(COMMON_FIELDS, repo.field_values(row, COMMON_FIELDS))
+        document["type_name"] = row.type_name
+        return document
+
+
+# --- module helpers ------------------------------------------------------------------------------
+
+
+def _wire_document(fields: Mapping[str, f.Field], values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: field.to_json(values.get(name, field.initial_value()))
+        for name, field in fields.items()
+    }
+
+
+def _from_wire(field: f.Field, value: Any) -> Any:
+    if isinstance(field, f.DateTime) and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def _build(cls: type[BaseArtifact], values: Mapping[str, Any]) -> BaseArtifact:
+    """Coerce validated values through the versioned object (e.g. '1' becomes '1.0.0')."""
+    obj = cls()
+    for name, value in values.items():
+        try:
+            setattr(obj, name, value)
+        except (ValueError, TypeError) as exc:
+            raise InvalidValue(f"Invalid value for {name!r}: {exc}") from None
+    return obj
+
+
+def _check_activation(fields: Mapping[str, f.Field], obj: BaseArtifact) -> None:
+    missing = [
+        name
+        for name, field in fields.items()
+        if field.required_on_activate and getattr(obj, name) in (None, "", [], {})
+    ]
+    if missing:
+        raise ActivationRequirementsMissing(
+            f"Cannot activate: required fields are not set: {', '.join(missing)}."
+        )
+
+
+def _parse_patch(patch: Any) -> jsonpatch.JsonPatch:
+    if not isinstance(patch, list) or not all(isinstance(op, dict) for op in patch):
+        raise InvalidPatch("A JSON patch is a list of operation objects (RFC 6902).")
+    try:
+        return jsonpatch.JsonPatch(patch)
+    except (jsonpatch.InvalidJsonPatch, jsonpointer.JsonPointerException) as exc:
+        raise InvalidPatch(f"Invalid JSON patch: {exc}") from None
+
+
+def _apply_patch(
+    operations: jsonpatch.JsonPatch, document: dict[str, Any], fields: Mapping[str, f.Field]
+) -> dict[str, Any]:
+    try:
+        patched = operations.apply(document, in_place=False)
+    except jsonpatch.JsonPatchTestFailed as exc:
+        raise InvalidPatch(f"JSON patch test failed: {exc}") from None
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise InvalidPatch(f"JSON patch cannot be applied: {exc}") from None
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise InvalidPatch(f"JSON patch cannot be applied: {exc}") from None
+    unknown = sorted(set(patched) - set(fields))
+    if unknown:
+        raise UnknownField(f"Unknown field {unknown[0]!r}.")
+    for name, field in fields.items():
+        if name not in patched:
+            # Removing a top-level field resets it, as Glare does.
+            patched[name] = field.to_json(field.initial_value())
+    return patched

@@ -1,0 +1,161 @@
+"""The type registry: which artifact types this deployment serves.
+
+Types come from the ``artifacts.types`` entry-point group, so a third-party package adds a type by
+declaring an entry point, with no change here. Configuration may narrow the set. A broken or
+duplicate type stops start-up with a message naming the plugin, rather than failing on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from artifacts.errors import TypeNotFound, TypeRegistrationError
+from artifacts.model._ovo import ovo_base
+from artifacts.model.base import COMMON_FIELDS, BaseArtifact
+from artifacts.model.fields import Field
+from artifacts.model.schema import DocumentValidator, type_schema
+
+ENTRY_POINT_GROUP = "artifacts.types"
+ALL_TYPES = "all"
+
+_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_SCHEMA_VERSION = re.compile(r"^\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class ArtifactType:
+    """A prepared type: its class, published schema and compiled validator."""
+
+    name: str
+    cls: type[BaseArtifact]
+    schema: Mapping[str, Any]
+    validator: DocumentValidator
+
+    @property
+    def fields(self) -> dict[str, Field]:
+        return self.cls.declared_fields()
+
+    @property
+    def version(self) -> str:
+        return self.cls.VERSION
+
+
+class TypeRegistry:
+    """Look up enabled types by URL name."""
+
+    def __init__(self, types: Iterable[type[BaseArtifact]]) -> None:
+        self._types: dict[str, ArtifactType] = {}
+        for cls in types:
+            prepared = prepare_type(cls)
+            if prepared.name in self._types:
+                other = self._types[prepared.name].cls
+                raise TypeRegistrationError(
+                    f"Artifact type {prepared.name!r} is declared twice: by "
+                    f"{_qualname(other)} and by {_qualname(cls)}"
+                )
+            self._types[prepared.name] = prepared
+
+    def get(self, name: str) -> ArtifactType:
+        """Return the type or raise :class:`TypeNotFound`."""
+        try:
+            return self._types[name]
+        except KeyError:
+            raise TypeNotFound(f"Artifact type {name!r} is not available.") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[ArtifactType]:
+        return iter(sorted(self._types.values(), key=lambda t: t.name))
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    @classmethod
+    def from_entry_points(cls, enabled: Iterable[str] | None = None) -> TypeRegistry:
+        """Load types from installed plugins, keeping only ``enabled`` ones when given."""
+        return cls(discover_types(enabled))
+
+
+def discover_types(enabled: Iterable[str] | None = None) -> list[type[BaseArtifact]]:
+    """Import the type classes that installed plugins declare in the ``artifacts.types`` group."""
+    wanted = None if enabled is None else set(enabled)
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if wanted is not None and ep.name not in wanted:
+            continue
+        if ep.name in found and found[ep.name].value != ep.value:
+            raise TypeRegistrationError(
+                f"Artifact type {ep.name!r} is registered by two plugins: "
+                f"{found[ep.name].value} and {ep.value}"
+            )
+        found[ep.name] = ep
+    if wanted is not None:
+        missing = wanted - set(found)
+        if missing:
+            raise TypeRegistrationError(
+                f"Enabled artifact types {sorted(missing)} are not installed "
+                f"(no '{ENTRY_POINT_GROUP}' entry point provides them)"
+            )
+    classes = []
+    for name, ep in sorted(found.items()):
+        try:
+            loaded = ep.load()
+        except Exception as exc:
+            raise TypeRegistrationError(
+                f"Artifact type plugin {name!r} ({ep.value}) failed to import: {exc}"
+            ) from exc
+        if not (isinstance(loaded, type) and issubclass(loaded, BaseArtifact)):
+            raise TypeRegistrationError(
+                f"Entry point {name!r} ({ep.value}) does not point at a BaseArtifact subclass"
+            )
+        if name != loaded.TYPE:
+            raise TypeRegistrationError(
+                f"Entry point {name!r} points at a class whose TYPE is {loaded.TYPE!r}"
+            )
+        classes.append(loaded)
+    return classes
+
+
+def prepare_type(cls: type[BaseArtifact]) -> ArtifactType:
+    """Check a type declaration and make it a usable versioned object class."""
+    where = _qualname(cls)
+    if not _TYPE_NAME.match(cls.TYPE or "") or cls.TYPE == ALL_TYPES:
+        raise TypeRegistrationError(
+            f"{where}: TYPE {cls.TYPE!r} must be lowercase letters, digits and underscores "
+            f"(and not {ALL_TYPES!r})"
+        )
+    if not _SCHEMA_VERSION.match(str(cls.VERSION)):
+        raise TypeRegistrationError(f"{where}: VERSION {cls.VERSION!r} must look like '1.0'")
+    own = dict(vars(cls).get("fields", {}))
+    for name, fld in own.items():
+        if name in COMMON_FIELDS and fld is not COMMON_FIELDS[name]:
+            raise TypeRegistrationError(f"{where}: field {name!r} redefines a common field")
+        if "__" in name:
+            raise TypeRegistrationError(f"{where}: field name {name!r} must not contain '__'")
+        if not _FIELD_NAME.match(name):
+            raise TypeRegistrationError(
+                f"{where}: field name {name!r} must be lowercase letters, digits and underscores"
+            )
+        if not isinstance(fld, Field):
+            raise TypeRegistrationError(
+                f"{where}: field {name!r} must be declared with a field kind from artifacts.plugin"
+            )
+    ovo_base.VersionedObjectRegistry.objectify(cls)
+    try:
+        schema = type_schema(cls)
+        validator = DocumentValidator(schema)
+    except Exception as exc:
+        raise TypeRegistrationError(
+            f"{where}: its fields do not form a valid schema: {exc}"
+        ) from exc
+    return ArtifactType(name=cls.TYPE, cls=cls, schema=schema, validator=validator)
+
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"

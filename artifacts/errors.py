@@ -1,0 +1,147 @@
+"""Domain errors of the artifact repository.
+
+Every error carries a stable machine-readable ``code`` so clients can branch on it without parsing
+prose, and a human ``message``. Nothing here knows about HTTP: the API layer maps the *kinds*
+below (the direct subclasses of :class:`ArtifactError`) to statuses in one place.
+
+Constructors never log: an invisible artifact is an everyday event, not an incident.
+"""
+
+from __future__ import annotations
+
+
+class ArtifactError(Exception):
+    """Root of every error the core raises on purpose."""
+
+    code = "error"
+    title = "Error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- kinds -------------------------------------------------------------------------------------
+
+
+class InvalidInput(ArtifactError):
+    """The caller sent something malformed or out of bounds."""
+
+    code = "invalid_input"
+    title = "Bad Request"
+
+
+class NotFound(ArtifactError):
+    """The thing does not exist, or the caller may not know it exists."""
+
+    code = "not_found"
+    title = "Not Found"
+
+
+class Forbidden(ArtifactError):
+    """The caller may see the artifact but may not make this change."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class Unauthenticated(ArtifactError):
+    """The caller presented no identity (or a bad one) where one is needed."""
+
+    code = "unauthenticated"
+    title = "Unauthorized"
+
+
+class Conflict(ArtifactError):
+    """The request clashes with the current state of the artifact or its neighbours."""
+
+    code = "conflict"
+    title = "Conflict"
+
+
+class TooLarge(ArtifactError):
+    """A size or count limit would be crossed."""
+
+    code = "too_large"
+    title = "Request Entity Too Large"
+
+
+class UnsupportedMediaType(ArtifactError):
+    """The request body has a content type this operation does not take."""
+
+    code = "unsupported_media_type"
+    title = "Unsupported Media Type"
+
+
+class ServiceUnavailable(ArtifactError):
+    """A backing service (database, store) cannot be reached right now."""
+
+    code = "service_unavailable"
+    title = "Service Unavailable"
+
+
+# --- specific errors ---------------------------------------------------------------------------
+
+
+class UnknownField(InvalidInput):
+    code = "unknown_field"
+
+
+class InvalidValue(InvalidInput):
+    code = "invalid_value"
+
+
+class InvalidFilter(InvalidInput):
+    code = "invalid_filter"
+
+
+class InvalidSort(InvalidInput):
+    code = "invalid_sort"
+
+
+class InvalidPatch(InvalidInput):
+    code = "invalid_patch"
+
+
+class InvalidMarker(InvalidInput):
+    code = "invalid_marker"
+
+
+class InvalidTransition(InvalidInput):
+    code = "invalid_transition"
+
+
+class ActivationRequirementsMissing(InvalidInput):
+    code = "activation_requirements_missing"
+
+
+class TypeNotFound(NotFound):
+    code = "type_not_found"
+
+
+class ArtifactNotFound(NotFound):
+    code = "artifact_not_found"
+
+    def __init__(self, artifact_id: str) -> None:
+        super().__init__(f"Artifact {artifact_id} not found.")
+        self.artifact_id = artifact_id
+
+
+class ReadOnlyField(Forbidden):
+    code = "read_only_field"
+
+
+class ImmutableField(Forbidden):
+    code = "immutable_field"
+
+
+class PolicyDenied(Forbidden):
+    code = "policy_denied"
+
+
+class DuplicateArtifact(Conflict):
+    code = "duplicate_artifact"
+
+
+class TypeRegistrationError(Exception):
+    """A type plugin is broken; start-up must stop with this message."""

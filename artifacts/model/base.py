@@ -1,0 +1,145 @@
+"""The base artifact type every plugin type extends.
+
+A type is an oslo.versionedobjects class: ``VERSION`` is the type's schema version, ``fields`` its
+declarations. Plugin classes list only their own fields; the common ones below are merged in when
+the registry prepares the class (not at import, so importing a plugin has no side effects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from artifacts.model import fields as f
+from artifacts.model import lifecycle
+from artifacts.model import validators as v
+from artifacts.model._ovo import ovo_base
+
+
+def _common_fields() -> dict[str, f.Field]:
+    return {
+        "id": f.String(
+            system=True,
+            sortable=True,
+            nullable=False,
+            validators=[v.UUID()],
+            max_length=36,
+            description="Artifact UUID, assigned by the server.",
+        ),
+        "name": f.String(
+            nullable=False,
+            sortable=True,
+            required_on_activate=True,
+            validators=[v.MinLength(1)],
+            description="Artifact name; unique with version per owner and type.",
+        ),
+        "version": f.Version(
+            nullable=False,
+            sortable=True,
+            default="0.0.0",
+            description="Semantic version (SemVer 2.0); '1' is read as '1.0.0'.",
+        ),
+        "owner": f.String(
+            system=True,
+            sortable=True,
+            nullable=False,
+            description="Project that owns the artifact.",
+        ),
+        "visibility": f.String(
+            mutable=True,
+            sortable=True,
+            nullable=False,
+            default=lifecycle.PRIVATE,
+            validators=[v.AllowedValues(lifecycle.VISIBILITIES)],
+            description="Who can see the artifact.",
+        ),
+        "status": f.String(
+            mutable=True,
+            sortable=True,
+            nullable=False,
+            default=lifecycle.DRAFTED,
+            validators=[v.AllowedValues(lifecycle.STATUSES)],
+            description="Lifecycle state; change it with a PATCH of /status.",
+        ),
+        "description": f.String(
+            mutable=True,
+            max_length=4096,
+            filter_ops=(),
+            description="Free-form description.",
+        ),
+        "tags": f.List(
+            f.String(max_length=255),
+            mutable=True,
+            unique=True,
+            max_items=255,
+            description="Labels to find the artifact by; filter with tags=<tag>.",
+        ),
+        "metadata": f.Dict(
+            f.String(max_length=255),
+            mutable=True,
+            max_keys=255,
+            description="String key/value pairs; filter with metadata.<key>=<op>:<value>.",
+        ),
+        "created_at": f.DateTime(
+            system=True, sortable=True, nullable=False, description="Creation time (UTC)."
+        ),
+        "updated_at": f.DateTime(
+            system=True, sortable=True, nullable=False, description="Last change (UTC)."
+        ),
+        "activated_at": f.DateTime(
+            system=True, sortable=True, description="First activation time (UTC)."
+        ),
+    }
+
+
+COMMON_FIELDS: Mapping[str, f.Field] = _common_fields()
+
+
+class BaseArtifact(ovo_base.VersionedObject):
+    """Subclass this to declare an artifact type."""
+
+    OBJ_PROJECT_NAMESPACE = "artifacts"
+
+    #: URL name of the type, e.g. ``images`` in ``/artifacts/images``.
+    TYPE: ClassVar[str] = ""
+    #: Human-readable name shown in schemas and catalogs.
+    DISPLAY_NAME: ClassVar[str] = ""
+    #: Schema version of the type's field set (oslo.versionedobjects' VERSION).
+    VERSION = "1.0"
+
+    fields: ClassVar[dict[str, Any]] = dict(COMMON_FIELDS)
+
+    @classmethod
+    def declared_fields(cls) -> dict[str, f.Field]:
+        """Return every field of the type, common ones first."""
+        return {**COMMON_FIELDS, **cls.fields}
+
+    @classmethod
+    def type_fields(cls) -> dict[str, f.Field]:
+        """Return the fields the plugin adds on top of the common ones."""
+        return {name: fld for name, fld in cls.fields.items() if name not in COMMON_FIELDS}
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> BaseArtifact:
+        """Build an object from stored values without marking anything as changed."""
+        obj = cls()
+        for name, field in cls.declared_fields().items():
+            value = values.get(name, field.initial_value())
+            setattr(obj, name, value)
+        obj.obj_reset_changes()
+        return obj
+
+    def to_values(self) -> dict[str, Any]:
+        """Return the field values as plain Python values (datetimes stay datetimes)."""
+        return {
+            name: getattr(self, name) if self.obj_attr_is_set(name) else None
+            for name in self.declared_fields()
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Render the artifact as the API shows it."""
+        out: dict[str, Any] = {}
+        for name, field in self.declared_fields().items():
+            value = getattr(self, name) if self.obj_attr_is_set(name) else None
+            out[name] = field.to_json(value)
+        return out

@@ -1,0 +1,131 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), services, the WSGI app and its client.
+
+Database-touching tests take the ``database`` fixture, which is parametrized over both engines.
+PostgreSQL tests skip with a reason when no server answers, unless ARTIFACTS_REQUIRE_PG=1 (CI),
+where an unreachable server fails the run instead of silently skipping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import falcon.testing
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from api.app import create_app
+from artifacts.config import Settings
+from artifacts.db import migrate
+from artifacts.db.models import Base
+from artifacts.db.session import Database, build_engine
+from artifacts.engine.artifacts import ArtifactService, ListLimits
+from artifacts.engine.policy import Policy
+from artifacts.engine.registry import TypeRegistry, discover_types
+from artifacts.engine.services import Services
+from tests.sample_types import SAMPLE_TYPES
+
+PG_ADMIN_URL = os.environ.get(
+    "ARTIFACTS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("ARTIFACTS_REQUIRE_PG") == "1"
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure means "no usable server"
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    problem = _pg_reachable()
+    if problem is not None:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem})"
+        if REQUIRE_PG:
+            pytest.fail(message + " and ARTIFACTS_REQUIRE_PG=1")
+        pytest.skip(message)
+    name = f"artifacts_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'artifacts.db'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database(migrated_engine: Engine) -> Iterator[Database]:
+    """A migrated database, emptied after each test so tests never see each other's rows."""
+    yield Database(migrated_engine)
+    with migrated_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def registry() -> TypeRegistry:
+    return TypeRegistry([*discover_types(), *SAMPLE_TYPES])
+
+
+@pytest.fixture
+def clock() -> Callable[[], dt.datetime]:
+    """A clock that ticks one second per call, so creation order is deterministic."""
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ticks = itertools.count()
+    return lambda: start + dt.timedelta(seconds=next(ticks))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, default_list_limit=20, max_list_limit=100)
+
+
+@pytest.fixture
+def services(
+    database: Database,
+    registry: TypeRegistry,
+    settings: Settings,
+    clock: Callable[[], dt.datetime],
+) -> Services:
+    service = ArtifactService(
+        database,
+        registry,
+        Policy(),
+        limits=ListLimits(settings.default_list_limit, settings.max_list_limit),
+        clock=clock,
+    )
+    return Services(types=registry, artifacts=service, database=database)
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(create_app(settings, services))

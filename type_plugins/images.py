@@ -1,0 +1,72 @@
+"""VM images: the flagship type, with the fields Glare and Glance clients expect."""
+
+from artifacts import plugin as p
+
+CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+DISK_FORMATS = (
+    "ami",
+    "ari",
+    "aki",
+    "vhd",
+    "vhdx",
+    "vmdk",
+    "raw",
+    "qcow2",
+    "vdi",
+    "iso",
+    "ploop",
+)
+
+#: One TiB: the largest image the type accepts unless a deployment lowers it.
+MAX_IMAGE_SIZE = 1024**4
+
+
+class Image(p.BaseArtifact):
+    TYPE = "images"
+    DISPLAY_NAME = "Images"
+    VERSION = "1.0"
+
+    fields = {  # noqa: RUF012 - oslo.versionedobjects declares fields as a class-level dict
+        "container_format": p.String(
+            required_on_activate=True,
+            sortable=True,
+            validators=[p.AllowedValues(CONTAINER_FORMATS)],
+            description="Image container format.",
+        ),
+        "disk_format": p.String(
+            required_on_activate=True,
+            sortable=True,
+            validators=[p.AllowedValues(DISK_FORMATS)],
+            description="Image disk format.",
+        ),
+        "min_ram": p.Integer(
+            sortable=True,
+            validators=[p.MinNumber(0)],
+            description="Minimal RAM (MiB) required to boot the image.",
+        ),
+        "min_disk": p.Integer(
+            sortable=True,
+            validators=[p.MinNumber(0)],
+            description="Minimal disk space (GiB) required to boot the image.",
+        ),
+        "image": p.Blob(max_size=MAX_IMAGE_SIZE, description="Image binary."),
+        "kernel_id": p.String(
+            validators=[p.UUID()],
+            description="ID of the image to use as the kernel when booting an AMI-style image.",
+        ),
+        "ramdisk_id": p.String(
+            validators=[p.UUID()],
+            description="ID of the image to use as the ramdisk when booting an AMI-style image.",
+        ),
+        "instance_uuid": p.String(
+            validators=[p.UUID()],
+            description="Instance this image was snapshotted from (informational only).",
+        ),
+        "architecture": p.String(
+            description="CPU architecture the image runs on (e.g. x86_64, aarch64)."
+        ),
+        "os_distro": p.String(
+            description="Common name of the operating system distribution (e.g. ubuntu)."
+        ),
+        "os_version": p.String(description="Operating system version as its distributor names it."),
+    }
