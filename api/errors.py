@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import falcon
@@ -78,10 +79,18 @@ def handle_unexpected(
 def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
     """Render falcon's own errors (unknown route, wrong method) in the same JSON shape."""
     status = ex.status_code
-    explanation = ex.description or ex.title or ""
-    code = str(ex.title or "error").lower().replace(" ", "_")
+    phrase = HTTPStatus(status).phrase
+    explanation = ex.description or _DEFAULT_EXPLANATIONS.get(status, phrase)
+    if status == 405:
+        explanation = f"Method {req.method} is not allowed on {req.path}."
+    code = phrase.lower().replace(" ", "_")
     resp.content_type = falcon.MEDIA_JSON
-    resp.text = json.dumps(error_body(status, ex.title or "", explanation, code, _request_id(req)))
+    resp.text = json.dumps(error_body(status, phrase, explanation, code, _request_id(req)))
+
+
+_DEFAULT_EXPLANATIONS = {
+    404: "The resource could not be found.",
+}
 
 
 def register(app: falcon.App) -> None:

@@ -47,25 +47,37 @@ def _pg_reachable() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+def pg_databases() -> Iterator[Callable[[], str]]:
+    """Create fresh PostgreSQL databases on demand; all are dropped when the session ends."""
     problem = _pg_reachable()
     if problem is not None:
         message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem})"
         if REQUIRE_PG:
             pytest.fail(message + " and ARTIFACTS_REQUIRE_PG=1")
         pytest.skip(message)
-    name = f"artifacts_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"artifacts_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
     try:
-        yield url
+        yield create
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_databases: Callable[[], str]) -> str:
+    """The PostgreSQL database shared by in-process tests (emptied after each test)."""
+    return pg_databases()
 
 
 @pytest.fixture(scope="session")
