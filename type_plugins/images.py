@@ -59,7 +59,6 @@ class Image(p.BaseArtifact):
             description="ID of the image to use as the ramdisk when booting an AMI-style image.",
         ),
         "instance_uuid": p.String(
-            validators=[p.UUID()],
             description="Instance this image was snapshotted from (informational only).",
         ),
         "architecture": p.String(

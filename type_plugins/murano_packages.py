@@ -9,19 +9,18 @@ class MuranoPackage(p.BaseArtifact):
     VERSION = "1.0"
 
     fields = {  # noqa: RUF012 - oslo.versionedobjects declares fields as a class-level dict
-        "package": p.Blob(
-            max_size=100 * 1024 * 1024,
-            required_on_activate=True,
-            description="Murano package archive.",
-        ),
+        "package": p.Blob(max_size=100 * 1024 * 1024, description="Murano package archive."),
         "type": p.String(
             default="Application",
             nullable=False,
             sortable=True,
+            required_on_activate=True,
             validators=[p.AllowedValues(["Application", "Library"])],
             description="Package type.",
         ),
-        "display_name": p.String(mutable=True, description="Package name shown in catalogs."),
+        "display_name": p.String(
+            mutable=True, required_on_activate=True, description="Package name shown in catalogs."
+        ),
         "categories": p.List(
             p.String(),
             mutable=True,

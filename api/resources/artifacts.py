@@ -80,7 +80,10 @@ class AllArtifactsItem:
 def _list_body(type_name: str, page: Page, params: list[tuple[str, str]]) -> dict[str, object]:
     first = f"/artifacts/{type_name}"
     kept = [(k, v) for k, v in params if k != "marker"]
+    # glareclient reads the items under the type's name (Glare's newer "artifacts" key would
+    # double the payload to serve no client we know of).
     body: dict[str, object] = {
+        "type_name": type_name,
         type_name: page.items,
         "first": f"{first}?{urlencode(kept)}" if kept else first,
         "schema": f"/schemas/{type_name}",

@@ -6,11 +6,14 @@ import falcon
 
 from api.media import write_json
 
-API_VERSION = "1.1"
-MIN_API_VERSION = "1.0"
+#: (version, status) pairs served, oldest first; 1.1 adds blob DELETE to 1.0.
+VERSIONS = (("1.0", "SUPPORTED"), ("1.1", "CURRENT"))
+MIN_API_VERSION = VERSIONS[0][0]
 
 
 class VersionsResource:
+    """Answer ``/`` and ``/versions`` with 200, not Glare's 300: glareclient raises on a 300."""
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         base = req.prefix.rstrip("/")
         write_json(
@@ -18,13 +21,14 @@ class VersionsResource:
             {
                 "versions": [
                     {
-                        "id": f"v{API_VERSION}",
-                        "status": "EXPERIMENTAL",
-                        "version": API_VERSION,
+                        "id": f"v{version}",
+                        "version": version,
                         "min_version": MIN_API_VERSION,
+                        "status": status,
+                        "media-type": f"application/vnd.openstack.artifacts-{version}",
                         "links": [{"rel": "self", "href": f"{base}/"}],
                     }
+                    for version, status in VERSIONS
                 ]
             },
-            status=300 if req.path == "/versions" else 200,
         )

@@ -11,6 +11,8 @@ from artifacts.engine.registry import ALL_TYPES, TypeRegistry
 from artifacts.model.base import COMMON_FIELDS
 from artifacts.model.schema import common_schema
 
+SCHEMA_MEDIA_TYPE = "application/schema+json"
+
 
 class SchemasResource:
     def __init__(self, types: TypeRegistry) -> None:
@@ -19,6 +21,7 @@ class SchemasResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         write_json(resp, {"schemas": self._schemas})
+        resp.content_type = SCHEMA_MEDIA_TYPE
 
     def on_get_type(self, req: falcon.Request, resp: falcon.Response, type_name: str) -> None:
         schema = self._schemas.get(type_name)
@@ -27,3 +30,4 @@ class SchemasResource:
                 title="Not Found", description=f"Artifact type {type_name!r} is not available."
             )
         write_json(resp, {"schemas": {type_name: schema}})
+        resp.content_type = SCHEMA_MEDIA_TYPE

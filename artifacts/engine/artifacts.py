@@ -244,6 +244,11 @@ class ArtifactService:
             field = fields[name]
             if field.system or field.is_blob:
                 raise ReadOnlyField(f"Field {name!r} is read-only.")
+            if status == lifecycle.DEACTIVATED and name != "status":
+                raise Forbidden(
+                    f"Field {name!r} cannot change while the artifact is deactivated; "
+                    "an administrator must reactivate it first."
+                )
             if lifecycle.is_immutable(status) and not field.mutable:
                 raise ImmutableField(
                     f"Field {name!r} cannot change once the artifact is {status}; "
@@ -265,7 +270,9 @@ class ArtifactService:
         if after["visibility"] != current["visibility"]:
             if target_status == lifecycle.DRAFTED:
                 raise Forbidden("A drafted artifact stays private; activate it first.")
-            if after["visibility"] == lifecycle.PUBLIC:
+            if lifecycle.PUBLIC in (after["visibility"], current["visibility"]):
+                # Withdrawing a public artifact breaks its consumers just as publishing it
+                # exposes it: both are the publicize decision.
                 self._policy.enforce(ctx, "artifact:publicize", owner)
 
     def _check_links(
@@ -365,7 +372,7 @@ def _check_activation(fields: Mapping[str, f.Field], obj: BaseArtifact) -> None:
     missing = [
         name
         for name, field in fields.items()
-        if field.required_on_activate and getattr(obj, name) in (None, "", [], {})
+        if field.required_on_activate and getattr(obj, name) is None
     ]
     if missing:
         raise ActivationRequirementsMissing(

@@ -52,7 +52,7 @@ _MESSAGES: Mapping[str, str] = {
     "artifact:activate": "Only the owner or an administrator may activate this artifact.",
     "artifact:deactivate": "Only an administrator may deactivate an artifact.",
     "artifact:reactivate": "Only an administrator may reactivate an artifact.",
-    "artifact:publicize": "Only an administrator may make an artifact public.",
+    "artifact:publicize": "Only an administrator may make an artifact public or private again.",
 }
 
 

@@ -29,7 +29,6 @@ def _common_fields() -> dict[str, f.Field]:
         "name": f.String(
             nullable=False,
             sortable=True,
-            required_on_activate=True,
             validators=[v.MinLength(1)],
             description="Artifact name; unique with version per owner and type.",
         ),
@@ -68,11 +67,11 @@ def _common_fields() -> dict[str, f.Field]:
             description="Free-form description.",
         ),
         "tags": f.List(
-            f.String(max_length=255),
+            f.String(max_length=255, validators=[v.MinLength(1), v.Regex(r"^[^,/]+$")]),
             mutable=True,
             unique=True,
             max_items=255,
-            description="Labels to find the artifact by; filter with tags=<tag>.",
+            description="Labels (no ',' or '/'); filter with tags=a,b (all) or tags-any=a,b.",
         ),
         "metadata": f.Dict(
             f.String(max_length=255),

@@ -268,7 +268,8 @@ class List(Field):
 class Dict(Field):
     glare_type = "Dict"
     json_type = "object"
-    default_filter_ops = EQUALITY_OPS
+    # By key (``metadata=os``) with eq/in; by value (``metadata.os=…``) with the value kind's ops.
+    default_filter_ops = ORDER_OPS
 
     def __init__(self, value: Field, *, max_keys: int = 255, **options: Any) -> None:
         _require_scalar(value, "Dict")

@@ -56,10 +56,22 @@ class ListQuery:
 def parse_filters(
     params: Iterable[tuple[str, str]], fields: Mapping[str, f.Field]
 ) -> tuple[Filter, ...]:
-    """Parse every non-reserved query parameter as a filter on ``fields``."""
-    return tuple(
-        parse_filter(name, raw, fields) for name, raw in params if name not in RESERVED_PARAMS
-    )
+    """Parse every non-reserved query parameter as a filter on ``fields``.
+
+    Tags follow Glare: ``tags=a,b`` (or ``tags=a&tags=b``) wants every tag, ``tags-any=a,b``
+    (or ``tags=in:a,b``) any of them. Tags cannot contain commas, so the split is unambiguous.
+    """
+    filters: list[Filter] = []
+    for name, raw in params:
+        if name in RESERVED_PARAMS:
+            continue
+        if name == "tags-any":
+            filters.append(parse_filter("tags", f"in:{raw}", fields))
+        elif name == "tags" and _split_operator(raw)[0] == "eq" and "," in raw:
+            filters.extend(parse_filter("tags", tag, fields) for tag in raw.split(","))
+        else:
+            filters.append(parse_filter(name, raw, fields))
+    return tuple(filters)
 
 
 def parse_filter(name: str, raw: str, fields: Mapping[str, f.Field]) -> Filter:
@@ -70,12 +82,16 @@ def parse_filter(name: str, raw: str, fields: Mapping[str, f.Field]) -> Filter:
     if key and not isinstance(declared, f.Dict):
         raise InvalidFilter(f"Field {field_name!r} is not a dict; '{name}' is not a filter.")
     op, value = _split_operator(raw)
-    if not declared.filter_ops:
+    allowed_ops = declared.filter_ops
+    if isinstance(declared, f.Dict) and key:
+        # By value: the operators of the value kind, within what the dict field allows.
+        allowed_ops = tuple(o for o in declared.element.filter_ops if o in declared.filter_ops)
+    if not allowed_ops:
         raise InvalidFilter(f"Field {field_name!r} cannot be filtered.")
-    if op not in declared.filter_ops:
-        allowed = ", ".join(declared.filter_ops)
+    if op not in allowed_ops:
+        allowed = ", ".join(allowed_ops)
         raise InvalidFilter(
-            f"Operator {op!r} is not allowed on field {field_name!r} (allowed: {allowed})."
+            f"Operator {op!r} is not allowed on field {name!r} (allowed: {allowed})."
         )
     if isinstance(declared, f.Dict):
         if not key:
@@ -85,8 +101,7 @@ def parse_filter(name: str, raw: str, fields: Mapping[str, f.Field]) -> Filter:
                     f"'{field_name}.<key>=<op>:<value>'."
                 )
             return Filter(field_name, op, _values(op, value, str), key_exists=True)
-        element = declared.element
-        return Filter(field_name, op, _coerce_for(op, value, element, name), key=key)
+        return Filter(field_name, op, _coerce_for(op, value, declared.element, name), key=key)
     if isinstance(declared, f.List):
         if op not in ("eq", "in"):
             raise InvalidFilter(f"List field {field_name!r} is filtered with eq or in.")

@@ -44,12 +44,14 @@ def type_schema(artifact_type: type[BaseArtifact]) -> dict[str, Any]:
     return {
         "$schema": "http://json-schema.org/draft-04/schema#",
         "name": artifact_type.TYPE,
-        "display_type_name": artifact_type.DISPLAY_NAME or artifact_type.TYPE,
+        "display_name": artifact_type.DISPLAY_NAME or artifact_type.TYPE,
         "version": artifact_type.VERSION,
         "title": f"Artifact type {artifact_type.TYPE} of version {artifact_type.VERSION}",
         "type": "object",
         "properties": {name: field.json_schema() for name, field in fields.items()},
-        "required": sorted(name for name, field in fields.items() if not field.nullable),
+        # What a create request must contain; the other non-null fields have defaults or are
+        # set by the server, and "type" without "null" already refuses null for them.
+        "required": ["name"],
         "additionalProperties": False,
     }
 
@@ -87,11 +89,11 @@ def common_schema(type_name: str, common_fields: Mapping[str, Any]) -> dict[str,
     return {
         "$schema": "http://json-schema.org/draft-04/schema#",
         "name": type_name,
-        "display_type_name": "All Artifacts",
+        "display_name": "All Artifacts",
         "version": "1.0",
         "title": f"Artifact type {type_name} of version 1.0",
         "type": "object",
         "properties": properties,
-        "required": ["id", "name", "version", "owner", "visibility", "status"],
+        "required": ["name"],
         "additionalProperties": False,
     }

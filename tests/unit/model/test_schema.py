@@ -28,7 +28,8 @@ def test_schema_lists_every_field_with_the_type_version() -> None:
     schema = WIDGET.schema
     assert schema["name"] == "widgets"
     assert schema["version"] == "1.2"
-    assert schema["display_type_name"] == "Widgets"
+    assert schema["display_name"] == "Widgets"
+    assert schema["required"] == ["name"]
     assert {"id", "name", "version", "tags", "metadata", "colour", "manual"} <= set(
         schema["properties"]
     )
