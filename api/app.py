@@ -18,9 +18,12 @@ from artifacts.config import Settings
 from artifacts.engine.services import Services
 
 
-def create_app(settings: Settings, services: Services) -> falcon.App:
+def create_app(
+    settings: Settings, services: Services
+) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the WSGI app; everything it needs is passed in, nothing is global."""
-    app = falcon.App(middleware=[RequestIdMiddleware(), TrustedHeadersIdentity()])
+    middleware = [RequestIdMiddleware(), TrustedHeadersIdentity()]
+    app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
     errors.register(app)

@@ -93,7 +93,7 @@ _DEFAULT_EXPLANATIONS = {
 }
 
 
-def register(app: falcon.App) -> None:
+def register(app: falcon.App[falcon.Request, falcon.Response]) -> None:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(errors.ArtifactError, handle_domain_error)
     app.set_error_serializer(serialize_http_error)

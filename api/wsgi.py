@@ -13,6 +13,6 @@ from artifacts.config import load_settings
 from artifacts.engine.services import build_services
 
 
-def create_wsgi_app() -> falcon.App:
+def create_wsgi_app() -> falcon.App[falcon.Request, falcon.Response]:
     settings = load_settings()
     return create_app(settings, build_services(settings))

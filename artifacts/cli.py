@@ -20,10 +20,8 @@ WSGI_TARGET = "api.wsgi:create_wsgi_app()"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.config:
-        os.environ[CONFIG_ENV] = os.path.abspath(args.config)
     try:
-        settings = load_settings()
+        settings = load_settings(args.config)
         return int(args.handler(settings, args) or 0)
     except (ConfigError, TypeRegistrationError) as exc:
         print(f"artifacts: {exc}", file=sys.stderr)
@@ -108,6 +106,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         WSGI_TARGET,
     ]
     env = dict(os.environ)
+    if args.config:
+        env[CONFIG_ENV] = os.path.abspath(args.config)
     env["ARTIFACTS_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.database_url:
         env["ARTIFACTS_DATABASE_URL"] = settings.database_url

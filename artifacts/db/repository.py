@@ -7,10 +7,21 @@ rows are never loaded to be filtered or sorted in Python.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -242,8 +253,11 @@ class ListCompiler:
         expr, value = self._comparable(flt.field, field, flt.value)
         return _compare(expr, flt.op, value)
 
-    def _comparable(self, name: str, field: f.Field, value: Any) -> tuple[Any, Any]:
+    def _comparable(
+        self, name: str, field: f.Field, value: Any
+    ) -> tuple[SQLColumnExpression[Any], Any]:
         """Return the SQL expression and the query value in the same (sortable) representation."""
+        convert: Callable[[Any], str]
         if isinstance(field, f.Version):
             convert = semver.sort_key
             expr = self.sort_expression(name)
@@ -262,7 +276,8 @@ class ListCompiler:
 
     def _contains(self, document: Any, value: Any) -> ColumnElement[bool]:
         if self.dialect == "postgresql":
-            return type_coerce(document, JSONB).contains([value])
+            contains: ColumnElement[bool] = type_coerce(document, JSONB).contains([value])
+            return contains
         elements = func.json_each(document).table_valued("value")
         return select(literal(1)).select_from(elements).where(elements.c.value == value).exists()
 
@@ -284,7 +299,7 @@ class ListCompiler:
 
     # ordering
 
-    def sort_expression(self, name: str) -> Any:
+    def sort_expression(self, name: str) -> SQLColumnExpression[Any]:
         if name == "version":
             return ArtifactRow.version_key
         if name in _COLUMNS:
@@ -295,7 +310,7 @@ class ListCompiler:
         return self._typed(ArtifactRow.properties[name], field)
 
     @staticmethod
-    def _typed(element: Any, field: f.Field) -> Any:
+    def _typed(element: Any, field: f.Field) -> SQLColumnExpression[Any]:
         if isinstance(field, f.Integer):
             return element.as_integer()
         if isinstance(field, f.Float):
@@ -331,18 +346,18 @@ class ListCompiler:
         return or_(*alternatives)
 
 
-def _equals(expr: Any, value: Any) -> ColumnElement[bool]:
+def _equals(expr: SQLColumnExpression[Any], value: Any) -> ColumnElement[bool]:
     return expr.is_(None) if value is None else expr == value
 
 
-def _beyond(expr: Any, value: Any, descending: bool) -> ColumnElement[bool]:
+def _beyond(expr: SQLColumnExpression[Any], value: Any, descending: bool) -> ColumnElement[bool]:
     """Rows strictly after ``value`` in the order, with NULL as the smallest value."""
     if descending:
         return false() if value is None else or_(expr < value, expr.is_(None))
     return expr.is_not(None) if value is None else expr > value
 
 
-def _compare(expr: Any, op: str, value: Any) -> ColumnElement[bool]:
+def _compare(expr: SQLColumnExpression[Any], op: str, value: Any) -> ColumnElement[bool]:
     if op == "eq":
         return expr == value
     if op == "neq":

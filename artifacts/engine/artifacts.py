@@ -19,6 +19,7 @@ import jsonpointer
 from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
+from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
 from artifacts.engine.policy import Policy, Target
@@ -311,7 +312,7 @@ class ArtifactService:
         artifact_id: str,
         *,
         for_update: bool = False,
-    ) -> repo.ArtifactRow:
+    ) -> ArtifactRow:
         row = repo.get(
             session,
             artifact_id,
@@ -330,12 +331,12 @@ class ArtifactService:
         return self._types.get(type_name)
 
     @staticmethod
-    def _render(artifact_type: ArtifactType, row: repo.ArtifactRow) -> dict[str, Any]:
+    def _render(artifact_type: ArtifactType, row: ArtifactRow) -> dict[str, Any]:
         values = repo.field_values(row, artifact_type.fields)
         return _wire_document(artifact_type.fields, values)
 
     @staticmethod
-    def _render_common(row: repo.ArtifactRow) -> dict[str, Any]:
+    def _render_common(row: ArtifactRow) -> dict[str, Any]:
         document = _wire_document(COMMON_FIELDS, repo.field_values(row, COMMON_FIELDS))
         document["type_name"] = row.type_name
         return document
@@ -393,7 +394,7 @@ def _apply_patch(
     operations: jsonpatch.JsonPatch, document: dict[str, Any], fields: Mapping[str, f.Field]
 ) -> dict[str, Any]:
     try:
-        patched = operations.apply(document, in_place=False)
+        patched: dict[str, Any] = operations.apply(document, in_place=False)
     except jsonpatch.JsonPatchTestFailed as exc:
         raise InvalidPatch(f"JSON patch test failed: {exc}") from None
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:

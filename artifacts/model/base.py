@@ -8,7 +8,7 @@ the registry prepares the class (not at import, so importing a plugin has no sid
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
@@ -106,17 +106,18 @@ class BaseArtifact(ovo_base.VersionedObject):
     #: Schema version of the type's field set (oslo.versionedobjects' VERSION).
     VERSION = "1.0"
 
-    fields: ClassVar[dict[str, Any]] = dict(COMMON_FIELDS)
+    fields = dict(COMMON_FIELDS)  # noqa: RUF012 - OVO declares fields as a class-level mapping
 
     @classmethod
     def declared_fields(cls) -> dict[str, f.Field]:
         """Return every field of the type, common ones first."""
-        return {**COMMON_FIELDS, **cls.fields}
+        return {**COMMON_FIELDS, **cast(Mapping[str, f.Field], cls.fields)}
 
     @classmethod
     def type_fields(cls) -> dict[str, f.Field]:
         """Return the fields the plugin adds on top of the common ones."""
-        return {name: fld for name, fld in cls.fields.items() if name not in COMMON_FIELDS}
+        declared = cast(Mapping[str, f.Field], cls.fields)
+        return {name: fld for name, fld in declared.items() if name not in COMMON_FIELDS}
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> BaseArtifact:

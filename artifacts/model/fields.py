@@ -27,7 +27,7 @@ LINK_PATTERN = rf"^/artifacts/[a-z0-9_]+/{_UUID}$"
 _LINK_RE = re.compile(LINK_PATTERN)
 
 
-class _VersionType(ovo.FieldType):
+class _VersionType(ovo.FieldType[str]):
     """Coerce anything SemVer-like to its canonical string, so "1" is stored as "1.0.0"."""
 
     @staticmethod
@@ -38,7 +38,7 @@ class _VersionType(ovo.FieldType):
             raise ValueError(str(exc)) from exc
 
 
-class _LinkType(ovo.FieldType):
+class _LinkType(ovo.FieldType[str]):
     @staticmethod
     def coerce(obj: Any, attr: str, value: Any) -> str:
         if not isinstance(value, str) or not _LINK_RE.match(value):
@@ -46,7 +46,7 @@ class _LinkType(ovo.FieldType):
         return value
 
 
-class _BlobType(ovo.FieldType):
+class _BlobType(ovo.FieldType[dict[str, Any]]):
     """Blob descriptors are managed by the blob service; the object just carries them."""
 
     @staticmethod
@@ -56,7 +56,7 @@ class _BlobType(ovo.FieldType):
         return dict(value)
 
 
-class Field(ovo.Field):
+class Field(ovo.Field[Any]):
     """Base of every field kind, with the options every kind shares."""
 
     glare_type: ClassVar[str]
@@ -67,7 +67,7 @@ class Field(ovo.Field):
 
     def __init__(
         self,
-        field_type: ovo.FieldType,
+        field_type: ovo.FieldType[Any],
         *,
         description: str = "",
         mutable: bool = False,
