@@ -1,0 +1,436 @@
+"""A blob store in an S3 bucket (AWS, or any S3-compatible service: Ceph RGW, MinIO, …).
+
+Objects live at ``<prefix>/<key>`` in the bucket. Uploads stream as multipart uploads, holding
+at most one part in memory; an object no larger than one part goes up in a single
+``PutObject``. Credentials stay in the client built from configuration: they never enter a
+key or a :class:`StoredObject`, so nothing the database records can leak them (glance_store
+put them in location URIs; we don't).
+
+An upload abandoned by a crashed process stays an incomplete multipart upload that S3 bills
+for until it is aborted: give the bucket a lifecycle rule ``AbortIncompleteMultipartUpload``
+(a day or more, above the longest upload).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+from urllib3.exceptions import HTTPError as URLLib3HTTPError
+
+from artifacts.store._options import Options
+from artifacts.store.base import (
+    CHUNK_SIZE,
+    ByteRange,
+    InvalidRange,
+    ObjectNotFound,
+    ReadHandle,
+    StoredObject,
+    StoreError,
+    validate_key,
+)
+
+MiB = 1024 * 1024
+#: S3's smallest part (all parts but the last must be at least this big) and largest one.
+MIN_PART_SIZE = 5 * MiB
+MAX_PART_SIZE = 5 * 1024 * MiB
+#: S3 numbers parts 1 to 10 000, so the largest object is ``part_size * MAX_PARTS``.
+MAX_PARTS = 10_000
+DEFAULT_PART_SIZE = 8 * MiB
+#: Presigned URLs signed with SigV4 live at most a week.
+MAX_PRESIGN_EXPIRY = dt.timedelta(days=7)
+
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+# Errors a response body may raise while streaming: botocore wraps most, not all, of urllib3's.
+_STREAM_ERRORS = (BotoCoreError, URLLib3HTTPError, OSError)
+
+
+class S3Store:
+    """Objects in one bucket under one prefix, through a boto3 client shared by all threads."""
+
+    def __init__(
+        self,
+        name: str,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        part_size: int = DEFAULT_PART_SIZE,
+        client: Any = None,
+        max_pool_connections: int = 32,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        max_attempts: int = 5,
+        addressing_style: str | None = None,
+    ) -> None:
+        """Build the client (unless one is given), without contacting S3.
+
+        ``max_pool_connections`` bounds the connections this process keeps to S3; make it at
+        least the number of threads per gunicorn worker, since a download holds its
+        connection while it streams. ``max_attempts`` counts the first try (as
+        ``AWS_MAX_ATTEMPTS`` does); botocore's "standard" retry mode backs off between attempts
+        and retries only what is safe to (throttling, 5xx, connection errors).
+        Timeouts are per socket operation, not per transfer, so large objects are fine.
+        ``addressing_style`` ("path" or "virtual") is for S3-compatible services that need
+        one. An injected ``client`` replaces all the connection options.
+        """
+        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+            raise ValueError(f"part_size must be between {MIN_PART_SIZE} and {MAX_PART_SIZE}")
+        if (access_key is None) != (secret_key is None):
+            raise ValueError("give both access_key and secret_key, or neither")
+        prefix = prefix.strip("/")
+        if prefix:
+            validate_key(prefix)
+        self.name = name
+        self.bucket = bucket
+        self.prefix = prefix
+        self.part_size = part_size
+        if client is None:
+            config = Config(
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
+                max_pool_connections=max_pool_connections,
+                tcp_keepalive=True,
+                signature_version="s3v4",
+                s3={"addressing_style": addressing_style} if addressing_style else None,
+            )
+            # A session of our own: boto3's default session is not safe to share between
+            # threads, and must not pick up another store's credentials.
+            session = boto3.session.Session(
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+                region_name=region,
+            )
+            client = session.client("s3", endpoint_url=endpoint_url, config=config)
+        self.client = client
+
+    def open_writer(self, key: str) -> S3Writer:
+        return S3Writer(self, validate_key(key))
+
+    def open_reader(self, key: str, byte_range: ByteRange | None = None) -> ReadHandle:
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self.object_name(key)}
+        if byte_range is not None:
+            params["Range"] = f"bytes={byte_range.start}-{byte_range.end}"
+        with self.translate_errors("read", key):
+            response = self.client.get_object(**params)
+        body = response["Body"]
+        try:
+            size, skip = self._size_and_skip(key, response, byte_range)
+        except BaseException:
+            body.close()
+            raise
+        limit = None if byte_range is None else byte_range.length
+        return ReadHandle(size=size, chunks=_BodyChunks(body, key, skip=skip, limit=limit))
+
+    def delete(self, key: str) -> None:
+        with self.translate_errors("delete", key):
+            self.client.delete_object(Bucket=self.bucket, Key=self.object_name(key))
+
+    def check(self) -> None:
+        """Ask for the bucket: proves the endpoint answers and the credentials may use it.
+
+        It does not prove writes succeed (that would cost a write per readiness probe).
+        """
+        with self.translate_errors("reach the bucket", None):
+            self.client.head_bucket(Bucket=self.bucket)
+
+    def presign_get(self, key: str, expires_in: dt.timedelta | int) -> str:
+        """Return a URL that lets anyone holding it GET the object until it expires.
+
+        Signing happens locally (no request to S3); the URL carries a signature, not the
+        secret key. For handing downloads straight to S3 rather than through the service.
+        """
+        seconds = (
+            int(expires_in.total_seconds()) if isinstance(expires_in, dt.timedelta) else expires_in
+        )
+        if not 1 <= seconds <= MAX_PRESIGN_EXPIRY.total_seconds():
+            raise ValueError(f"expires_in must be between 1 second and {MAX_PRESIGN_EXPIRY}")
+        with self.translate_errors("presign", key):
+            url: str = self.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": self.object_name(key)},
+                ExpiresIn=seconds,
+            )
+        return url
+
+    def object_name(self, key: str) -> str:
+        """Return the S3 object name for ``key``: the key under this store's prefix."""
+        validate_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    @contextmanager
+    def translate_errors(self, action: str, key: str | None) -> Iterator[None]:
+        """Turn botocore's errors into StoreError (or ObjectNotFound, InvalidRange)."""
+        try:
+            yield
+        except ClientError as exc:
+            raise self._client_error(exc, action, key) from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"store {self.name!r}: cannot {action}{_of(key)}: {exc}") from exc
+
+    def _client_error(self, exc: ClientError, action: str, key: str | None) -> StoreError:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if key is not None and code in _NOT_FOUND_CODES:
+            return ObjectNotFound(f"store {self.name!r} has no object {key!r}")
+        if code == "InvalidRange" or status == 416:
+            return InvalidRange(f"store {self.name!r}: range outside object {key!r}")
+        message = error.get("Message") or exc
+        return StoreError(f"store {self.name!r}: cannot {action}{_of(key)}: {code} {message}")
+
+    def _size_and_skip(
+        self, key: str, response: Mapping[str, Any], byte_range: ByteRange | None
+    ) -> tuple[int, int]:
+        """Find the object's full size, and how many leading bytes of the body to drop.
+
+        A ranged GET reports the size in Content-Range. A service that ignores the Range
+        header answers 200 with the whole object: then we skip to the range ourselves.
+        """
+        content_range = response.get("ContentRange")
+        if byte_range is None:
+            return int(response["ContentLength"]), 0
+        match = _CONTENT_RANGE.match(content_range or "")
+        if match is not None:
+            if match.group(3) != "*":
+                return int(match.group(3)), 0
+            with self.translate_errors("read", key):
+                head = self.client.head_object(Bucket=self.bucket, Key=self.object_name(key))
+            return int(head["ContentLength"]), 0
+        size = int(response["ContentLength"])
+        if byte_range.start >= size:
+            raise InvalidRange(f"store {self.name!r}: range outside object {key!r}")
+        return size, byte_range.start
+
+
+class S3Writer:
+    """Stream an object into S3, one part at a time; start a multipart upload only if needed."""
+
+    def __init__(self, store: S3Store, key: str) -> None:
+        self._store = store
+        self._key = key
+        self._name = store.object_name(key)
+        self._buffer = bytearray()
+        self._size = 0
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._result: StoredObject | None = None
+        self._cancelled = False
+        self._failed = False
+        self._commit_failed = False
+
+    def write(self, chunk: bytes) -> None:
+        """Fill the buffer up to one part; send a full part only once more data arrives.
+
+        Waiting for more data means an object of exactly one part still goes up in a single
+        PutObject, and the buffer never holds more than ``part_size`` bytes.
+        """
+        self._ensure_writable()
+        part_size = self._store.part_size
+        view = memoryview(chunk).cast("B")
+        while view:
+            if len(self._buffer) == part_size:
+                self._send_part()
+            room = part_size - len(self._buffer)
+            self._buffer += view[:room]
+            view = view[room:]
+        self._size += len(chunk)
+
+    def commit(self) -> StoredObject:
+        if self._result is not None:
+            return self._result
+        self._ensure_writable()
+        self._commit_failed = self._failed = True  # until proven otherwise (see cancel)
+        store, bucket = self._store, self._store.bucket
+        if self._upload_id is None:
+            with store.translate_errors("write", self._key):
+                store.client.put_object(Bucket=bucket, Key=self._name, Body=bytes(self._buffer))
+        else:
+            if self._buffer:
+                self._send_part()
+            with store.translate_errors("write", self._key):
+                store.client.complete_multipart_upload(
+                    Bucket=bucket,
+                    Key=self._name,
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
+        self._buffer = bytearray()
+        self._commit_failed = self._failed = False
+        self._result = StoredObject(store=store.name, key=self._key, size=self._size)
+        return self._result
+
+    def cancel(self) -> None:
+        """Abort the multipart upload; after a failed commit, also delete the key.
+
+        A commit whose response was lost may have completed, and keys are never reused, so
+        deleting the key cannot remove anyone else's data.
+        """
+        if self._result is not None or self._cancelled:
+            return
+        store = self._store
+        self._buffer = bytearray()
+        if self._upload_id is not None:
+            try:
+                store.client.abort_multipart_upload(
+                    Bucket=store.bucket, Key=self._name, UploadId=self._upload_id
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
+                    raise store._client_error(exc, "abort the upload of", self._key) from exc
+            except BotoCoreError as exc:
+                raise StoreError(
+                    f"store {store.name!r}: cannot abort the upload of {self._key!r}: {exc}"
+                ) from exc
+            self._upload_id = None
+        if self._commit_failed:
+            store.delete(self._key)
+        self._cancelled = True
+
+    def _send_part(self) -> None:
+        store = self._store
+        try:
+            if len(self._parts) >= MAX_PARTS:
+                raise StoreError(
+                    f"store {store.name!r}: {self._key!r} needs more than {MAX_PARTS} parts of "
+                    f"{store.part_size} bytes; raise the store's part_size"
+                )
+            with store.translate_errors("write", self._key):
+                if self._upload_id is None:
+                    created = store.client.create_multipart_upload(
+                        Bucket=store.bucket, Key=self._name
+                    )
+                    self._upload_id = str(created["UploadId"])
+                number = len(self._parts) + 1
+                response = store.client.upload_part(
+                    Bucket=store.bucket,
+                    Key=self._name,
+                    UploadId=self._upload_id,
+                    PartNumber=number,
+                    Body=bytes(self._buffer),
+                )
+        except StoreError:
+            self._failed = True
+            raise
+        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
+        self._buffer.clear()
+
+    def _ensure_writable(self) -> None:
+        if self._result is not None or self._cancelled:
+            raise ValueError(f"writer for {self._key!r} is already committed or cancelled")
+        if self._failed:
+            raise StoreError(f"store {self._store.name!r}: writer for {self._key!r} failed")
+
+
+class _BodyChunks:
+    """Iterate a GetObject body in CHUNK_SIZE pieces, closing it when done or closed.
+
+    A class rather than a generator: a generator that never started ignores ``close()``, and
+    the body holds a pooled connection that must go back even if nobody read a byte.
+    """
+
+    def __init__(self, body: Any, key: str, *, skip: int, limit: int | None) -> None:
+        self._body = body
+        self._key = key
+        self._skip = skip
+        self._remaining = limit
+        self._chunks: Iterator[bytes] | None = None
+        self._closed = False
+
+    def __iter__(self) -> _BodyChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        while not self._closed:
+            if self._remaining is not None and self._remaining <= 0:
+                break
+            try:
+                if self._chunks is None:
+                    self._chunks = self._body.iter_chunks(CHUNK_SIZE)
+                chunk: bytes = next(self._chunks)
+            except StopIteration:
+                break
+            except _STREAM_ERRORS as exc:
+                self.close()
+                raise StoreError(f"reading {self._key!r} failed: {exc}") from exc
+            if self._skip:
+                dropped = min(self._skip, len(chunk))
+                chunk, self._skip = chunk[dropped:], self._skip - dropped
+            if self._remaining is not None:
+                chunk = chunk[: self._remaining]
+                self._remaining -= len(chunk)
+            if chunk:
+                return chunk
+        self.close()
+        raise StopIteration
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._body.close()
+
+
+def _of(key: str | None) -> str:
+    return "" if key is None else f" {key!r}"
+
+
+def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
+    """Build an S3Store from settings: the ``s3`` entry point.
+
+    Options: ``bucket`` (required); ``prefix``; ``endpoint_url`` and ``region`` (for
+    S3-compatible services); ``access_key`` with ``secret_key`` (else boto3's usual chain:
+    environment, instance or pod role); ``part_size`` (bytes, at least 5 MiB; the largest
+    object is 10 000 parts); ``max_pool_connections``, ``connect_timeout``, ``read_timeout``
+    (seconds), ``max_attempts``; ``addressing_style`` ("path" or "virtual").
+    """
+    reader = Options(name, "s3", options)
+    bucket = reader.required_str("bucket")
+    prefix = reader.optional_str("prefix", "") or ""
+    endpoint_url = reader.optional_str("endpoint_url")
+    region = reader.optional_str("region")
+    access_key = reader.optional_str("access_key")
+    secret_key = reader.optional_str("secret_key")
+    part_size = reader.optional_int("part_size", DEFAULT_PART_SIZE, minimum=MIN_PART_SIZE)
+    max_pool_connections = reader.optional_int("max_pool_connections", 32, minimum=1)
+    connect_timeout = reader.optional_float("connect_timeout", 5.0, minimum=0.001)
+    read_timeout = reader.optional_float("read_timeout", 60.0, minimum=0.001)
+    max_attempts = reader.optional_int("max_attempts", 5, minimum=1)
+    addressing_style = reader.optional_str("addressing_style")
+    reader.finish()
+    if part_size > MAX_PART_SIZE:
+        raise reader.error(f"option 'part_size' must be at most {MAX_PART_SIZE}")
+    if (access_key is None) != (secret_key is None):
+        raise reader.error("give both 'access_key' and 'secret_key', or neither")
+    if addressing_style not in (None, "path", "virtual", "auto"):
+        raise reader.error("option 'addressing_style' must be 'path', 'virtual' or 'auto'")
+    if prefix.strip("/"):
+        try:
+            validate_key(prefix.strip("/"))
+        except ValueError as exc:
+            raise reader.error(f"option 'prefix': {exc}") from None
+    return S3Store(
+        name,
+        bucket,
+        prefix,
+        endpoint_url=endpoint_url,
+        region=region,
+        access_key=access_key,
+        secret_key=secret_key,
+        part_size=part_size,
+        max_pool_connections=max_pool_connections,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_attempts=max_attempts,
+        addressing_style=addressing_style,
+    )

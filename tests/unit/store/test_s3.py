@@ -1,0 +1,250 @@
+"""What only the S3 driver promises: multipart streaming, aborts, error translation, presigning.
+
+Behaviour against S3 runs on the moto server (see conftest); how writes are split into parts,
+and failure paths moto cannot produce on demand, use a small recording fake client.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from artifacts.store.base import (
+    ByteRange,
+    InvalidRange,
+    ObjectNotFound,
+    StoreError,
+    read_object,
+    write_object,
+)
+from artifacts.store.s3 import MIN_PART_SIZE, S3Store
+from tests.unit.store.conftest import BUCKET, SECRET_KEY, make_s3_store, new_key, payload
+
+PART = MIN_PART_SIZE
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"s3-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: str, s3_admin: Any, s3_driver_client: Any, prefix: str) -> S3Store:
+    return make_s3_store(s3_endpoint, prefix, client=s3_driver_client)
+
+
+def uploads(admin: Any, prefix: str) -> list[str]:
+    listing = admin.list_multipart_uploads(Bucket=BUCKET, Prefix=prefix + "/")
+    return [upload["Key"] for upload in listing.get("Uploads", [])]
+
+
+def test_objects_live_under_the_prefix(s3_store: S3Store, s3_admin: Any, prefix: str) -> None:
+    key = new_key()
+    write_object(s3_store, key, [b"x"])
+    listing = s3_admin.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    assert [obj["Key"] for obj in listing["Contents"]] == [f"{prefix}/{key}"]
+
+
+def test_small_objects_are_one_put_and_large_ones_multipart(
+    s3_store: S3Store, s3_admin: Any, prefix: str
+) -> None:
+    # S3's ETag of a multipart object ends in "-<number of parts>".
+    sizes = {"exactly-one-part": PART, "two-parts": PART + 1, "three-parts": 2 * PART + 1}
+    etags = {}
+    for label, size in sizes.items():
+        key = new_key(label)
+        write_object(s3_store, key, [payload(size)])
+        etags[label] = s3_admin.head_object(Bucket=BUCKET, Key=f"{prefix}/{key}")["ETag"]
+    assert "-" not in etags["exactly-one-part"]
+    assert etags["two-parts"].endswith('-2"')
+    assert etags["three-parts"].endswith('-3"')
+
+
+def test_cancel_aborts_the_multipart_upload(s3_store: S3Store, s3_admin: Any, prefix: str) -> None:
+    key = new_key()
+    writer = s3_store.open_writer(key)
+    writer.write(payload(PART))
+    assert uploads(s3_admin, prefix) == []  # still one buffered part: nothing started yet
+    writer.write(b"one more byte sends the first part")
+    assert uploads(s3_admin, prefix) == [f"{prefix}/{key}"]
+    writer.cancel()
+    assert uploads(s3_admin, prefix) == []
+    with pytest.raises(ObjectNotFound):
+        s3_store.open_reader(key)
+
+
+def test_unreachable_endpoint_is_a_store_error() -> None:
+    with socket.socket() as sock:  # a port that nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = make_s3_store(
+        f"http://127.0.0.1:{port}", "p", max_attempts=1, connect_timeout=0.5, read_timeout=0.5
+    )
+    with pytest.raises(StoreError, match="Could not connect") as info:
+        store.check()
+    assert not isinstance(info.value, ObjectNotFound)
+    assert info.value.__cause__ is not None  # raised "from" the botocore error
+    with pytest.raises(StoreError):
+        store.open_reader(new_key())
+    with pytest.raises(StoreError):
+        store.delete(new_key())
+    writer = store.open_writer(new_key())
+    writer.write(b"data")
+    with pytest.raises(StoreError):
+        writer.commit()
+
+
+def test_missing_bucket_is_not_object_not_found(s3_endpoint: str, s3_driver_client: Any) -> None:
+    store = S3Store("s3", "no-such-bucket", "", client=s3_driver_client)
+    for call in (store.check, lambda: store.open_reader(new_key())):
+        with pytest.raises(StoreError) as info:
+            call()
+        assert not isinstance(info.value, ObjectNotFound)
+
+
+def test_credentials_stay_out_of_what_is_recorded(s3_store: S3Store) -> None:
+    key = new_key()
+    stored = write_object(s3_store, key, [b"secret stuff"])
+    assert SECRET_KEY not in repr(stored)
+    assert stored.key == key  # the key as given: no prefix, no bucket, no endpoint
+
+
+def test_presigned_url_downloads_the_object(s3_store: S3Store) -> None:
+    key, data = new_key(), payload(1000)
+    write_object(s3_store, key, [data])
+    url = s3_store.presign_get(key, 60)
+    assert SECRET_KEY not in url
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.read() == data
+    with pytest.raises(ValueError, match="expires_in"):
+        s3_store.presign_get(key, 0)
+
+
+def test_part_size_is_bounded_by_s3s_limits() -> None:
+    with pytest.raises(ValueError, match="part_size"):
+        S3Store("s3", BUCKET, "", part_size=PART - 1, client=object())
+
+
+# --- with a fake client --------------------------------------------------------------------
+
+
+class RecordingClient:
+    """Enough of a boto3 S3 client to watch a writer and fail on demand."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.objects: dict[str, bytes] = {}
+        self.parts: list[bytes] = []
+        self.fail_on = fail_on
+
+    def _record(self, name: str, size: int = 0) -> None:
+        self.calls.append((name, size))
+        if name == self.fail_on:
+            error = {"Error": {"Code": "InternalError", "Message": "try again"}}
+            raise ClientError(error, name)
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes) -> dict[str, Any]:  # noqa: N803
+        self._record("put_object", len(Body))
+        self.objects[Key] = Body
+        return {}
+
+    def create_multipart_upload(self, **kwargs: Any) -> dict[str, Any]:
+        self._record("create_multipart_upload")
+        return {"UploadId": "u1"}
+
+    def upload_part(self, *, Body: bytes, PartNumber: int, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+        self._record("upload_part", len(Body))
+        self.parts.append(Body)
+        return {"ETag": f'"{PartNumber}"'}
+
+    def complete_multipart_upload(self, *, Key: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+        self._record("complete_multipart_upload")
+        self.objects[Key] = b"".join(self.parts)
+        return {}
+
+    def abort_multipart_upload(self, **kwargs: Any) -> dict[str, Any]:
+        self._record("abort_multipart_upload")
+        return {}
+
+    def delete_object(self, *, Key: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+        self._record("delete_object")
+        self.objects.pop(Key, None)
+        return {}
+
+    def get_object(self, *, Key: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
+        # Like an S3-compatible service that ignores Range: 200 and the whole object.
+        data = self.objects[Key]
+        return {"Body": StreamingBody(io.BytesIO(data), len(data)), "ContentLength": len(data)}
+
+
+def fake_store(client: RecordingClient, prefix: str = "") -> S3Store:
+    return S3Store("s3", BUCKET, prefix, client=client, part_size=PART)
+
+
+def test_writer_holds_at_most_one_part() -> None:
+    client = RecordingClient()
+    store = fake_store(client, "p")
+    writer = store.open_writer("k")
+    odd = [1, PART - 2, 3, 2 * PART + 5, 7, PART]
+    for size in odd:
+        writer.write(payload(size))
+    writer.commit()
+    total = sum(odd)
+    full, last = divmod(total, PART)
+    sent = [size for name, size in client.calls if name == "upload_part"]
+    assert sent == [PART] * full + ([last] if last else [])
+    assert client.calls[0] == ("create_multipart_upload", 0)
+    assert client.calls[-1] == ("complete_multipart_upload", 0)
+    assert len(client.objects["p/k"]) == total
+
+
+def test_empty_object_is_a_single_put() -> None:
+    client = RecordingClient()
+    stored = fake_store(client).open_writer("k").commit()
+    assert stored.size == 0
+    assert client.calls == [("put_object", 0)]
+
+
+def test_failed_part_fails_the_writer_until_cancelled() -> None:
+    client = RecordingClient(fail_on="upload_part")
+    writer = fake_store(client).open_writer("k")
+    writer.write(payload(PART))
+    with pytest.raises(StoreError, match="InternalError") as info:
+        writer.write(b"x")
+    assert isinstance(info.value.__cause__, ClientError)
+    with pytest.raises(StoreError, match="failed"):
+        writer.write(b"y")
+    with pytest.raises(StoreError, match="failed"):
+        writer.commit()
+    writer.cancel()
+    assert ("abort_multipart_upload", 0) in client.calls
+
+
+def test_cancel_after_a_failed_commit_removes_what_may_have_completed() -> None:
+    client = RecordingClient(fail_on="complete_multipart_upload")
+    writer = fake_store(client).open_writer("k")
+    writer.write(payload(PART + 1))
+    with pytest.raises(StoreError):
+        writer.commit()
+    writer.cancel()
+    assert [name for name, _ in client.calls[-2:]] == ["abort_multipart_upload", "delete_object"]
+
+
+def test_a_service_ignoring_range_still_yields_only_the_range() -> None:
+    client = RecordingClient()
+    store = fake_store(client)
+    data = payload(3 * 1024 * 1024 + 11)
+    client.objects["k"] = data
+    assert read_object(store, "k", ByteRange(1_500_000, 2_600_000)) == data[1_500_000:2_600_001]
+    handle = store.open_reader("k", ByteRange(10, 20))
+    assert handle.size == len(data)
+    handle.close()
+    with pytest.raises(InvalidRange):
+        store.open_reader("k", ByteRange(len(data), len(data) + 5))
