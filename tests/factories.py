@@ -91,3 +91,45 @@ def list_ids(
     assert result.status_code == 200, result.text
     key = path.rstrip("/").split("/")[-1]
     return [item["id"] for item in result.json[key]]
+
+
+def show(
+    client: falcon.testing.TestClient,
+    type_name: str,
+    artifact_id: str,
+    headers: dict[str, str] | None = None,
+) -> falcon.testing.Result:
+    return client.simulate_get(
+        f"/artifacts/{type_name}/{artifact_id}",
+        headers=headers if headers is not None else identity(),
+    )
+
+
+def delete(
+    client: falcon.testing.TestClient,
+    type_name: str,
+    artifact_id: str,
+    headers: dict[str, str] | None = None,
+) -> falcon.testing.Result:
+    return client.simulate_delete(
+        f"/artifacts/{type_name}/{artifact_id}",
+        headers=headers if headers is not None else identity(),
+    )
+
+
+def assert_error(
+    result: falcon.testing.Result, status: int, error_type: str | None = None
+) -> dict[str, Any]:
+    """Check an error response's status and JSON shape (and its stable code); return the body."""
+    assert result.status_code == status, result.text
+    body = result.json
+    assert body["code"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["explanation"], str)
+    assert body["explanation"]
+    assert body["error"]["message"] == body["explanation"]
+    assert body["request_id"] == result.headers["X-Request-Id"]
+    if error_type is not None:
+        assert body["error"]["type"] == error_type, body
+    return body
