@@ -12,6 +12,7 @@ from api.resources.artifacts import (
     ArtifactCollection,
     ArtifactItem,
 )
+from api.resources.blobs import BlobResource
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from artifacts.config import Settings
@@ -42,4 +43,7 @@ def create_app(
     app.add_route("/artifacts/all/{artifact_id}", AllArtifactsItem(services.artifacts))
     app.add_route("/artifacts/{type_name}", collection)
     app.add_route("/artifacts/{type_name}/{artifact_id}", item)
+    blobs = BlobResource(services.blobs, settings.max_json_body)
+    app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
+    app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
     return app

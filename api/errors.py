@@ -24,8 +24,10 @@ STATUS_BY_KIND: dict[type[errors.ArtifactError], int] = {
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.LengthRequired: 411,
     errors.TooLarge: 413,
     errors.UnsupportedMediaType: 415,
+    errors.RangeNotSatisfiable: 416,
     errors.ServiceUnavailable: 503,
 }
 
@@ -58,6 +60,8 @@ def handle_domain_error(
     status = next((code for kind, code in STATUS_BY_KIND.items() if isinstance(ex, kind)), 500)
     if status == 401:
         resp.set_header("WWW-Authenticate", 'Token realm="artifacts"')
+    if isinstance(ex, errors.RangeNotSatisfiable):
+        resp.set_header("Content-Range", f"bytes */{ex.size}")
     body = error_body(status, ex.title, ex.message, ex.code, _request_id(req))
     _write(req, resp, status, body)
 

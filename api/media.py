@@ -32,9 +32,16 @@ def read_json(req: falcon.Request, *, max_bytes: int, accept: Iterable[str]) -> 
     if not raw.strip():
         raise InvalidInput("The request body is empty; a JSON document is expected.")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"The request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("The request body is nested too deeply.") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259); Python's parser accepts them unless told not to."""
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
 
 
 def write_json(resp: falcon.Response, body: Any, status: int = 200) -> None:

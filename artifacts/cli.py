@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from artifacts.config import CONFIG_ENV, ConfigError, Settings, load_settings
 from artifacts.db import migrate
 from artifacts.db.session import build_engine
 from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.services import build_services
 from artifacts.errors import TypeRegistrationError
 
 #: The WSGI factory gunicorn loads; named as a string so the core never imports the HTTP layer.
@@ -49,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
 
     types = commands.add_parser("types", help="list the artifact types that would be served")
     types.set_defaults(handler=_types)
+
+    scrub = commands.add_parser(
+        "scrub", help="abandon stale uploads and delete blob data nothing references any more"
+    )
+    scrub.set_defaults(handler=_scrub)
     return parser
 
 
@@ -74,6 +81,25 @@ def _types(settings: Settings, _args: argparse.Namespace) -> int:
     for artifact_type in registry:
         print(f"{artifact_type.name}\t{artifact_type.version}\t{artifact_type.cls.__module__}")
     return 0
+
+
+def _scrub(settings: Settings, _args: argparse.Namespace) -> int:
+    services = build_services(settings)
+    try:
+        abandoned = services.blobs.sweep_stale_uploads()
+        removed, failing = services.remover.scrub()
+        swept = 0
+        for store in services.stores.values():
+            sweep = getattr(store, "sweep_temporary", None)
+            if sweep is not None:
+                swept += sweep(dt.timedelta(seconds=settings.upload_timeout))
+    finally:
+        services.close()
+    print(
+        f"abandoned uploads: {abandoned}; orphaned data removed: {removed}, "
+        f"still failing: {failing}; temporary files removed: {swept}"
+    )
+    return 0 if failing == 0 else 1
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

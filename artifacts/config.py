@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,27 @@ class Settings:
     max_json_body: int = 1024 * 1024
     auth_mode: str = "trusted-headers"
     log_level: str = "info"
+    #: Blob stores by name: ``{"default": {"driver": "filesystem", "root": "blobs"}}``. Empty
+    #: means one filesystem store named "default" under ``<data_dir>/blobs``.
+    stores: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Store receiving new blob data, unless ``store_for`` names another for a type
+    #: (``"images"``) or a field (``"heat_templates.template"``).
+    default_store: str = "default"
+    store_for: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds after which a blob left "saving" (its server died) may be uploaded again.
+    upload_timeout: int = 3600
+
+    @property
+    def effective_stores(self) -> dict[str, dict[str, Any]]:
+        if not self.stores:
+            return {"default": {"driver": "filesystem", "root": str(self.data_dir / "blobs")}}
+        resolved: dict[str, dict[str, Any]] = {}
+        for name, options in self.stores.items():
+            opts = dict(options)
+            if opts.get("driver") == "filesystem" and "root" in opts:
+                opts["root"] = str(self.data_dir / opts["root"])
+            resolved[name] = opts
+        return resolved
 
     @property
     def effective_database_url(self) -> str:
@@ -64,7 +85,13 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("api", "max_list_limit"): "max_list_limit",
     ("api", "max_json_body"): "max_json_body",
     ("auth", "mode"): "auth_mode",
+    ("blobs", "default_store"): "default_store",
+    ("blobs", "upload_timeout"): "upload_timeout",
+    ("blobs", "store_for"): "store_for",
 }
+
+#: Sections whose keys are user-chosen names rather than settings.
+_NAMED_TABLES = {"stores": "stores"}
 
 AUTH_MODES = ("trusted-headers",)
 
@@ -95,6 +122,12 @@ def _from_toml(path: Path) -> dict[str, Any]:
     for section, table in document.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
+        if section in _NAMED_TABLES:
+            for name, options in table.items():
+                if not isinstance(options, dict) or "driver" not in options:
+                    raise ConfigError(f"{path}: [{section}.{name}] must be a table with a driver")
+            values[_NAMED_TABLES[section]] = table
+            continue
         for key, value in table.items():
             attribute = _TOML_KEYS.get((section, key))
             if attribute is None:
@@ -108,6 +141,8 @@ def _from_toml(path: Path) -> dict[str, Any]:
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for attribute in _TOML_KEYS.values():
+        if attribute == "store_for":
+            continue
         raw = env.get(f"ARTIFACTS_{attribute.upper()}")
         if raw is not None:
             values[attribute] = raw
@@ -121,7 +156,11 @@ def _coerce(values: Mapping[str, Any]) -> Settings:
     for name, raw in values.items():
         kind = kinds[name]
         try:
-            if kind is tuple:
+            if name in ("stores", "store_for"):
+                if not isinstance(raw, dict):
+                    raise TypeError(name)
+                converted[name] = dict(raw)
+            elif kind is tuple:
                 items = raw.split(",") if isinstance(raw, str) else list(raw)
                 converted[name] = tuple(str(item).strip() for item in items if str(item).strip())
             elif kind is int:
@@ -142,3 +181,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("default_list_limit must be between 1 and max_list_limit")
     if settings.workers < 1 or settings.threads < 1:
         raise ConfigError("workers and threads must be at least 1")
+    stores = settings.effective_stores
+    for target, store in {"default_store": settings.default_store, **settings.store_for}.items():
+        if store not in stores:
+            raise ConfigError(f"{target} names store {store!r}, which is not configured")

@@ -73,6 +73,24 @@ class UnsupportedMediaType(ArtifactError):
     title = "Unsupported Media Type"
 
 
+class RangeNotSatisfiable(ArtifactError):
+    """A byte range lies outside the blob."""
+
+    code = "range_not_satisfiable"
+    title = "Requested Range Not Satisfiable"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"The requested range is outside the blob's {size} bytes.")
+        self.size = size
+
+
+class LengthRequired(ArtifactError):
+    """The body's end cannot be known: neither a length nor chunked encoding."""
+
+    code = "length_required"
+    title = "Length Required"
+
+
 class ServiceUnavailable(ArtifactError):
     """A backing service (database, store) cannot be reached right now."""
 

@@ -23,10 +23,8 @@ from artifacts.config import Settings
 from artifacts.db import migrate
 from artifacts.db.models import Base
 from artifacts.db.session import Database, build_engine
-from artifacts.engine.artifacts import ArtifactService, ListLimits
-from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry, discover_types
-from artifacts.engine.services import Services
+from artifacts.engine.services import Services, build_services
 from tests.sample_types import SAMPLE_TYPES
 
 PG_ADMIN_URL = os.environ.get(
@@ -127,15 +125,11 @@ def services(
     registry: TypeRegistry,
     settings: Settings,
     clock: Callable[[], dt.datetime],
-) -> Services:
-    service = ArtifactService(
-        database,
-        registry,
-        Policy(),
-        limits=ListLimits(settings.default_list_limit, settings.max_list_limit),
-        clock=clock,
-    )
-    return Services(types=registry, artifacts=service, database=database)
+) -> Iterator[Services]:
+    """The real services on the test database, with a filesystem blob store under tmp_path."""
+    built = build_services(settings, types=registry, database=database, clock=clock)
+    yield built
+    built.digests.shutdown(wait=True)
 
 
 @pytest.fixture

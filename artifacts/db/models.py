@@ -10,7 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -67,3 +78,55 @@ class ArtifactRow(Base):
         Index("ix_artifacts_visibility", "visibility", "type_name"),
         Index("ix_artifacts_created", "created_at", "id"),
     )
+
+
+class BlobRow(Base):
+    """One blob field value (or one blob-dict entry) of an artifact.
+
+    The row always points at the last complete data (``store``/``location``, or
+    ``external_url``). An upload in flight is recorded beside it in the ``pending_*`` columns,
+    so a crash mid-upload loses neither the old data nor the location of the partial new data,
+    which the sweeper removes once ``pending_started_at`` is older than the upload timeout.
+    """
+
+    __tablename__ = "blobs"
+
+    artifact_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(63), primary_key=True)
+    # "" for a plain blob field; the entry's name for a blob dict.
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    md5: Mapped[str | None] = mapped_column(String(32))
+    sha1: Mapped[str | None] = mapped_column(String(40))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    store: Mapped[str | None] = mapped_column(String(63))
+    location: Mapped[str | None] = mapped_column(String(1024))
+    external_url: Mapped[str | None] = mapped_column(Text)
+    pending_upload_id: Mapped[str | None] = mapped_column(String(36))
+    pending_store: Mapped[str | None] = mapped_column(String(63))
+    pending_location: Mapped[str | None] = mapped_column(String(1024))
+    pending_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_blobs_pending_started_at", "pending_started_at"),)
+
+
+class OrphanRow(Base):
+    """Blob data that could not be deleted when it stopped being referenced.
+
+    ``artifacts scrub`` retries these deletions; until then nothing is forgotten.
+    """
+
+    __tablename__ = "orphans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store: Mapped[str] = mapped_column(String(63))
+    location: Mapped[str] = mapped_column(String(1024))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

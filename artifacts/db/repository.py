@@ -11,8 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     ColumnElement,
+    Float,
     SQLColumnExpression,
+    String,
     and_,
     false,
     func,
@@ -22,6 +26,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -33,7 +38,7 @@ from artifacts.model.base import COMMON_FIELDS
 from artifacts.model.lifecycle import PUBLIC
 from artifacts.model.query import Filter, ListQuery, SortKey
 
-from .models import ArtifactRow
+from .models import ArtifactRow, BlobRow
 
 #: Suffix of the hidden property holding a type-specific Version field's sort key.
 VERSION_KEY_SUFFIX = "__sortkey"
@@ -101,9 +106,9 @@ def field_values(row: ArtifactRow, fields: Mapping[str, f.Field]) -> dict[str, A
         "description": row.description,
         "tags": list(row.tags),
         "metadata": dict(row.metadata_),
-        "created_at": _aware(row.created_at),
-        "updated_at": _aware(row.updated_at),
-        "activated_at": _aware(row.activated_at),
+        "created_at": aware(row.created_at),
+        "updated_at": aware(row.updated_at),
+        "activated_at": aware(row.activated_at),
     }
     properties = row.properties or {}
     for name, field in fields.items():
@@ -125,7 +130,7 @@ def _from_document(field: f.Field, value: Any) -> Any:
     return value
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
+def aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
@@ -163,6 +168,16 @@ def update(session: Session, row: ArtifactRow, values: Mapping[str, Any]) -> Non
             setattr(row, column, value)
     row.revision += 1
     _flush(session, values)
+
+
+def blobs_of(session: Session, artifact_ids: Sequence[str]) -> dict[str, list[BlobRow]]:
+    """Return the blob records of several artifacts in one query."""
+    found: dict[str, list[BlobRow]] = {artifact_id: [] for artifact_id in artifact_ids}
+    if artifact_ids:
+        stmt = select(BlobRow).where(BlobRow.artifact_id.in_(artifact_ids))
+        for blob in session.scalars(stmt):
+            found[blob.artifact_id].append(blob)
+    return found
 
 
 def delete(session: Session, row: ArtifactRow) -> None:
@@ -248,7 +263,8 @@ class ListCompiler:
             if flt.key_exists:
                 keys = flt.value if flt.op == "in" else (flt.value,)
                 return or_(*(self._has_key(document, key) for key in keys))
-            expr = self._typed(self._dict_value(flt.field, flt.key), field.element)
+            assert flt.key is not None
+            expr = self._dict_value(flt.field, flt.key, field.element)
             return _compare(expr, flt.op, flt.value)
         expr, value = self._comparable(flt.field, field, flt.value)
         return _compare(expr, flt.op, value)
@@ -284,13 +300,21 @@ class ListCompiler:
     def _has_key(self, document: Any, key: str) -> ColumnElement[bool]:
         if self.dialect == "postgresql":
             return type_coerce(document, JSONB).has_key(key)
-        return func.json_type(document, _json_path(key)).is_not(None)
+        entries = func.json_each(document).table_valued("key", "value")
+        return select(literal(1)).select_from(entries).where(entries.c.key == key).exists()
 
-    @staticmethod
-    def _dict_value(name: str, key: str | None) -> Any:
-        if name in COMMON_FIELDS:
-            return _COLUMNS[name][key]
-        return ArtifactRow.properties[(name, key)]
+    def _dict_value(self, name: str, key: str, kind: f.Field) -> SQLColumnExpression[Any]:
+        """The value under ``key`` of a dict field, typed as the dict's value kind.
+
+        On SQLite the key is matched through ``json_each`` rather than spliced into a JSON
+        path, so any key (quotes, dots, backslashes) works and stays a bound parameter.
+        """
+        document = self._document(name)
+        if self.dialect == "postgresql":
+            return self._typed(document[key], kind)
+        entries = func.json_each(document).table_valued("key", "value")
+        value = select(entries.c.value).where(entries.c.key == key).scalar_subquery()
+        return type_coerce(value, _SQL_TYPES.get(type(kind), String()))
 
     def _document(self, name: str) -> Any:
         if name in COMMON_FIELDS:
@@ -312,7 +336,8 @@ class ListCompiler:
     @staticmethod
     def _typed(element: Any, field: f.Field) -> SQLColumnExpression[Any]:
         if isinstance(field, f.Integer):
-            return element.as_integer()
+            # as_integer() casts to a 32-bit INTEGER on PostgreSQL; our integers are 64-bit.
+            return sql_cast(element.as_string(), BigInteger)
         if isinstance(field, f.Float):
             return element.as_float()
         if isinstance(field, f.Boolean):
@@ -373,6 +398,8 @@ def _compare(expr: SQLColumnExpression[Any], op: str, value: Any) -> ColumnEleme
     return expr <= value
 
 
-def _json_path(key: str) -> str:
-    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-    return f'$."{escaped}"'
+_SQL_TYPES: dict[type[f.Field], Any] = {
+    f.Integer: BigInteger(),
+    f.Float: Float(),
+    f.Boolean: Boolean(),
+}

@@ -19,14 +19,16 @@ import jsonpointer
 from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
-from artifacts.db.models import ArtifactRow
+from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
+from artifacts.engine.blobs import DataRemover, blob_values
 from artifacts.engine.context import RequestContext
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ALL_TYPES, ArtifactType, TypeRegistry
 from artifacts.errors import (
     ActivationRequirementsMissing,
     ArtifactNotFound,
+    Conflict,
     Forbidden,
     ImmutableField,
     InvalidInput,
@@ -77,7 +79,9 @@ class ArtifactService:
         limits: ListLimits | None = None,
         clock: Clock = utcnow,
         new_id: Callable[[], str] = new_uuid,
+        remover: DataRemover | None = None,
     ) -> None:
+        self._remover = remover
         self._db = db
         self._types = types
         self._policy = policy
@@ -91,8 +95,10 @@ class ArtifactService:
         scope = None if type_name == ALL_TYPES else self._types.get(type_name).name
         with self._db.read() as session:
             row = self._load(session, ctx, scope, artifact_id)
-            artifact_type = self._type_of_row(row.type_name, artifact_id)
-            return self._render(artifact_type, row)
+            if scope is None:
+                # Through "all", an artifact is shown as the "all" schema describes it.
+                return self._render_common(row)
+            return self.render(session, self._types.get(row.type_name), row)
 
     def list(self, ctx: RequestContext, type_name: str, params: Sequence[tuple[str, str]]) -> Page:
         """List visible artifacts matching Glare query parameters, one page at a time."""
@@ -113,7 +119,8 @@ class ArtifactService:
                 items = [self._render_common(row) for row in rows]
             else:
                 assert artifact_type is not None
-                items = [self._render(artifact_type, row) for row in rows]
+                blobs = repo.blobs_of(session, [row.id for row in rows])
+                items = [_render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
         return Page(items=items, next_marker=next_marker, query=query)
 
@@ -175,7 +182,7 @@ class ArtifactService:
         with self._db.write() as session:
             self._check_links(session, ctx, artifact_type, obj, set(body))
             row = repo.insert(session, repo.row_values(type_name, obj.to_values(), fields))
-            return self._render(artifact_type, row)
+            return _render(artifact_type, row, [])
 
     def update(
         self,
@@ -196,7 +203,7 @@ class ArtifactService:
             after = _apply_patch(operations, before, fields)
             changed = {name for name in fields if after[name] != before[name]}
             if not changed:
-                return self._render(artifact_type, row)
+                return self.render(session, artifact_type, row)
             self._check_changes(ctx, fields, changed, current, after)
             now = self._clock()
             after["updated_at"] = f.format_datetime(now)
@@ -205,18 +212,33 @@ class ArtifactService:
             artifact_type.validator.validate(after)
             values = {name: _from_wire(fields[name], after[name]) for name in fields}
             obj = _build(artifact_type.cls, values)
-            if "status" in changed and after["status"] == lifecycle.ACTIVE:
-                _check_activation(fields, obj)
+            blobs = repo.blobs_of(session, [row.id])[row.id]
+            if "status" in changed:
+                if any(blob.status == "saving" for blob in blobs):
+                    raise Conflict("The status cannot change while a blob is being uploaded.")
+                values.update(blob_values(type_name, fields, blobs))
+                obj = _build(artifact_type.cls, values)
+                if after["status"] == lifecycle.ACTIVE:
+                    _check_activation(fields, obj)
             self._check_links(session, ctx, artifact_type, obj, changed)
             repo.update(session, row, repo.row_values(type_name, obj.to_values(), fields))
-            return self._render(artifact_type, row)
+            return _render(artifact_type, row, blobs)
 
     def delete(self, ctx: RequestContext, type_name: str, artifact_id: str) -> None:
+        """Delete the artifact, then its blob data (what cannot be deleted becomes an orphan)."""
         self._types.get(type_name)
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
             self._policy.enforce(ctx, "artifact:delete", Target(owner=row.owner))
+            locations = []
+            for blob in repo.blobs_of(session, [row.id])[row.id]:
+                if blob.store and blob.location:
+                    locations.append((blob.store, blob.location))
+                if blob.pending_store and blob.pending_location:
+                    locations.append((blob.pending_store, blob.pending_location))
             repo.delete(session, row)
+        if locations and self._remover is not None:
+            self._remover.remove(locations, f"artifact {artifact_id} deleted")
 
     # --- rules ---------------------------------------------------------------------------------
 
@@ -325,15 +347,10 @@ class ArtifactService:
             raise ArtifactNotFound(artifact_id)
         return row
 
-    def _type_of_row(self, type_name: str, artifact_id: str) -> ArtifactType:
-        if type_name not in self._types:
-            raise ArtifactNotFound(artifact_id)
-        return self._types.get(type_name)
-
     @staticmethod
-    def _render(artifact_type: ArtifactType, row: ArtifactRow) -> dict[str, Any]:
-        values = repo.field_values(row, artifact_type.fields)
-        return _wire_document(artifact_type.fields, values)
+    def render(session: Session, artifact_type: ArtifactType, row: ArtifactRow) -> dict[str, Any]:
+        """Render one artifact with its blobs, inside the caller's transaction."""
+        return _render(artifact_type, row, repo.blobs_of(session, [row.id])[row.id])
 
     @staticmethod
     def _render_common(row: ArtifactRow) -> dict[str, Any]:
@@ -343,6 +360,14 @@ class ArtifactService:
 
 
 # --- module helpers ------------------------------------------------------------------------------
+
+
+def _render(
+    artifact_type: ArtifactType, row: ArtifactRow, blobs: Iterable[BlobRow]
+) -> dict[str, Any]:
+    values = repo.field_values(row, artifact_type.fields)
+    values.update(blob_values(row.type_name, artifact_type.fields, blobs))
+    return _wire_document(artifact_type.fields, values)
 
 
 def _wire_document(fields: Mapping[str, f.Field], values: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from artifacts.config import Settings
 from artifacts.db import migrate
 from artifacts.db.session import Database, build_engine
-from artifacts.engine.artifacts import ArtifactService, ListLimits
+from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
+from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
+from artifacts.engine.digests import digest_pool
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
+from artifacts.store.base import BlobStore
+from artifacts.store.registry import build_stores
 
 
 @dataclass(frozen=True)
@@ -18,25 +25,65 @@ class Services:
 
     types: TypeRegistry
     artifacts: ArtifactService
+    blobs: BlobService
+    remover: DataRemover
     database: Database
+    stores: Mapping[str, BlobStore]
+    digests: ThreadPoolExecutor
 
     def close(self) -> None:
+        self.digests.shutdown(wait=False)
         self.database.dispose()
 
 
 def build_services(
-    settings: Settings, *, types: TypeRegistry | None = None, upgrade_schema: bool = False
+    settings: Settings,
+    *,
+    types: TypeRegistry | None = None,
+    database: Database | None = None,
+    stores: Mapping[str, BlobStore] | None = None,
+    clock: Clock = utcnow,
+    upgrade_schema: bool = False,
 ) -> Services:
-    """Construct every service from ``settings`` (types from entry points unless given)."""
+    """Construct every service from ``settings``; tests may hand in types, database or stores."""
     registry = types or TypeRegistry.from_entry_points(settings.enabled_types or None)
-    engine = build_engine(settings.effective_database_url, pool_size=settings.database_pool_size)
-    if upgrade_schema:
-        migrate.upgrade(engine)
-    database = Database(engine)
+    if database is None:
+        engine = build_engine(
+            settings.effective_database_url, pool_size=settings.database_pool_size
+        )
+        if upgrade_schema:
+            migrate.upgrade(engine)
+        database = Database(engine)
+    blob_stores = stores if stores is not None else build_stores(settings.effective_stores)
+    policy = Policy()
+    remover = DataRemover(database, blob_stores, clock)
     artifacts = ArtifactService(
         database,
         registry,
-        Policy(),
+        policy,
         limits=ListLimits(default=settings.default_list_limit, maximum=settings.max_list_limit),
+        clock=clock,
+        remover=remover,
     )
-    return Services(types=registry, artifacts=artifacts, database=database)
+    pool = digest_pool(settings.workers * settings.threads)
+    blobs = BlobService(
+        database,
+        registry,
+        policy,
+        blob_stores,
+        store_choice=StoreChoice(settings.default_store, settings.store_for),
+        remover=remover,
+        digest_pool=pool,
+        upload_timeout=dt.timedelta(seconds=settings.upload_timeout),
+        clock=clock,
+        render=artifacts.render,
+    )
+    return Services(
+        types=registry,
+        artifacts=artifacts,
+        blobs=blobs,
+        remover=remover,
+        database=database,
+        stores=blob_stores,
+        digests=pool,
+    )

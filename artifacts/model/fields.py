@@ -158,6 +158,10 @@ class String(Field):
         return {"maxLength": self.max_length, **super().value_schema()}
 
 
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
 class Integer(Field):
     glare_type = "Integer"
     json_type = "integer"
@@ -165,6 +169,10 @@ class Integer(Field):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(ovo.Integer(), **options)
+
+    def value_schema(self) -> dict[str, Any]:
+        # What both databases can store, compare and sort; validators may narrow it.
+        return {"minimum": INT64_MIN, "maximum": INT64_MAX, **super().value_schema()}
 
 
 class Float(Field):

@@ -152,7 +152,7 @@ def _coerce_for(op: str, value: str, kind: f.Field, name: str) -> Any:
     def convert(item: str) -> Any:
         try:
             return coerce_filter_value(kind, item)
-        except (ValueError, semver.InvalidVersion) as exc:
+        except (ValueError, OverflowError, semver.InvalidVersion) as exc:
             raise InvalidFilter(f"Invalid value {item!r} for filter {name!r}: {exc}") from None
 
     return _values(op, value, convert)
@@ -166,12 +166,16 @@ def coerce_filter_value(kind: f.Field, raw: str) -> Any:
             raise ValueError("expected true or false")
         return lowered == "true"
     if isinstance(kind, f.Integer):
-        return int(raw)
+        number = int(raw)
+        if not f.INT64_MIN <= number <= f.INT64_MAX:
+            raise ValueError("outside the 64-bit integer range")
+        return number
     if isinstance(kind, f.Float):
         return float(raw)
     if isinstance(kind, f.DateTime):
         parsed = dt.datetime.fromisoformat(raw)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        # Everything is stored in UTC (SQLite keeps no offset), so compare in UTC.
+        return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     if isinstance(kind, f.Version):
         return semver.normalize_version(raw)
     if isinstance(kind, f.String) and len(raw) > kind.max_length:

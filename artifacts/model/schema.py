@@ -29,12 +29,13 @@ def _is_semver(value: object) -> bool:
     return True
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
+@_FORMATS.checks("date-time", raises=(ValueError, OverflowError))
 def _is_datetime(value: object) -> bool:
     if isinstance(value, str):
         parsed = dt.datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("a timezone is required")
+        parsed.astimezone(dt.UTC)  # must be representable in UTC, where it is stored
     return True
 
 

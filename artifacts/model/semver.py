@@ -1,77 +1,162 @@
-"""SemVer 2.0 parsing and a sort key that databases order by version precedence.
+"""SemVer 2.0 parsing, and a sort key that databases order by version precedence.
 
-The key is plain ASCII compared bytewise (SQLite's BINARY collation, PostgreSQL's ``COLLATE "C"``)::
+Versions are stored as text, but ``ORDER BY version`` and ``version=gt:1.2`` must follow SemVer
+precedence, not string order ("1.10.0" > "1.9.0", "1.0.0" > "1.0.0-rc.1"). So each version also
+gets a key, plain ASCII, whose bytewise order (SQLite's BINARY collation, PostgreSQL's
+``COLLATE "C"``) is exactly SemVer precedence, so that an ordinary index serves both::
 
-    1.10.0-rc.1+build   →   01 1 . 02 10 . 01 0 - # 01 1 ! a rc ! ~?
-    └ major ┘└ minor ┘└ patch┘  pre-release ids, each terminated by "!"
+    1.10.0-rc.1+build.5  ->  011 0210 010 - arc! #011!   (spaces added for reading only)
+                             |   |    |   | |    |
+                             |   |    |   | |    '-- numeric id 1: "#" + number + "!"
+                             |   |    |   | '------- alphanumeric id "rc": "a" + text + "!"
+                             |   |    |   '--------- pre-release follows; "+build.5" is dropped
+                             '---'----'------------- major, minor, patch as numbers
+    1.10.0               ->  011 0210 010 ~          "~" > "-": a release tops its pre-releases
 
-    number      := <2-digit length><digits>     so 9 < 10 < 100 and any size works
-    release     := "~"                          "~" > "-": 1.0.0 sorts above 1.0.0-anything
-    pre-release := "-" ( id "!" )+
-    id          := "#" number                   numeric ids: compared numerically, and
-                 | "a" text                     "#" < "a": below alphanumeric ones (by ASCII)
-    build metadata is dropped: it does not take part in precedence.
+    number  :=  2-digit length, then the digits      9 -> 019 < 10 -> 0210 < 100 -> 03100
 
-The terminator "!" sorts below every character an identifier may contain, so ``alpha`` < ``alpha1``
-and ``[alpha]`` < ``[alpha, 1]`` (a shorter identifier list ranks lower when all else is equal).
+Numbers are self-delimiting, so none of them needs a separator. "#" < "a" puts numeric
+identifiers below alphanumeric ones. The terminator "!" sorts below every character an identifier
+may contain ([0-9A-Za-z-]), so identifiers compare as ASCII text ("alpha" < "alpha-1" < "alpha1"),
+and a list of identifiers that is a prefix of a longer one ranks lower. Build metadata does not
+take part in precedence: versions differing only in it get the same key. The 2-digit length caps
+numbers at 99 digits; parsing rejects longer ones. The key holds no quote or backslash, so it also
+sorts correctly as a string inside JSON documents. It is at most about 2.5 times as long as the
+version text.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import semantic_version
 
-_MAX_DIGITS = 99
-_PARTIAL = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$")
+__all__ = ["MAX_DIGITS", "InvalidVersion", "normalize_version", "parse_version", "sort_key"]
+
+#: Numbers (major, minor, patch, numeric pre-release identifiers) may have at most this many
+#: digits: the sort key spends two digits on their length.
+MAX_DIGITS = 99
+
+# The grammar of https://semver.org/#backusnaur-form-grammar-for-valid-semver-versions, spelled
+# with explicit ASCII classes ("\d" would admit other scripts' digits) and used with fullmatch
+# ("$" would admit a trailing newline).
+_NUMBER = r"0|[1-9][0-9]*"
+_PRE_ID = rf"(?:{_NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+_BUILD_ID = r"[0-9A-Za-z-]+"
+_SEMVER = re.compile(
+    rf"(?P<major>{_NUMBER})\.(?P<minor>{_NUMBER})\.(?P<patch>{_NUMBER})"
+    rf"(?:-(?P<pre>{_PRE_ID}(?:\.{_PRE_ID})*))?"
+    rf"(?:\+{_BUILD_ID}(?:\.{_BUILD_ID})*)?"
+)
+_PARTIAL = re.compile(rf"(?P<major>{_NUMBER})(?:\.(?P<minor>{_NUMBER}))?")
+
+_RELEASE = "~"
+_PRERELEASE = "-"
+_NUMERIC_ID = "#"
+_ALPHANUMERIC_ID = "a"
+_END_OF_ID = "!"
+
+_SHOWN_CHARS = 80
 
 
 class InvalidVersion(ValueError):
-    """The value is not a semantic version (or a partial one such as "1" or "1.2")."""
+    """The value is not a semantic version (nor a partial one such as "1" or "1.2")."""
 
 
 def parse_version(value: str | int | float) -> semantic_version.Version:
-    """Parse a SemVer 2.0 string, completing "1" and "1.2" as users mean them (1.0.0, 1.2.0)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidVersion(f"{value!r} is not a version")
-    text = str(value).strip() if not isinstance(value, str) else value
-    partial = _PARTIAL.match(text)
+    """Parse a SemVer 2.0 version strictly, completing "1" and "1.2" as users mean them.
+
+    Accept "MAJOR.MINOR.PATCH[-pre][+build]" as the spec writes it, and "MAJOR" or "MAJOR.MINOR"
+    (also as a non-negative int or float, e.g. 2 or 1.5) completed with zeros. Reject everything
+    else, including surrounding whitespace, a leading "v" and booleans, rather than guess: the
+    result is stored and compared, so a silently wrong version would be worse than an error.
+
+    Raise InvalidVersion, naming the value, when it is not a version.
+    """
+    text = _as_text(value)
+    partial = _PARTIAL.fullmatch(text)
     if partial:
-        text = f"{partial.group(1)}.{partial.group(2) or 0}.0"
-    try:
-        version = semantic_version.Version(text)
-    except ValueError:
+        text = f"{partial['major']}.{partial['minor'] or 0}.0"
+    match = _SEMVER.fullmatch(text)
+    if match is None:
         raise InvalidVersion(
-            f"{value!r} is not a semantic version (expected MAJOR.MINOR.PATCH[-pre][+build])"
-        ) from None
-    too_long = [n for n in (version.major, version.minor, version.patch) if len(str(n)) > 99]
-    if too_long:
-        raise InvalidVersion(f"{value!r} has a number of more than {_MAX_DIGITS} digits")
-    return version
+            f"{_shown(value)} is not a semantic version "
+            "(expected MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD], or just MAJOR[.MINOR])"
+        )
+    numbers = [match["major"], match["minor"], match["patch"]]
+    numbers += [i for i in (match["pre"] or "").split(".") if i.isdigit()]
+    if any(len(number) > MAX_DIGITS for number in numbers):
+        raise InvalidVersion(
+            f"{_shown(value)} is not a supported semantic version: "
+            f"a number has more than {MAX_DIGITS} digits"
+        )
+    try:
+        return semantic_version.Version(text)
+    except ValueError as exc:  # the grammar above should already have caught it
+        raise InvalidVersion(f"{_shown(value)} is not a semantic version: {exc}") from None
 
 
 def normalize_version(value: str | int | float) -> str:
-    """Return the canonical text of a version ("1" → "1.0.0")."""
+    """Return the canonical text of a version ("1" -> "1.0.0"), the form it is stored in."""
     return str(parse_version(value))
 
 
 def sort_key(version: semantic_version.Version | str) -> str:
-    """Return the bytewise-sortable precedence key of a version (see the module docstring)."""
-    parsed = version if isinstance(version, semantic_version.Version) else parse_version(version)
+    """Return the ASCII key whose bytewise order is SemVer precedence (see the module docstring).
+
+    A Version object is re-parsed from its text, so partial or otherwise lenient objects get the
+    same checks (and the same key) as the text users send.
+    """
+    parsed = parse_version(
+        str(version) if isinstance(version, semantic_version.Version) else version
+    )
     key = _number(parsed.major) + _number(parsed.minor) + _number(parsed.patch)
     if not parsed.prerelease:
-        return key + "~"
-    parts = []
+        return key + _RELEASE
+    parts = [key, _PRERELEASE]
     for identifier in parsed.prerelease:
         if identifier.isdigit():
-            parts.append("#" + _number(int(identifier)) + "!")
+            parts.append(_NUMERIC_ID + _number(int(identifier)) + _END_OF_ID)
         else:
-            parts.append("a" + identifier + "!")
-    return key + "-" + "".join(parts)
+            parts.append(_ALPHANUMERIC_ID + identifier + _END_OF_ID)
+    return "".join(parts)
+
+
+def _as_text(value: object) -> str:
+    """Return the text to parse, rejecting types whose text would be a guess."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):  # a bool is an int, but True is no version 1.0.0
+        raise InvalidVersion(f"{value!r} is not a semantic version (a boolean)")
+    if isinstance(value, int):
+        if value < 0 or value >= 10**MAX_DIGITS:
+            raise InvalidVersion(
+                f"{_shown(value)} is not a semantic version "
+                f"(negative, or more than {MAX_DIGITS} digits)"
+            )
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidVersion(f"{value!r} is not a semantic version")
+        return repr(float(value))  # shortest round-trip text: 1.5 -> "1.5", 2.0 -> "2.0"
+    raise InvalidVersion(
+        f"{_shown(value)} is not a semantic version (a {type(value).__name__}, not a string)"
+    )
 
 
 def _number(value: int) -> str:
+    """Return a number's digits behind their 2-digit length, so shorter numbers sort first."""
     digits = str(value)
-    if len(digits) > _MAX_DIGITS:
-        raise InvalidVersion(f"version number {value} has more than {_MAX_DIGITS} digits")
+    if len(digits) > MAX_DIGITS:
+        raise InvalidVersion(f"version number {digits[:20]}... has more than {MAX_DIGITS} digits")
     return f"{len(digits):02d}{digits}"
+
+
+def _shown(value: object) -> str:
+    """Return the value's repr for an error message, cut short so huge input stays readable."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too large for Python to print
+        return "a huge integer"
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."

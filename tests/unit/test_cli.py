@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from artifacts.cli import main
+from artifacts.db import migrate
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +20,7 @@ def test_db_upgrade_creates_the_sqlite_database(
 ) -> None:
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "artifacts.db").exists()
-    assert "revision 0001" in capsys.readouterr().out
+    assert f"revision {migrate.head_revision()}" in capsys.readouterr().out
     assert main(["db", "current"]) == 0
 
 

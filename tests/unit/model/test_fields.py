@@ -61,7 +61,11 @@ def test_list_and_dict_describe_their_elements() -> None:
 
     counts = p.Dict(p.Integer(validators=[p.MinNumber(0)]), max_keys=2)
     schema = counts.json_schema()
-    assert schema["additionalProperties"] == {"type": "integer", "minimum": 0}
+    assert schema["additionalProperties"] == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 2**63 - 1,
+    }
     assert schema["maxProperties"] == 2
     assert schema["glareType"] == "IntegerDict"
 

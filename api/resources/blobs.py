@@ -1,0 +1,132 @@
+"""Blob paths: ``/artifacts/{type}/{id}/{field}`` and ``…/{field}/{key}`` (blob dicts).
+
+PUT streams the request body to the blob service (or records an external location), GET streams
+the data back with its checksums (ranges answered with 206), DELETE forgets an external blob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import falcon
+
+from api.media import read_json, write_json
+from artifacts.engine.blobs import BlobRef, BlobService, Download, Readable
+from artifacts.errors import LengthRequired
+from artifacts.store.base import ReadHandle
+
+LOCATION_MEDIA_TYPE = "application/vnd+openstack.glare-custom-location+json"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+class BlobResource:
+    def __init__(self, service: BlobService, max_json_body: int) -> None:
+        self._service = service
+        self._max_json_body = max_json_body
+
+    def on_put(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        *,
+        type_name: str,
+        artifact_id: str,
+        field: str,
+        key: str = "",
+    ) -> None:
+        ref = BlobRef(type_name, artifact_id, field, key)
+        media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
+        if media_type == LOCATION_MEDIA_TYPE:
+            location = read_json(req, max_bytes=self._max_json_body, accept=(LOCATION_MEDIA_TYPE,))
+            write_json(resp, self._service.set_external(req.context.ctx, ref, location))
+            return
+        artifact = self._service.upload(
+            req.context.ctx,
+            ref,
+            _body(req),
+            content_length=req.content_length,
+            content_type=req.content_type or DEFAULT_CONTENT_TYPE,
+        )
+        write_json(resp, artifact)
+
+    def on_get(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        *,
+        type_name: str,
+        artifact_id: str,
+        field: str,
+        key: str = "",
+    ) -> None:
+        ref = BlobRef(type_name, artifact_id, field, key)
+        download = self._service.download(
+            req.context.ctx, ref, range_header=req.get_header("Range")
+        )
+        _checksum_headers(resp, download)
+        if download.redirect is not None:
+            resp.status = falcon.HTTP_301
+            resp.location = download.redirect
+            resp.content_length = 0
+            return
+        handle = download.handle
+        assert handle is not None
+        resp.content_type = download.info.content_type or DEFAULT_CONTENT_TYPE
+        resp.set_header("Accept-Ranges", "bytes")
+        if download.byte_range is not None:
+            part = download.byte_range
+            resp.status = falcon.HTTP_206
+            resp.set_header("Content-Range", f"bytes {part.start}-{part.end}/{handle.size}")
+            resp.content_length = part.length
+            resp.stream = _streamed(handle)
+            return
+        resp.content_length = handle.size
+        # A real file lets the WSGI server send it with sendfile(2).
+        resp.stream = handle.file if handle.file is not None else _streamed(handle)
+
+    def on_delete(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        *,
+        type_name: str,
+        artifact_id: str,
+        field: str,
+        key: str = "",
+    ) -> None:
+        ref = BlobRef(type_name, artifact_id, field, key)
+        write_json(resp, self._service.delete_external(req.context.ctx, ref))
+
+
+def _body(req: falcon.Request) -> Readable:
+    """The request body as a stream, for a Content-Length or a chunked request alike.
+
+    falcon's bounded stream reads nothing without a Content-Length; a server that decodes
+    chunked transfer encoding (gunicorn does) says so with ``wsgi.input_terminated``, and then
+    the raw input ends where the body ends.
+    """
+    if req.content_length is not None:
+        return req.bounded_stream
+    if req.env.get("wsgi.input_terminated"):
+        return req.stream
+    raise LengthRequired("A Content-Length or chunked transfer encoding is required.")
+
+
+def _checksum_headers(resp: falcon.Response, download: Download) -> None:
+    info = download.info
+    if info.md5:
+        # Glare sends the hex digest here (glareclient compares it as hex), not RFC 1864 base64.
+        resp.set_header("Content-MD5", info.md5)
+        resp.etag = f'"{info.md5}"'
+    if info.sha1:
+        resp.set_header("X-Openstack-Glare-Content-SHA1", info.sha1)
+    if info.sha256:
+        resp.set_header("X-Openstack-Glare-Content-SHA256", info.sha256)
+
+
+def _streamed(handle: ReadHandle) -> Iterator[bytes]:
+    """Yield the handle's chunks and release it when the server is done, even on disconnect."""
+    try:
+        yield from handle.chunks
+    finally:
+        handle.close()

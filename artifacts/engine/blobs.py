@@ -1,0 +1,662 @@
+"""The blob service: streaming uploads and downloads, external locations, and cleanup.
+
+An upload is two short transactions around a long, transaction-free transfer:
+
+1. lock the artifact, check policy, field, status and limits, record the upload as pending
+   (the blob shows ``saving``), commit;
+2. stream the request through a size limit and the digests into a new key of the store;
+3. lock again, check the upload is still the pending one, record size, digests and location,
+   mark the blob ``active``, commit; only then delete the data it replaced.
+
+Any failure in 2 or 3 cancels the store write and restores the previous state of the blob. A
+crash leaves the blob ``saving`` with its pending location recorded, so after the upload timeout
+the upload can be retried and the sweeper can remove the partial data: no path marks a blob
+active whose bytes and digests were not fully written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from artifacts.db import repository as repo
+from artifacts.db.models import ArtifactRow, BlobRow, OrphanRow
+from artifacts.db.session import Database
+from artifacts.engine.context import RequestContext
+from artifacts.engine.digests import Digester
+from artifacts.engine.policy import Policy, Target
+from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.errors import (
+    ArtifactNotFound,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RangeNotSatisfiable,
+    ServiceUnavailable,
+    TooLarge,
+)
+from artifacts.model import fields as f
+from artifacts.model import lifecycle
+from artifacts.store.base import CHUNK_SIZE, BlobStore, ByteRange, ReadHandle, StoreError
+
+SAVING = "saving"
+ACTIVE = "active"
+
+#: Blob-dict keys: path-like names made of safe segments; never "." or ".." segments.
+_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127})*$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """Which blob: ``/artifacts/{type_name}/{artifact_id}/{field}[/{key}]``."""
+
+    type_name: str
+    artifact_id: str
+    field: str
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    size: int | None
+    md5: str | None
+    sha1: str | None
+    sha256: str | None
+    content_type: str | None
+
+
+@dataclass
+class Download:
+    """What to send: either a redirect to an external blob or a stream of (part of) the data."""
+
+    info: BlobInfo
+    redirect: str | None = None
+    handle: ReadHandle | None = None
+    byte_range: ByteRange | None = None
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    """Which store receives new data; a deployment may send some types or fields elsewhere."""
+
+    default: str
+    overrides: Mapping[str, str]
+
+    def for_field(self, type_name: str, field: str) -> str:
+        return self.overrides.get(f"{type_name}.{field}") or self.overrides.get(
+            type_name, self.default
+        )
+
+
+class DataRemover:
+    """Delete blob data that is no longer referenced, recording what fails as orphans."""
+
+    def __init__(
+        self,
+        db: Database,
+        stores: Mapping[str, BlobStore],
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self._db = db
+        self._stores = stores
+        self._clock = clock
+
+    def remove(self, locations: Iterable[tuple[str, str]], reason: str) -> None:
+        failed: list[tuple[str, str, str]] = []
+        for store_name, location in locations:
+            store = self._stores.get(store_name)
+            try:
+                if store is None:
+                    raise StoreError(f"store {store_name!r} is not configured")
+                store.delete(location)
+            except StoreError as exc:
+                failed.append((store_name, location, f"{reason}: {exc}"))
+        if failed:
+            with self._db.write() as session:
+                for store_name, location, why in failed:
+                    session.add(
+                        OrphanRow(
+                            store=store_name,
+                            location=location,
+                            reason=why,
+                            created_at=self._clock(),
+                            attempts=1,
+                        )
+                    )
+
+    def scrub(self) -> tuple[int, int]:
+        """Retry every recorded orphan; return (removed, still failing)."""
+        with self._db.read() as session:
+            orphans = [(o.id, o.store, o.location) for o in session.scalars(select(OrphanRow))]
+        removed = failing = 0
+        for orphan_id, store_name, location in orphans:
+            store = self._stores.get(store_name)
+            try:
+                if store is None:
+                    raise StoreError(f"store {store_name!r} is not configured")
+                store.delete(location)
+            except StoreError:
+                failing += 1
+                with self._db.write() as session:
+                    orphan = session.get(OrphanRow, orphan_id)
+                    if orphan is not None:
+                        orphan.attempts += 1
+                continue
+            removed += 1
+            with self._db.write() as session:
+                session.execute(delete(OrphanRow).where(OrphanRow.id == orphan_id))
+        return removed, failing
+
+
+class BlobService:
+    def __init__(
+        self,
+        db: Database,
+        types: TypeRegistry,
+        policy: Policy,
+        stores: Mapping[str, BlobStore],
+        *,
+        store_choice: StoreChoice,
+        remover: DataRemover,
+        digest_pool: ThreadPoolExecutor,
+        upload_timeout: dt.timedelta = dt.timedelta(hours=1),
+        clock: Callable[[], dt.datetime],
+        render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+    ) -> None:
+        self._db = db
+        self._types = types
+        self._policy = policy
+        self._stores = stores
+        self._choice = store_choice
+        self._remover = remover
+        self._digest_pool = digest_pool
+        self._upload_timeout = upload_timeout
+        self._clock = clock
+        self._render = render
+
+    # --- upload --------------------------------------------------------------------------------
+
+    def upload(
+        self,
+        ctx: RequestContext,
+        ref: BlobRef,
+        stream: Readable,
+        *,
+        content_length: int | None,
+        content_type: str,
+    ) -> dict[str, Any]:
+        """Store a blob from a request stream and return the updated artifact."""
+        type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
+        artifact_type = self._types.get(type_name)
+        upload_id = str(uuid.uuid4())
+        store_name = self._choice.for_field(type_name, field_name)
+        store = self._stores[store_name]
+        location = _location(artifact_id, field_name, key, upload_id)
+        limit = self._begin_upload(
+            ctx,
+            artifact_type,
+            artifact_id,
+            field_name,
+            key,
+            upload_id=upload_id,
+            store_name=store_name,
+            location=location,
+            content_length=content_length,
+        )
+        try:
+            writer = store.open_writer(location)
+        except StoreError as exc:
+            self._abort_upload(artifact_id, field_name, key, upload_id)
+            raise ServiceUnavailable(f"The blob store is unavailable: {exc}") from exc
+        digester = Digester(self._digest_pool)
+        try:
+            while True:
+                chunk = stream.read(CHUNK_SIZE)
+                if not chunk:
+                    break
+                if digester.size + len(chunk) > limit:
+                    raise TooLarge(
+                        f"Blob {_label(field_name, key)} is larger than its limit of {limit} bytes."
+                    )
+                digester.update(chunk)
+                writer.write(chunk)
+            if content_length is not None and digester.size != content_length:
+                raise InvalidInput(
+                    f"The upload ended after {digester.size} of {content_length} bytes."
+                )
+            digests = digester.digests()
+            stored = writer.commit()
+        except BaseException as exc:
+            writer.cancel()
+            self._abort_upload(artifact_id, field_name, key, upload_id)
+            if isinstance(exc, StoreError):
+                raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
+            raise
+        return self._finish_upload(
+            artifact_type,
+            artifact_id,
+            field_name,
+            key,
+            upload_id=upload_id,
+            store_name=store_name,
+            location=stored.key,
+            size=stored.size,
+            md5=digests.md5,
+            sha1=digests.sha1,
+            sha256=digests.sha256,
+            content_type=content_type,
+        )
+
+    def _begin_upload(
+        self,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        artifact_id: str,
+        field_name: str,
+        key: str,
+        *,
+        upload_id: str,
+        store_name: str,
+        location: str,
+        content_length: int | None,
+    ) -> int:
+        """Record the pending upload; return the byte limit for this upload."""
+        now = self._clock()
+        with self._db.write() as session:
+            row = self._load(session, ctx, artifact_type.name, artifact_id, for_update=True)
+            self._policy.enforce(ctx, "artifact:upload", Target(owner=row.owner))
+            field = _blob_field(artifact_type, field_name, key)
+            if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
+                row.status == lifecycle.ACTIVE and not field.mutable
+            ):
+                raise Forbidden(
+                    f"Blob {field_name!r} cannot be uploaded while the artifact is {row.status}."
+                )
+            blobs = {b.key: b for b in _blob_rows(session, artifact_id, field_name)}
+            existing = blobs.get(key)
+            if existing is not None and existing.pending_upload_id is not None:
+                started = repo.aware(existing.pending_started_at)
+                if started is not None and now - started < self._upload_timeout:
+                    raise Conflict(f"Blob {_label(field_name, key)} is being uploaded already.")
+                # A stale upload (its server died): its partial data goes to the sweeper.
+                if existing.pending_store and existing.pending_location:
+                    session.add(
+                        OrphanRow(
+                            store=existing.pending_store,
+                            location=existing.pending_location,
+                            reason="upload abandoned",
+                            created_at=now,
+                            attempts=0,
+                        )
+                    )
+            limit = field.max_size
+            if isinstance(field, f.BlobDict):
+                others = [b for k, b in blobs.items() if k != key]
+                if existing is None and len(others) >= field.max_keys:
+                    raise TooLarge(
+                        f"Blob dict {field_name!r} already holds {field.max_keys} entries."
+                    )
+                used = sum(b.size or 0 for b in others)
+                limit = min(limit, field.max_total_size - used)
+            if content_length is not None and content_length > limit:
+                raise TooLarge(
+                    f"Blob {_label(field_name, key)} of {content_length} bytes is larger than "
+                    f"its limit of {max(limit, 0)} bytes."
+                )
+            if existing is None:
+                existing = BlobRow(
+                    artifact_id=artifact_id, field=field_name, key=key, created_at=now
+                )
+                session.add(existing)
+            existing.status = SAVING
+            existing.pending_upload_id = upload_id
+            existing.pending_store = store_name
+            existing.pending_location = location
+            existing.pending_started_at = now
+            existing.updated_at = now
+            return max(limit, 0)
+
+    def _abort_upload(self, artifact_id: str, field_name: str, key: str, upload_id: str) -> None:
+        """Forget a failed upload, restoring the blob as it was before."""
+        with self._db.write() as session:
+            blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
+            if blob is None or blob.pending_upload_id != upload_id:
+                return
+            if blob.location is None and blob.external_url is None:
+                session.delete(blob)
+                return
+            blob.status = ACTIVE
+            blob.pending_upload_id = blob.pending_store = blob.pending_location = None
+            blob.pending_started_at = None
+
+    def _finish_upload(
+        self,
+        artifact_type: ArtifactType,
+        artifact_id: str,
+        field_name: str,
+        key: str,
+        *,
+        upload_id: str,
+        store_name: str,
+        location: str,
+        size: int,
+        md5: str,
+        sha1: str,
+        sha256: str,
+        content_type: str,
+    ) -> dict[str, Any]:
+        replaced: list[tuple[str, str]] = []
+        now = self._clock()
+        with self._db.write() as session:
+            row = repo.get(
+                session, artifact_id, type_name=artifact_type.name, for_update=self._db.locks_rows
+            )
+            blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
+            if row is None or blob is None or blob.pending_upload_id != upload_id:
+                # The artifact was deleted, or a stale-upload takeover replaced us: our data is
+                # not referenced by anything, so it must go.
+                superseded = True
+            else:
+                superseded = False
+                if blob.store and blob.location:
+                    replaced.append((blob.store, blob.location))
+                blob.status = ACTIVE
+                blob.size, blob.md5, blob.sha1, blob.sha256 = size, md5, sha1, sha256
+                blob.content_type = content_type
+                blob.store, blob.location, blob.external_url = store_name, location, None
+                blob.pending_upload_id = blob.pending_store = blob.pending_location = None
+                blob.pending_started_at = None
+                blob.updated_at = now
+                row.updated_at = now
+                row.revision += 1
+                session.flush()
+                rendered = self._render(session, artifact_type, row)
+        if superseded:
+            self._remover.remove([(store_name, location)], "upload superseded")
+            raise Conflict(f"Blob {_label(field_name, key)} was changed during the upload.")
+        self._remover.remove(replaced, "blob replaced")
+        return rendered
+
+    # --- external locations --------------------------------------------------------------------
+
+    def set_external(self, ctx: RequestContext, ref: BlobRef, location: Any) -> dict[str, Any]:
+        """Record a blob that lives at a URL; the server never fetches it."""
+        type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
+        artifact_type = self._types.get(type_name)
+        url, digests = _parse_location(location)
+        now = self._clock()
+        replaced: list[tuple[str, str]] = []
+        with self._db.write() as session:
+            row = self._load(session, ctx, type_name, artifact_id, for_update=True)
+            self._policy.enforce(ctx, "artifact:upload", Target(owner=row.owner))
+            field = _blob_field(artifact_type, field_name, key)
+            if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
+                row.status == lifecycle.ACTIVE and not field.mutable
+            ):
+                raise Forbidden(
+                    f"Blob {field_name!r} cannot be changed while the artifact is {row.status}."
+                )
+            blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
+            if blob is not None and blob.pending_upload_id is not None:
+                raise Conflict(f"Blob {_label(field_name, key)} is being uploaded.")
+            if blob is None:
+                blob = BlobRow(artifact_id=artifact_id, field=field_name, key=key, created_at=now)
+                session.add(blob)
+            elif blob.store and blob.location:
+                replaced.append((blob.store, blob.location))
+            blob.status = ACTIVE
+            blob.size = None
+            blob.md5, blob.sha1, blob.sha256 = digests
+            blob.content_type = None
+            blob.store = blob.location = None
+            blob.external_url = url
+            blob.updated_at = now
+            row.updated_at = now
+            row.revision += 1
+            session.flush()
+            rendered = self._render(session, artifact_type, row)
+        self._remover.remove(replaced, "blob replaced by an external location")
+        return rendered
+
+    def delete_external(self, ctx: RequestContext, ref: BlobRef) -> dict[str, Any]:
+        """Forget an external blob (uploaded data is replaced, never deleted on its own)."""
+        type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
+        artifact_type = self._types.get(type_name)
+        with self._db.write() as session:
+            row = self._load(session, ctx, type_name, artifact_id, for_update=True)
+            self._policy.enforce(ctx, "artifact:upload", Target(owner=row.owner))
+            field = _blob_field(artifact_type, field_name, key)
+            if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
+                row.status == lifecycle.ACTIVE and not field.mutable
+            ):
+                raise Forbidden(
+                    f"Blob {field_name!r} cannot be changed while the artifact is {row.status}."
+                )
+            blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
+            if blob is None:
+                raise NotFound(f"Blob {_label(field_name, key)} is not set.")
+            if blob.external_url is None:
+                raise Forbidden("Only external blobs can be deleted; upload new data instead.")
+            session.delete(blob)
+            row.updated_at = self._clock()
+            row.revision += 1
+            session.flush()
+            return self._render(session, artifact_type, row)
+
+    # --- download ------------------------------------------------------------------------------
+
+    def download(
+        self, ctx: RequestContext, ref: BlobRef, *, range_header: str | None = None
+    ) -> Download:
+        """Open a blob for sending (or point at its external URL), honouring one byte range."""
+        type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
+        artifact_type = self._types.get(type_name)
+        with self._db.read() as session:
+            row = self._load(session, ctx, type_name, artifact_id)
+            _blob_field(artifact_type, field_name, key)
+            if row.status == lifecycle.DEACTIVATED and not ctx.is_admin:
+                raise Forbidden("The artifact is deactivated; only administrators may download.")
+            blob = session.get(BlobRow, (artifact_id, field_name, key))
+            if blob is None or (blob.location is None and blob.external_url is None):
+                if blob is not None and blob.status == SAVING:
+                    raise Conflict(f"Blob {_label(field_name, key)} is still being uploaded.")
+                raise NotFound(f"Blob {_label(field_name, key)} is not set.")
+            info = BlobInfo(blob.size, blob.md5, blob.sha1, blob.sha256, blob.content_type)
+            store_name, location, external = blob.store, blob.location, blob.external_url
+        if external is not None:
+            return Download(info=info, redirect=external)
+        assert store_name is not None
+        assert location is not None
+        byte_range = parse_range(range_header, info.size) if range_header else None
+        try:
+            handle = self._stores[store_name].open_reader(location, byte_range)
+        except StoreError as exc:
+            raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
+        return Download(info=info, handle=handle, byte_range=byte_range)
+
+    # --- maintenance ---------------------------------------------------------------------------
+
+    def sweep_stale_uploads(self) -> int:
+        """Abandon uploads older than the timeout (their server died); return how many.
+
+        The blob goes back to its previous data (or away, if it had none) and the partial data's
+        location becomes an orphan, removed by the next scrub.
+        """
+        cutoff = self._clock() - self._upload_timeout
+        with self._db.read() as session:
+            stmt = select(
+                BlobRow.artifact_id, BlobRow.field, BlobRow.key, BlobRow.pending_upload_id
+            )
+            stale = session.execute(stmt.where(BlobRow.pending_started_at < cutoff)).all()
+        for artifact_id, field_name, key, upload_id in stale:
+            if upload_id is None:
+                continue
+            with self._db.write() as session:
+                blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
+                if blob is None or blob.pending_upload_id != upload_id:
+                    continue
+                if blob.pending_store and blob.pending_location:
+                    session.add(
+                        OrphanRow(
+                            store=blob.pending_store,
+                            location=blob.pending_location,
+                            reason="upload abandoned",
+                            created_at=self._clock(),
+                            attempts=0,
+                        )
+                    )
+            self._abort_upload(artifact_id, field_name, key, upload_id)
+        return len(stale)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _load(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        type_name: str,
+        artifact_id: str,
+        *,
+        for_update: bool = False,
+    ) -> ArtifactRow:
+        row = repo.get(
+            session, artifact_id, type_name=type_name, for_update=for_update and self._db.locks_rows
+        )
+        if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+            raise ArtifactNotFound(artifact_id)
+        return row
+
+
+def blob_descriptor(type_name: str, blob: BlobRow) -> dict[str, Any]:
+    """Render a blob record as Glare does inside the artifact."""
+    path = f"/artifacts/{type_name}/{blob.artifact_id}/{blob.field}"
+    if blob.key:
+        path += f"/{blob.key}"
+    complete = blob.location is not None or blob.external_url is not None
+    return {
+        "url": blob.external_url or path,
+        "size": blob.size if complete else None,
+        "md5": blob.md5 if complete else None,
+        "sha1": blob.sha1 if complete else None,
+        "sha256": blob.sha256 if complete else None,
+        "external": blob.external_url is not None,
+        "status": blob.status,
+        "content_type": blob.content_type if complete else None,
+    }
+
+
+def blob_values(
+    type_name: str, fields: Mapping[str, f.Field], blobs: Iterable[BlobRow]
+) -> dict[str, Any]:
+    """Group an artifact's blob rows into field values (a descriptor, or a dict of them)."""
+    values: dict[str, Any] = {
+        name: {} if isinstance(field, f.BlobDict) else None
+        for name, field in fields.items()
+        if field.is_blob
+    }
+    for blob in blobs:
+        if blob.field not in values:
+            continue
+        if isinstance(fields[blob.field], f.BlobDict):
+            values[blob.field][blob.key] = blob_descriptor(type_name, blob)
+        else:
+            values[blob.field] = blob_descriptor(type_name, blob)
+    return values
+
+
+def parse_range(header: str, size: int | None) -> ByteRange | None:
+    """Parse a single ``bytes=`` range; None means "send everything" (as RFC 9110 allows)."""
+    match = _RANGE.match(header.strip())
+    if match is None or size is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        length = int(last)
+        if length == 0 or size == 0:
+            raise RangeNotSatisfiable(size)
+        return ByteRange(max(size - length, 0), size - 1)
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise RangeNotSatisfiable(size)
+    end = int(last) if last else size - 1
+    return ByteRange(start, min(end, size - 1))
+
+
+def _blob_rows(session: Session, artifact_id: str, field_name: str) -> list[BlobRow]:
+    stmt = select(BlobRow).where(BlobRow.artifact_id == artifact_id, BlobRow.field == field_name)
+    return list(session.scalars(stmt))
+
+
+def _blob_field(artifact_type: ArtifactType, field_name: str, key: str) -> f.Blob | f.BlobDict:
+    field = artifact_type.fields.get(field_name)
+    if not isinstance(field, f.Blob | f.BlobDict):
+        raise InvalidInput(f"{field_name!r} is not a blob field of {artifact_type.name}.")
+    if isinstance(field, f.Blob) and key:
+        raise InvalidInput(f"Blob field {field_name!r} has no keys; use its path without one.")
+    if isinstance(field, f.BlobDict):
+        if not key:
+            raise InvalidInput(f"{field_name!r} is a blob dict; name an entry: {field_name}/<key>.")
+        if not _KEY.match(key) or len(key) > 255:
+            raise InvalidInput(
+                f"Invalid blob key {key!r}: use letters, digits, '.', '_', '-' and '/' between "
+                "names; no empty, '.' or '..' parts."
+            )
+    return field
+
+
+def _location(artifact_id: str, field_name: str, key: str, upload_id: str) -> str:
+    base = f"blobs/{artifact_id[:2]}/{artifact_id}/{field_name}"
+    if key:
+        base += "/" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{base}/{upload_id}"
+
+
+def _label(field_name: str, key: str) -> str:
+    return repr(f"{field_name}/{key}" if key else field_name)
+
+
+def _parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, str | None]]:
+    if not isinstance(location, dict):
+        raise InvalidInput("A location is a JSON object with 'url' and checksums.")
+    url = location.get("url")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise InvalidInput("A location needs an http(s) 'url'.")
+    if not urlsplit(url).netloc or len(url) > 2048:
+        raise InvalidInput("The location 'url' is not a valid absolute URL.")
+    checks = {"md5": 32, "sha1": 40, "sha256": 64}
+    digests: list[str | None] = []
+    for name, length in checks.items():
+        value = location.get(name)
+        if value is not None and (
+            not isinstance(value, str) or not re.fullmatch(f"[0-9a-fA-F]{{{length}}}", value)
+        ):
+            raise InvalidInput(f"Location {name!r} must be {length} hexadecimal characters.")
+        digests.append(value.lower() if isinstance(value, str) else None)
+    if digests[0] is None:
+        raise InvalidInput("A location needs at least its 'md5' checksum.")
+    unknown = set(location) - {"url", "md5", "sha1", "sha256", "location_type"}
+    if unknown:
+        raise InvalidInput(f"Unknown location keys: {', '.join(sorted(unknown))}.")
+    if location.get("location_type", "external") != "external":
+        raise Forbidden("Only external locations can be set through the API.")
+    return url, (digests[0], digests[1], digests[2])
