@@ -60,6 +60,8 @@ class Settings:
             opts = dict(options)
             if opts.get("driver") == "filesystem" and "root" in opts:
                 opts["root"] = str(self.data_dir / opts["root"])
+            if opts.get("driver") == "database" and not opts.get("url"):
+                opts["url"] = self.effective_database_url
             resolved[name] = opts
         return resolved
 

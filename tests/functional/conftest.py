@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 class Server:
     url: str
     log: Path
+    pid: int
+    data_dir: Path
 
     def logs(self) -> str:
         return self.log.read_text(errors="replace")
@@ -33,7 +35,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, database_url: str = "", workers: int = 2) -> Iterator[Server]:
+def start_server(
+    data_dir: Path,
+    database_url: str = "",
+    workers: int = 2,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     """Run ``artifacts serve`` until the generator is closed; yield once it answers."""
     port = _free_port()
     log = data_dir / "server.log"
@@ -41,13 +48,14 @@ def start_server(data_dir: Path, database_url: str = "", workers: int = 2) -> It
     env.update(ARTIFACTS_DATA_DIR=str(data_dir), ARTIFACTS_LOG_LEVEL="warning")
     if database_url:
         env["ARTIFACTS_DATABASE_URL"] = database_url
+    env.update(extra_env or {})
     command = [
         sys.executable, "-m", "artifacts.cli", "serve",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(url=f"http://127.0.0.1:{port}", log=log)
+    server = Server(url=f"http://127.0.0.1:{port}", log=log, pid=process.pid, data_dir=data_dir)
     try:
         deadline = time.monotonic() + 60
         while True:
