@@ -94,3 +94,35 @@ def server(
 @pytest.fixture(scope="module")
 def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from start_server(tmp_path_factory.mktemp("server"))
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A gunicorn server whose blobs go to S3: moto's server on a loopback port."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.session.Session(
+        aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+    ).client("s3", endpoint_url=endpoint).create_bucket(Bucket="artifacts")
+    data_dir = tmp_path_factory.mktemp("s3-server")
+    config = data_dir / "artifacts.toml"
+    config.write_text(
+        "[stores.default]\n"
+        'driver = "s3"\n'
+        'bucket = "artifacts"\n'
+        'prefix = "functional"\n'
+        f'endpoint_url = "{endpoint}"\n'
+        'region = "us-east-1"\n'
+        'access_key = "k"\n'
+        'secret_key = "s"\n'
+        'addressing_style = "path"\n'
+    )
+    try:
+        yield from start_server(data_dir, extra_env={"ARTIFACTS_CONFIG": str(config)})
+    finally:
+        moto.stop()

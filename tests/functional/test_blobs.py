@@ -169,3 +169,16 @@ def test_worker_killed_mid_upload_leaves_a_recoverable_saving_blob(
     assert _files(tmp_path / "blobs" / "tmp") == []
     stored = [p for p in _files(tmp_path / "blobs") if "tmp" not in p.relative_to(tmp_path).parts]
     assert [p.read_bytes() for p in stored] == [data]
+
+
+def test_s3_store_streams_through_the_service(s3_server: Server) -> None:
+    data = _payload(13 * MIB + 5)  # more than one 8 MiB multipart part
+    url = f"{s3_server.url}/artifacts/images/{_create(s3_server)}/image"
+    put = requests.put(url, data=iter([data[:MIB], data[MIB:]]), headers=OWNER, timeout=60)
+    assert put.status_code == 200, put.text
+    assert put.json()["image"]["sha256"] == hashlib.sha256(data).hexdigest()
+    got = requests.get(url, headers=OWNER, timeout=60)
+    assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()
+    part = requests.get(url, headers={**OWNER, "Range": "bytes=-10"}, timeout=60)
+    assert (part.status_code, part.content) == (206, data[-10:])
+    assert not (s3_server.data_dir / "blobs").exists()

@@ -44,10 +44,13 @@ def test_readme_walkthrough_works_verbatim(server: Server) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr + result.stdout
-    listing = json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    listing = json.loads(lines[-1])
     assert [(i["name"], i["status"], i["tags"]) for i in listing["images"]] == [
         ("cirros", "active", ["tiny"])
     ]
+    downloaded, uploaded = (line.split()[0] for line in lines[-4:-2])
+    assert downloaded == uploaded == listing["images"][0]["image"]["sha256"]
 
 
 def test_concurrent_patches_lose_no_update(server: Server) -> None:
