@@ -40,9 +40,12 @@ class Widget(p.BaseArtifact):
 class Gadget(p.BaseArtifact):
     TYPE = "gadgets"
     VERSION = "1.0"
+    MAX_TOTAL_BLOB_SIZE = 100
 
     fields = {  # noqa: RUF012 - see Widget
         "kind": p.String(sortable=True),
+        "front": p.Blob(),
+        "back": p.Blob(),
     }
 
 

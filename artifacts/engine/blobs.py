@@ -288,7 +288,8 @@ class BlobService:
                 raise Forbidden(
                     f"Blob {field_name!r} cannot be uploaded while the artifact is {row.status}."
                 )
-            blobs = {b.key: b for b in _blob_rows(session, artifact_id, field_name)}
+            all_blobs = repo.blobs_of(session, [artifact_id])[artifact_id]
+            blobs = {b.key: b for b in all_blobs if b.field == field_name}
             existing = blobs.get(key)
             if existing is not None and existing.pending_upload_id is not None:
                 started = repo.aware(existing.pending_started_at)
@@ -314,6 +315,10 @@ class BlobService:
                     )
                 used = sum(b.size or 0 for b in others)
                 limit = min(limit, field.max_total_size - used)
+            type_limit = artifact_type.cls.MAX_TOTAL_BLOB_SIZE
+            if type_limit is not None:
+                elsewhere = sum(b.size or 0 for b in all_blobs if b is not existing)
+                limit = min(limit, type_limit - elsewhere)
             if content_length is not None and content_length > limit:
                 raise TooLarge(
                     f"Blob {_label(field_name, key)} of {content_length} bytes is larger than "
@@ -600,11 +605,6 @@ def parse_range(header: str, size: int | None) -> ByteRange | None:
         raise RangeNotSatisfiable(size)
     end = int(last) if last else size - 1
     return ByteRange(start, min(end, size - 1))
-
-
-def _blob_rows(session: Session, artifact_id: str, field_name: str) -> list[BlobRow]:
-    stmt = select(BlobRow).where(BlobRow.artifact_id == artifact_id, BlobRow.field == field_name)
-    return list(session.scalars(stmt))
 
 
 def _blob_field(artifact_type: ArtifactType, field_name: str, key: str) -> f.Blob | f.BlobDict:

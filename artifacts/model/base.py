@@ -105,6 +105,8 @@ class BaseArtifact(ovo_base.VersionedObject):
     DISPLAY_NAME: ClassVar[str] = ""
     #: Schema version of the type's field set (oslo.versionedobjects' VERSION).
     VERSION = "1.0"
+    #: Ceiling on the bytes of all blobs of one artifact together (None: fields' limits only).
+    MAX_TOTAL_BLOB_SIZE: ClassVar[int | None] = None
 
     fields = dict(COMMON_FIELDS)  # noqa: RUF012 - OVO declares fields as a class-level mapping
 

@@ -413,3 +413,15 @@ def test_store_failure_on_delete_keeps_the_location_for_scrub(
     assert flaky.remover.scrub() == (1, 0)
     assert store.keys() == []
     flaky.digests.shutdown(wait=True)
+
+
+def test_type_limit_caps_all_blobs_of_an_artifact_together(
+    client: falcon.testing.TestClient,
+) -> None:
+    gadget = fx.create(client, "gadgets", name="g")
+    base = f"/artifacts/gadgets/{gadget['id']}"
+    assert put(client, f"{base}/front", b"f" * 60).status_code == 200
+    assert put(client, f"{base}/back", b"b" * 41).status_code == 413
+    assert put(client, f"{base}/back", b"b" * 40).status_code == 200
+    # Replacing a blob counts its new size, not old + new.
+    assert put(client, f"{base}/front", b"f" * 60).status_code == 200
