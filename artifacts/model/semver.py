@@ -1,9 +1,9 @@
 """SemVer 2.0 parsing, and a sort key that databases order by version precedence.
 
 Versions are stored as text, but ``ORDER BY version`` and ``version=gt:1.2`` must follow SemVer
-precedence, not string order ("1.10.0" > "1.9.0", "1.0.0" > "1.0.0-rc.1"). So each version also
-gets a key, plain ASCII, whose bytewise order (SQLite's BINARY collation, PostgreSQL's
-``COLLATE "C"``) is exactly SemVer precedence, so that an ordinary index serves both::
+precedence, not string order ("1.10.0" > "1.9.0", "1.0.0" > "1.0.0-rc.1"). So each version is
+stored with a key as well: plain ASCII whose bytewise order (SQLite's BINARY collation,
+PostgreSQL's ``COLLATE "C"``) is exactly SemVer precedence, which an ordinary index can serve::
 
     1.10.0-rc.1+build.5  ->  011 0210 010 - arc! #011!   (spaces added for reading only)
                              |   |    |   | |    |
@@ -21,8 +21,8 @@ may contain ([0-9A-Za-z-]), so identifiers compare as ASCII text ("alpha" < "alp
 and a list of identifiers that is a prefix of a longer one ranks lower. Build metadata does not
 take part in precedence: versions differing only in it get the same key. The 2-digit length caps
 numbers at 99 digits; parsing rejects longer ones. The key holds no quote or backslash, so it also
-sorts correctly as a string inside JSON documents. It is at most about 2.5 times as long as the
-version text.
+sorts correctly as a string inside JSON documents. It is at most 2.5 times as long as the version
+without its build metadata.
 """
 
 from __future__ import annotations
@@ -147,9 +147,7 @@ def _as_text(value: object) -> str:
 
 def _number(value: int) -> str:
     """Return a number's digits behind their 2-digit length, so shorter numbers sort first."""
-    digits = str(value)
-    if len(digits) > MAX_DIGITS:
-        raise InvalidVersion(f"version number {digits[:20]}... has more than {MAX_DIGITS} digits")
+    digits = str(value)  # parse_version has checked it has at most MAX_DIGITS digits
     return f"{len(digits):02d}{digits}"
 
 

@@ -20,7 +20,7 @@ from artifacts.model.semver import (
     sort_key,
 )
 
-# No example database: keep the run free of files in the work tree; no deadline: CI is slow.
+# No example database: a run neither depends on nor saves examples; no deadline: CI can be slow.
 PROPERTY = settings(max_examples=150, database=None, deadline=None)
 PRECEDENCE = settings(PROPERTY, max_examples=300)
 
