@@ -198,12 +198,14 @@ class ArtifactService:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
             self._policy.enforce(ctx, "artifact:update", Target(owner=row.owner))
             fields = artifact_type.fields
+            blobs = repo.blobs_of(session, [row.id])[row.id]
             current = repo.field_values(row, fields)
+            current.update(blob_values(type_name, fields, blobs))
             before = _wire_document(fields, current)
             after = _apply_patch(operations, before, fields)
             changed = {name for name in fields if after[name] != before[name]}
             if not changed:
-                return self.render(session, artifact_type, row)
+                return _render(artifact_type, row, blobs)
             self._check_changes(ctx, fields, changed, current, after)
             now = self._clock()
             after["updated_at"] = f.format_datetime(now)
@@ -212,12 +214,9 @@ class ArtifactService:
             artifact_type.validator.validate(after)
             values = {name: _from_wire(fields[name], after[name]) for name in fields}
             obj = _build(artifact_type.cls, values)
-            blobs = repo.blobs_of(session, [row.id])[row.id]
             if "status" in changed:
                 if any(blob.status == "saving" for blob in blobs):
                     raise Conflict("The status cannot change while a blob is being uploaded.")
-                values.update(blob_values(type_name, fields, blobs))
-                obj = _build(artifact_type.cls, values)
                 if after["status"] == lifecycle.ACTIVE:
                     _check_activation(fields, obj)
             self._check_links(session, ctx, artifact_type, obj, changed)

@@ -425,3 +425,19 @@ def test_type_limit_caps_all_blobs_of_an_artifact_together(
     assert put(client, f"{base}/back", b"b" * 40).status_code == 200
     # Replacing a blob counts its new size, not old + new.
     assert put(client, f"{base}/front", b"f" * 60).status_code == 200
+
+
+def test_patch_sees_blob_values_and_cannot_change_them(
+    client: falcon.testing.TestClient, widget: dict
+) -> None:
+    put(client, path(widget))
+    digest = hashlib.md5(DATA).hexdigest()
+    ok = fx.patch(
+        client,
+        "widgets",
+        widget["id"],
+        [{"op": "test", "path": "/manual/md5", "value": digest}, fx.replace("notes", "n")],
+    )
+    assert ok.status_code == 200, ok.text
+    changed = fx.patch(client, "widgets", widget["id"], [fx.replace("manual", None)])
+    assert changed.status_code == 403
