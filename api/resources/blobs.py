@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import falcon
 
-from api.media import read_json, write_json
+from api.media import media_type, read_json, write_json
 from artifacts.engine.blobs import BlobRef, BlobService, Download, Readable
 from artifacts.errors import LengthRequired
 from artifacts.store.base import ReadHandle
@@ -28,15 +28,10 @@ class BlobResource:
         self,
         req: falcon.Request,
         resp: falcon.Response,
-        *,
-        type_name: str,
-        artifact_id: str,
-        field: str,
-        key: str = "",
+        **params: str,
     ) -> None:
-        ref = BlobRef(type_name, artifact_id, field, key)
-        media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
-        if media_type == LOCATION_MEDIA_TYPE:
+        ref = _ref(params)
+        if media_type(req) == LOCATION_MEDIA_TYPE:
             location = read_json(req, max_bytes=self._max_json_body, accept=(LOCATION_MEDIA_TYPE,))
             write_json(resp, self._service.set_external(req.context.ctx, ref, location))
             return
@@ -53,13 +48,9 @@ class BlobResource:
         self,
         req: falcon.Request,
         resp: falcon.Response,
-        *,
-        type_name: str,
-        artifact_id: str,
-        field: str,
-        key: str = "",
+        **params: str,
     ) -> None:
-        ref = BlobRef(type_name, artifact_id, field, key)
+        ref = _ref(params)
         download = self._service.download(
             req.context.ctx, ref, range_header=req.get_header("Range")
         )
@@ -88,14 +79,17 @@ class BlobResource:
         self,
         req: falcon.Request,
         resp: falcon.Response,
-        *,
-        type_name: str,
-        artifact_id: str,
-        field: str,
-        key: str = "",
+        **params: str,
     ) -> None:
-        ref = BlobRef(type_name, artifact_id, field, key)
+        ref = _ref(params)
         write_json(resp, self._service.delete_external(req.context.ctx, ref))
+
+
+def _ref(params: dict[str, str]) -> BlobRef:
+    """The blob a route names; ``key`` is absent for plain blob fields."""
+    return BlobRef(
+        params["type_name"], params["artifact_id"], params["field"], params.get("key", "")
+    )
 
 
 def _body(req: falcon.Request) -> Readable:

@@ -279,15 +279,12 @@ class BlobService:
         """Record the pending upload; return the byte limit for this upload."""
         now = self._clock()
         with self._db.write() as session:
-            row = self._load(session, ctx, artifact_type.name, artifact_id, for_update=True)
-            self._policy.enforce(ctx, "artifact:upload", Target(owner=row.owner))
-            field = _blob_field(artifact_type, field_name, key)
-            if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
-                row.status == lifecycle.ACTIVE and not field.mutable
-            ):
-                raise Forbidden(
-                    f"Blob {field_name!r} cannot be uploaded while the artifact is {row.status}."
-                )
+            _, field = self._writable(
+                session,
+                ctx,
+                artifact_type,
+                BlobRef(artifact_type.name, artifact_id, field_name, key),
+            )
             all_blobs = repo.blobs_of(session, [artifact_id])[artifact_id]
             blobs = {b.key: b for b in all_blobs if b.field == field_name}
             existing = blobs.get(key)
@@ -408,15 +405,7 @@ class BlobService:
         now = self._clock()
         replaced: list[tuple[str, str]] = []
         with self._db.write() as session:
-            row = self._load(session, ctx, type_name, artifact_id, for_update=True)
-            self._policy.enforce(ctx, "artifact:upload", Target(owner=row.owner))
-            field = _blob_field(artifact_type, field_name, key)
-            if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
-                row.status == lifecycle.ACTIVE and not field.mutable
-            ):
-                raise Forbidden(
-                    f"Blob {field_name!r} cannot be changed while the artifact is {row.status}."
-                )
+            row, _ = self._writable(session, ctx, artifact_type, ref)
             blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
             if blob is not None and blob.pending_upload_id is not None:
                 raise Conflict(f"Blob {_label(field_name, key)} is being uploaded.")
@@ -444,15 +433,7 @@ class BlobService:
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
         artifact_type = self._types.get(type_name)
         with self._db.write() as session:
-            row = self._load(session, ctx, type_name, artifact_id, for_update=True)
-            self._policy.enforce(ctx, "artifact:upload", Target(owner=row.owner))
-            field = _blob_field(artifact_type, field_name, key)
-            if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
-                row.status == lifecycle.ACTIVE and not field.mutable
-            ):
-                raise Forbidden(
-                    f"Blob {field_name!r} cannot be changed while the artifact is {row.status}."
-                )
+            row, _ = self._writable(session, ctx, artifact_type, ref)
             blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
             if blob is None:
                 raise NotFound(f"Blob {_label(field_name, key)} is not set.")
@@ -530,6 +511,21 @@ class BlobService:
         return len(stale)
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _writable(
+        self, session: Session, ctx: RequestContext, artifact_type: ArtifactType, ref: BlobRef
+    ) -> tuple[ArtifactRow, f.Blob | f.BlobDict]:
+        """Lock the artifact and check the caller may change this blob in its current status."""
+        row = self._load(session, ctx, ref.type_name, ref.artifact_id, for_update=True)
+        self._policy.enforce(ctx, "artifact:upload", Target(owner=row.owner))
+        field = _blob_field(artifact_type, ref.field, ref.key)
+        if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
+            row.status == lifecycle.ACTIVE and not field.mutable
+        ):
+            raise Forbidden(
+                f"Blob {ref.field!r} cannot be changed while the artifact is {row.status}."
+            )
+        return row, field
 
     def _load(
         self,
