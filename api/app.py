@@ -13,6 +13,7 @@ from api.resources.artifacts import (
     ArtifactItem,
 )
 from api.resources.blobs import BlobResource
+from api.resources.health import HealthResource, ReadinessResource
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from artifacts.config import Settings
@@ -28,6 +29,9 @@ def create_app(
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
     errors.register(app)
+
+    app.add_route("/healthz", HealthResource())
+    app.add_route("/readyz", ReadinessResource(services.health))
 
     versions = VersionsResource()
     app.add_route("/", versions)

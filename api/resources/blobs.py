@@ -11,9 +11,8 @@ from collections.abc import Iterator
 import falcon
 
 from api.media import media_type, read_json, write_json
-from artifacts.engine.blobs import BlobRef, BlobService, Download, Readable
+from artifacts.engine.blobs import BlobRef, BlobService, Download, Readable, ReadHandle
 from artifacts.errors import LengthRequired
-from artifacts.store.base import ReadHandle
 
 LOCATION_MEDIA_TYPE = "application/vnd+openstack.glare-custom-location+json"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"

@@ -50,6 +50,20 @@ from artifacts.model import fields as f
 from artifacts.model import lifecycle
 from artifacts.store.base import CHUNK_SIZE, BlobStore, ByteRange, ReadHandle, StoreError
 
+__all__ = [
+    "BlobInfo",
+    "BlobRef",
+    "BlobService",
+    "DataRemover",
+    "Download",
+    "ReadHandle",  # re-exported: the HTTP layer streams it without importing the store package
+    "Readable",
+    "StoreChoice",
+    "blob_descriptor",
+    "blob_values",
+    "parse_range",
+]
+
 SAVING = "saving"
 ACTIVE = "active"
 

@@ -13,6 +13,7 @@ from artifacts.db.session import Database, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.digests import digest_pool
+from artifacts.engine.health import HealthService
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
 from artifacts.store.base import BlobStore
@@ -30,6 +31,7 @@ class Services:
     database: Database
     stores: Mapping[str, BlobStore]
     digests: ThreadPoolExecutor
+    health: HealthService
 
     def close(self) -> None:
         self.digests.shutdown(wait=False)
@@ -86,4 +88,5 @@ def build_services(
         database=database,
         stores=blob_stores,
         digests=pool,
+        health=HealthService(database, blob_stores),
     )
