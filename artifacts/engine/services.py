@@ -67,7 +67,7 @@ def build_services(
         clock=clock,
         remover=remover,
     )
-    pool = digest_pool(settings.workers * settings.threads)
+    pool = digest_pool(settings.threads)  # per process: one upload per worker thread at most
     blobs = BlobService(
         database,
         registry,
