@@ -125,11 +125,9 @@ def services(
     registry: TypeRegistry,
     settings: Settings,
     clock: Callable[[], dt.datetime],
-) -> Iterator[Services]:
+) -> Services:
     """The real services on the test database, with a filesystem blob store under tmp_path."""
-    built = build_services(settings, types=registry, database=database, clock=clock)
-    yield built
-    built.digests.shutdown(wait=True)
+    return build_services(settings, types=registry, database=database, clock=clock)
 
 
 @pytest.fixture

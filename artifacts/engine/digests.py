@@ -1,17 +1,23 @@
-"""Streaming digests and size limits for uploads.
+"""Streaming digests for uploads, overlapped with reading the request and storing the bytes.
 
 md5, sha1 and sha256 are computed in one pass over the data as it streams to the store. hashlib
-releases the GIL on large buffers, so the three digests run on separate threads, overlapped
-with reading the request and writing the store: the upload is then bounded by the slowest digest
-(md5) rather than by the sum of the three.
+releases the GIL on large buffers, so each digest lane (md5 alone, sha1 with sha256) and the
+store write run on their own threads while the request thread keeps reading: the upload then
+runs at the speed of its slowest stage (md5, or the store) instead of the sum of all of them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+
+#: Chunks a lane may hold before the reader waits: enough to absorb jitter, bounded memory.
+LANE_DEPTH = 3
+
+_END = object()
 
 
 @dataclass(frozen=True)
@@ -21,37 +27,76 @@ class Digests:
     sha256: str
 
 
-class Digester:
-    """Feed chunks in order; read the hex digests when done."""
+class _Lane:
+    """One ordered consumer of chunks on its own thread; its first failure is kept."""
 
-    def __init__(self, executor: ThreadPoolExecutor) -> None:
-        self._executor = executor
-        self._hashes = (hashlib.md5(usedforsecurity=False), hashlib.sha1(), hashlib.sha256())
-        # One pending update per hash at most: each chunk waits for the previous one of the same
-        # hash, which keeps order and bounds memory to two chunks in flight.
-        self._pending: list[Future[None] | None] = [None, None, None]
+    def __init__(self, work: Callable[[bytes], None], name: str) -> None:
+        self._work = work
+        self._queue: queue.Queue[object] = queue.Queue(LANE_DEPTH)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(chunk)
+
+    def close(self) -> BaseException | None:
+        """Let the lane finish what it holds; return its failure, if any."""
+        self._queue.put(_END)
+        self._thread.join()
+        return self._error
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if self._error is None:
+                try:
+                    self._work(item)  # type: ignore[arg-type]
+                except BaseException as exc:  # handed to the request thread in put()/close()
+                    self._error = exc
+
+
+class Digester:
+    """Feed chunks in order; read the hex digests when done (``finish``), or ``abandon``."""
+
+    def __init__(self, sink: Callable[[bytes], None] | None = None) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._sha1 = hashlib.sha1()
+        self._sha256 = hashlib.sha256()
+        self._lanes = [_Lane(self._md5.update, "md5"), _Lane(self._shas, "sha")]
+        if sink is not None:
+            self._lanes.append(_Lane(sink, "store"))
+        self._closed = False
         self.size = 0
+
+    def _shas(self, chunk: bytes) -> None:
+        self._sha1.update(chunk)
+        self._sha256.update(chunk)
 
     def update(self, chunk: bytes) -> None:
         self.size += len(chunk)
-        for index, digest in enumerate(self._hashes):
-            previous = self._pending[index]
-            if previous is not None:
-                previous.result()
-            self._pending[index] = self._executor.submit(_updater(digest), chunk)
+        for lane in self._lanes:
+            lane.put(chunk)
 
     def digests(self) -> Digests:
-        for pending in self._pending:
-            if pending is not None:
-                pending.result()
-        md5, sha1, sha256 = (digest.hexdigest() for digest in self._hashes)
-        return Digests(md5=md5, sha1=sha1, sha256=sha256)
+        """Wait for every lane and return the digests; re-raise a lane's failure (the store's)."""
+        errors = self._close()
+        if errors:
+            raise errors[0]
+        return Digests(
+            md5=self._md5.hexdigest(), sha1=self._sha1.hexdigest(), sha256=self._sha256.hexdigest()
+        )
 
+    def abandon(self) -> None:
+        """Stop every lane without caring how it ended (the upload failed anyway)."""
+        self._close()
 
-def _updater(digest: hashlib._Hash) -> Callable[[bytes], None]:
-    return digest.update
-
-
-def digest_pool(uploads: int = 4) -> ThreadPoolExecutor:
-    """Create the threads that hash uploads: three per concurrent upload."""
-    return ThreadPoolExecutor(max_workers=3 * uploads, thread_name_prefix="digest")
+    def _close(self) -> list[BaseException]:
+        if self._closed:
+            return []
+        self._closed = True
+        return [error for lane in self._lanes if (error := lane.close()) is not None]

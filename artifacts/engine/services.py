@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from artifacts.config import Settings
@@ -12,7 +11,6 @@ from artifacts.db import migrate
 from artifacts.db.session import Database, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
-from artifacts.engine.digests import digest_pool
 from artifacts.engine.health import HealthService
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
@@ -30,11 +28,9 @@ class Services:
     remover: DataRemover
     database: Database
     stores: Mapping[str, BlobStore]
-    digests: ThreadPoolExecutor
     health: HealthService
 
     def close(self) -> None:
-        self.digests.shutdown(wait=False)
         self.database.dispose()
 
 
@@ -67,7 +63,6 @@ def build_services(
         clock=clock,
         remover=remover,
     )
-    pool = digest_pool(settings.threads)  # per process: one upload per worker thread at most
     blobs = BlobService(
         database,
         registry,
@@ -75,7 +70,6 @@ def build_services(
         blob_stores,
         store_choice=StoreChoice(settings.default_store, settings.store_for),
         remover=remover,
-        digest_pool=pool,
         upload_timeout=dt.timedelta(seconds=settings.upload_timeout),
         clock=clock,
         render=artifacts.render,
@@ -87,6 +81,5 @@ def build_services(
         remover=remover,
         database=database,
         stores=blob_stores,
-        digests=pool,
         health=HealthService(database, blob_stores),
     )

@@ -412,7 +412,6 @@ def test_store_failure_on_delete_keeps_the_location_for_scrub(
     store.broken = False
     assert flaky.remover.scrub() == (1, 0)
     assert store.keys() == []
-    flaky.digests.shutdown(wait=True)
 
 
 def test_type_limit_caps_all_blobs_of_an_artifact_together(

@@ -39,4 +39,3 @@ def test_readyz_is_503_naming_what_is_down(
     assert result.status_code == 503
     assert result.json["checks"]["store:default"] == "unavailable: connection refused"
     assert result.json["checks"]["database"] == "ok"
-    broken.digests.shutdown(wait=True)
