@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -130,3 +132,26 @@ class OrphanRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoredObjectRow(Base):
+    """An object of the ``database`` blob store driver; readable once ``committed``."""
+
+    __tablename__ = "stored_objects"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    committed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoredChunkRow(Base):
+    """One fixed-size piece of a database-stored object, in order by ``seq``."""
+
+    __tablename__ = "stored_chunks"
+
+    key: Mapped[str] = mapped_column(
+        String(512), ForeignKey("stored_objects.key", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -32,6 +32,7 @@ StoreFactory = Callable[[str, Mapping[str, Any]], BlobStore]
 
 #: The drivers this package ships, as the entry points pyproject.toml declares for them.
 BUILTIN_ENTRY_POINTS: tuple[EntryPoint, ...] = (
+    EntryPoint("database", "artifacts.store.database:from_options", ENTRY_POINT_GROUP),
     EntryPoint("filesystem", "artifacts.store.filesystem:from_options", ENTRY_POINT_GROUP),
     EntryPoint("memory", "artifacts.store.memory:from_options", ENTRY_POINT_GROUP),
     EntryPoint("s3", "artifacts.store.s3:from_options", ENTRY_POINT_GROUP),

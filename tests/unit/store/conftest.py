@@ -18,8 +18,13 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from sqlalchemy import delete, select
 
+from artifacts.db import migrate
+from artifacts.db.models import StoredObjectRow
+from artifacts.db.session import build_engine
 from artifacts.store.base import BlobStore
+from artifacts.store.database import DatabaseStore
 from artifacts.store.filesystem import FilesystemStore
 from artifacts.store.memory import MemoryStore
 from artifacts.store.s3 import MIN_PART_SIZE, S3Store
@@ -31,7 +36,7 @@ REGION = "us-east-1"
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
 
-DRIVERS = ("memory", "filesystem", "s3")
+DRIVERS = ("memory", "filesystem", "s3", "database_sqlite", "database_postgresql")
 
 
 @dataclass
@@ -130,6 +135,38 @@ def s3_case(s3_endpoint: str, s3_admin: Any, s3_driver_client: Any) -> StoreCase
         return [upload["Key"] for upload in uploads.get("Uploads", [])]
 
     return StoreCase("s3", store, store.part_size, leftovers)
+
+
+def _database_case(url: str, kind: str) -> Iterator[StoreCase]:
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    # A small chunk size so that multi-chunk paths run with small payloads.
+    store = DatabaseStore(kind, url, chunk_size=4096, max_size=64 * 1024 * 1024, engine=engine)
+
+    def leftovers() -> list[str]:
+        with engine.connect() as conn:
+            rows = conn.execute(select(StoredObjectRow.key).where(~StoredObjectRow.committed))
+            return [row[0] for row in rows]
+
+    yield StoreCase("database", store, MIN_PART_SIZE, leftovers)
+    with engine.begin() as conn:
+        conn.execute(delete(StoredObjectRow))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_sqlite_case(tmp_path: Path) -> Iterator[StoreCase]:
+    yield from _database_case(f"sqlite:///{tmp_path / 'store.db'}", "database")
+
+
+@pytest.fixture(scope="session")
+def store_pg_url(pg_databases: Callable[[], str]) -> str:
+    return pg_databases()
+
+
+@pytest.fixture
+def database_postgresql_case(store_pg_url: str) -> Iterator[StoreCase]:
+    yield from _database_case(store_pg_url, "database")
 
 
 @pytest.fixture(params=DRIVERS)
