@@ -31,6 +31,11 @@ class Services:
     health: HealthService
 
     def close(self) -> None:
+        """Release connections: the stores' (a database store has its own engine), then ours."""
+        for store in self.stores.values():
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
         self.database.dispose()
 
 

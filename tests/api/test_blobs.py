@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -18,6 +19,7 @@ from artifacts.db.models import BlobRow, OrphanRow
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import Services, build_services
 from artifacts.store.base import StoreError
+from artifacts.store.database import DatabaseStore
 from artifacts.store.memory import MemoryStore
 from tests import factories as fx
 
@@ -440,3 +442,40 @@ def test_patch_sees_blob_values_and_cannot_change_them(
     assert ok.status_code == 200, ok.text
     changed = fx.patch(client, "widgets", widget["id"], [fx.replace("manual", None)])
     assert changed.status_code == 403
+
+
+def test_fields_can_be_routed_to_the_database_store(
+    services: Services,
+    registry: TypeRegistry,
+    settings: Settings,
+    request: pytest.FixtureRequest,
+) -> None:
+    routed = dataclasses.replace(
+        settings,
+        stores={
+            "default": {"driver": "filesystem", "root": "blobs"},
+            "db": {
+                "driver": "database",
+                "url": services.database.engine.url.render_as_string(hide_password=False),
+            },
+        },
+        store_for={"widgets.attachments": "db"},
+    )
+    built = build_services(routed, types=registry, database=services.database)
+    database_store = built.stores["db"]
+    assert isinstance(database_store, DatabaseStore)
+    request.addfinalizer(database_store.close)
+    client = falcon.testing.TestClient(create_app(routed, built))
+    widget = fx.create(client, "widgets", name="w", serial="AB-1234")
+    assert put(client, path(widget)).status_code == 200
+    assert put(client, path(widget, "attachments/notes.txt"), b"small").status_code == 200
+    with services.database.read() as session:
+        stores = dict(session.execute(select(BlobRow.field, BlobRow.store)).all())
+    assert stores == {"manual": "default", "attachments": "db"}
+    assert client.simulate_get(path(widget, "attachments/notes.txt"), headers=OWNER).content == (
+        b"small"
+    )
+    assert (
+        client.simulate_delete(f"/artifacts/widgets/{widget['id']}", headers=OWNER).status_code
+        == 204
+    )
