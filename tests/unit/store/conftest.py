@@ -4,10 +4,17 @@ The S3 driver talks real HTTP to moto's standalone server on loopback (one per s
 port the OS picks), so the botocore stack (signing, retries, streaming bodies, error parsing)
 is exercised as in production. Each S3 test gets its own prefix in one bucket: cheaper than a
 bucket per test, and just as isolated.
+
+The same driver also runs against a real object store when one is configured: OpenStack Swift's
+S3 API (``../shared/tools/start_swift_s3.sh``, which ``.ci/run`` starts), named by
+``ARTIFACTS_TEST_SWIFT_S3_URL`` with ``ARTIFACTS_TEST_SWIFT_S3_KEY`` / ``…_SECRET`` (the
+script's defaults otherwise). Without it
+those cases skip, saying so; with ``ARTIFACTS_REQUIRE_SWIFT=1`` (CI) they fail instead.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,7 +43,10 @@ REGION = "us-east-1"
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
 
-DRIVERS = ("memory", "filesystem", "s3", "database_sqlite", "database_postgresql")
+DRIVERS = ("memory", "filesystem", "s3", "s3_swift", "database_sqlite", "database_postgresql")
+
+SWIFT_URL = os.environ.get("ARTIFACTS_TEST_SWIFT_S3_URL", "")
+REQUIRE_SWIFT = os.environ.get("ARTIFACTS_REQUIRE_SWIFT") == "1"
 
 
 @dataclass
@@ -133,6 +143,50 @@ def s3_case(s3_endpoint: str, s3_admin: Any, s3_driver_client: Any) -> StoreCase
     def leftovers() -> list[str]:
         uploads = s3_admin.list_multipart_uploads(Bucket=BUCKET, Prefix=prefix + "/")
         return [upload["Key"] for upload in uploads.get("Uploads", [])]
+
+    return StoreCase("s3", store, store.part_size, leftovers)
+
+
+@pytest.fixture(scope="session")
+def swift_store_factory() -> Iterator[Callable[[str], S3Store]]:
+    """Stores on the Swift endpoint, one bucket for the session, emptied and removed at the end."""
+    if not SWIFT_URL:
+        message = "no real S3 store configured (set ARTIFACTS_TEST_SWIFT_S3_URL; .ci/run does)"
+        if REQUIRE_SWIFT:
+            pytest.fail(message + " and ARTIFACTS_REQUIRE_SWIFT=1")
+        pytest.skip(message)
+    bucket = f"conformance-{uuid.uuid4().hex[:12]}"
+    options: dict[str, Any] = {
+        "endpoint_url": SWIFT_URL,
+        "region": REGION,
+        "access_key": os.environ.get("ARTIFACTS_TEST_SWIFT_S3_KEY", "test:tester"),
+        "secret_key": os.environ.get("ARTIFACTS_TEST_SWIFT_S3_SECRET", "testing"),
+        "part_size": MIN_PART_SIZE,
+        "addressing_style": "path",
+    }
+    client = S3Store("s3", bucket, "unused", **options).client
+    client.create_bucket(Bucket=bucket)
+    try:
+        yield lambda prefix: S3Store("s3", bucket, prefix, client=client)
+    finally:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=obj["Key"])
+        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+        client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def s3_swift_case(swift_store_factory: Callable[[str], S3Store]) -> StoreCase:
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = swift_store_factory(prefix)
+
+    def leftovers() -> list[str]:
+        found = store.client.list_multipart_uploads(Bucket=store.bucket, Prefix=prefix + "/")
+        return [upload["Key"] for upload in found.get("Uploads", [])]
 
     return StoreCase("s3", store, store.part_size, leftovers)
 
