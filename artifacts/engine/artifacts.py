@@ -95,6 +95,7 @@ class ArtifactService:
         scope = None if type_name == ALL_TYPES else self._types.get(type_name).name
         with self._db.read() as session:
             row = self._load(session, ctx, scope, artifact_id)
+            self._policy.enforce(ctx, "artifact:show", Target(owner=row.owner))
             if scope is None:
                 # Through "all", an artifact is shown as the "all" schema describes it.
                 return self._render_common(row)
@@ -105,6 +106,7 @@ class ArtifactService:
         all_types = type_name == ALL_TYPES
         artifact_type = None if all_types else self._types.get(type_name)
         fields = dict(COMMON_FIELDS) if artifact_type is None else artifact_type.fields
+        self._policy.enforce(ctx, "artifact:list")
         query = self._parse_list_query(params, fields)
         compiler = repo.ListCompiler(self._db.dialect, fields)
         with self._db.read() as session:
@@ -296,6 +298,8 @@ class ArtifactService:
                 # Withdrawing a public artifact breaks its consumers just as publishing it
                 # exposes it: both are the publicize decision.
                 self._policy.enforce(ctx, "artifact:publicize", owner)
+            else:
+                self._policy.enforce(ctx, "artifact:share", owner)
 
     def _check_links(
         self,
@@ -320,7 +324,7 @@ class ArtifactService:
                 if link_type not in self._types:
                     raise InvalidValue(f"Field {name!r} links to unknown type {link_type!r}.")
                 row = repo.get(session, link_id, type_name=link_type)
-                if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+                if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
                     raise InvalidValue(f"Field {name!r} links to {target}, which does not exist.")
 
     # --- helpers -------------------------------------------------------------------------------
@@ -340,7 +344,7 @@ class ArtifactService:
             type_name=type_name,
             for_update=for_update and self._db.locks_rows,
         )
-        if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+        if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
             raise ArtifactNotFound(artifact_id)
         if type_name is None and row.type_name not in self._types:
             raise ArtifactNotFound(artifact_id)
