@@ -5,10 +5,11 @@ The owner (or an administrator) adds and removes member projects; a new membersh
 mind later). Memberships grant visibility only while the artifact is ``shared`` or
 ``community``; what they grant is decided by ``artifacts.db.repository.visible_to``.
 
-Who may reach an artifact's memberships at all: anyone who can see the artifact, and a project
-holding a membership of it in any status — so a project that rejected a share can still take
-its answer back, while the artifact itself stays hidden from it. Everybody else gets the same
-"not found" as for an artifact that does not exist.
+Who may reach an artifact's memberships at all: anyone who can see the artifact, and, while the
+artifact is shared or community, a project holding a membership of it in any status — so a
+project that rejected a share can still take its answer back, while the artifact itself stays
+hidden from it. Everybody else (members of an artifact made private again included) gets the
+same "not found" as for an artifact that does not exist.
 """
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ class MemberService:
             if ctx.project_id is not None and ctx.project_id != row.owner
             else None
         )
-        if own is None and not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
+        if own is not None and row.visibility in lifecycle.MEMBER_VISIBILITIES:
+            return row, own
+        if not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
             raise ArtifactNotFound(artifact_id)
         return row, own
 
