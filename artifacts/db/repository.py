@@ -223,12 +223,15 @@ def visible_to(
     *,
     by_id: bool = False,
     community: bool = False,
+    member_statuses: Sequence[str] = (ACCEPTED,),
 ) -> ColumnElement[bool]:
     """Condition on rows the caller may see.
 
     ``by_id`` is the rule for one artifact asked for by its id; otherwise the rule for lists,
     where ``community`` says the caller filtered for community artifacts explicitly (a default
-    list holds only what the caller owns, accepted or may see publicly).
+    list holds only what the caller owns, accepted or may see publicly) and
+    ``member_statuses`` which memberships bring shares into the list (accepted or pending: a
+    rejected share is not visible at all).
     """
     if is_admin:
         return true()
@@ -245,7 +248,7 @@ def visible_to(
         conditions.append(
             and_(
                 ArtifactRow.visibility.in_(MEMBER_VISIBILITIES),
-                _membership(project_id, (ACCEPTED,)),
+                _membership(project_id, member_statuses),
             )
         )
         if community:
@@ -321,9 +324,17 @@ class ListCompiler:
         query: ListQuery,
         project_id: str | None,
         is_admin: bool,
+        member_statuses: Sequence[str] = (ACCEPTED,),
     ) -> tuple[list[ArtifactRow], bool]:
         """Return up to ``query.limit`` rows and whether more follow."""
-        base = [visible_to(project_id, is_admin, community=asks_for_community(query.filters))]
+        base = [
+            visible_to(
+                project_id,
+                is_admin,
+                community=asks_for_community(query.filters),
+                member_statuses=member_statuses,
+            )
+        ]
         if len(type_names) == 1:
             base.append(ArtifactRow.type_name == type_names[0])
         else:

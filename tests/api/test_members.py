@@ -296,3 +296,57 @@ def test_filters_and_sort_keys_never_reach_invisible_artifacts(
         )
         assert result.status_code == 200, result.text
         assert result.json[path.rsplit("/", 1)[-1]] == [], (caller, query)
+
+
+# --- member_status ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("member_status", "listed_for"),
+    [
+        ("", {"accepted"}),
+        ("accepted", {"accepted"}),
+        ("pending", {"pending"}),
+        ("all", {"accepted", "pending"}),
+    ],
+)
+def test_member_status_lists_the_shares_awaiting_an_answer(
+    mode: AuthMode, member_status: str, listed_for: set[str]
+) -> None:
+    world = build_world(mode, "shared")
+    query = f"member_status={member_status}" if member_status else ""
+
+    listed = set()
+    for caller in ("accepted", "pending", "rejected", "other", "anonymous"):
+        result = mode.client.simulate_get(
+            "/artifacts/widgets", query_string=query, headers=mode.headers(caller)
+        )
+        assert result.status_code == 200, result.text
+        if [item["id"] for item in result.json["widgets"]] == [world.id]:
+            listed.add(caller)
+
+    assert listed == listed_for
+
+
+def test_member_status_is_kept_in_the_next_link(mode: AuthMode) -> None:
+    for index in range(3):
+        build_world(mode, "shared", name=f"widget-{index}")
+
+    result = mode.client.simulate_get(
+        "/artifacts/widgets",
+        query_string="member_status=pending&limit=2",
+        headers=mode.headers("pending"),
+    )
+
+    assert len(result.json["widgets"]) == 2
+    assert "member_status=pending" in result.json["next"]
+
+
+@pytest.mark.parametrize("query", ["member_status=rejected", "member_status=a&member_status=b"])
+def test_bad_member_status_is_400(mode: AuthMode, query: str) -> None:
+    result = mode.client.simulate_get(
+        "/artifacts/widgets", query_string=query, headers=mode.headers("pending")
+    )
+
+    body = assert_error(result, 400, "invalid_input")
+    assert "member_status" in body["explanation"]

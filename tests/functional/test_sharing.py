@@ -39,14 +39,15 @@ def _run(script: str, server: Server, env: dict[str, str] | None = None) -> list
 
 
 def _check(lines: list[str]) -> None:
-    added, pending_show, pending_list, accepted, listed, got, sent = lines[:7]
+    added, awaiting, pending_show, pending_list, accepted, listed, got, sent = lines[:8]
     assert json.loads(added)["status"] == "pending"
+    assert awaiting == "['team-cirros']"
     assert pending_show == "200"
     assert pending_list == "[]"
     assert json.loads(accepted)["status"] == "accepted"
     assert listed == "['team-cirros']"
     assert got.split()[0] == sent.split()[0]
-    stranger_list, stranger_show, stranger_blob, stranger_members = lines[7:]
+    stranger_list, stranger_show, stranger_blob, stranger_members = lines[8:]
     assert (stranger_list, stranger_show, stranger_blob) == ("[]", "404", "404")
     assert json.loads(stranger_members)["error"]["type"] == "artifact_not_found"
 
