@@ -168,7 +168,7 @@ _MESSAGES: Mapping[str, str] = {
     "artifact:deactivate": "Only an administrator may deactivate an artifact.",
     "artifact:reactivate": "Only an administrator may reactivate an artifact.",
     "artifact:share": "Only the owner or an administrator may change who sees this artifact.",
-    "artifact:publicize": "Only an administrator may make an artifact public or private again.",
+    "artifact:publicize": "Only an administrator may publish an artifact or withdraw a public one.",
     "member:list": "Only the owner, a member or an administrator may list members.",
     "member:show": "Only the owner, the member or an administrator may see this membership.",
     "member:add": "Only the owner or an administrator may share this artifact.",

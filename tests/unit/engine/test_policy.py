@@ -52,7 +52,7 @@ def test_a_policy_file_overrides_a_default(tmp_path: Path) -> None:
     policy = Policy(policy_file)
 
     policy.enforce(OWNER, "artifact:publicize", Target(owner="p1"))
-    with pytest.raises(PolicyDenied, match="Only an administrator may make"):
+    with pytest.raises(PolicyDenied, match="Only an administrator may publish"):
         policy.enforce(STRANGER, "artifact:publicize", Target(owner="p1"))
     # Rules the file leaves alone keep their defaults.
     assert not policy.allows(OWNER, "artifact:deactivate", Target(owner="p1"))
