@@ -5,7 +5,8 @@ from __future__ import annotations
 import falcon
 
 from api import errors
-from api.middleware import RequestIdMiddleware, TrustedHeadersIdentity
+from api.identity import identity_middleware
+from api.middleware import RequestIdMiddleware
 from api.resources.artifacts import (
     AllArtifactsCollection,
     AllArtifactsItem,
@@ -14,6 +15,7 @@ from api.resources.artifacts import (
 )
 from api.resources.blobs import BlobResource
 from api.resources.health import HealthResource, ReadinessResource
+from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from artifacts.config import Settings
@@ -24,8 +26,11 @@ def create_app(
     settings: Settings, services: Services
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the WSGI app; everything it needs is passed in, nothing is global."""
-    middleware = [RequestIdMiddleware(), TrustedHeadersIdentity()]
-    app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
+    middleware = [
+        RequestIdMiddleware(),
+        identity_middleware(settings.auth_mode, services.tokens),
+    ]
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
     errors.register(app)
@@ -47,6 +52,12 @@ def create_app(
     app.add_route("/artifacts/all/{artifact_id}", AllArtifactsItem(services.artifacts))
     app.add_route("/artifacts/{type_name}", collection)
     app.add_route("/artifacts/{type_name}/{artifact_id}", item)
+    # Literal segments win over fields in falcon's router, so "members" never reaches the blob
+    # routes (and the type registry refuses a blob field of that name).
+    members = MemberCollection(services.members, settings.max_json_body)
+    app.add_route("/artifacts/{type_name}/{artifact_id}/members", members)
+    member = MemberItem(services.members, settings.max_json_body)
+    app.add_route("/artifacts/{type_name}/{artifact_id}/members/{project_id}", member)
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)

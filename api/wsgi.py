@@ -11,7 +11,8 @@ import sys
 import falcon
 
 from api.app import create_app
-from artifacts.config import load_settings
+from api.keystone import WSGIApp, with_auth_token
+from artifacts.config import KEYSTONE, load_settings
 from artifacts.engine.services import build_services
 
 #: Seconds a thread may hold the GIL before another may take it (CPython's default: 5 ms).
@@ -21,7 +22,10 @@ from artifacts.engine.services import build_services
 GIL_SWITCH_INTERVAL = 0.0005
 
 
-def create_wsgi_app() -> falcon.App[falcon.Request, falcon.Response]:
+def create_wsgi_app() -> falcon.App[falcon.Request, falcon.Response] | WSGIApp:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     settings = load_settings()
-    return create_app(settings, build_services(settings))
+    app = create_app(settings, build_services(settings))
+    if settings.auth_mode == KEYSTONE:
+        return with_auth_token(app, settings.keystone)
+    return app

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Sequence
 
-from artifacts.config import CONFIG_ENV, ConfigError, Settings, load_settings
+from artifacts.config import CONFIG_ENV, ConfigError, Settings, check_bind, load_settings
 from artifacts.db import migrate
-from artifacts.db.session import build_engine
+from artifacts.db.session import Database, build_engine
+from artifacts.engine.artifacts import utcnow
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import build_services
-from artifacts.errors import TypeRegistrationError
+from artifacts.engine.tokens import TokenService
+from artifacts.errors import ArtifactError, TypeRegistrationError
 
 #: The WSGI factory gunicorn loads; named as a string so the core never imports the HTTP layer.
 WSGI_TARGET = "api.wsgi:create_wsgi_app()"
@@ -28,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, TypeRegistrationError) as exc:
         print(f"artifacts: {exc}", file=sys.stderr)
         return 2
+    except ArtifactError as exc:
+        print(f"artifacts: {exc.message}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +62,101 @@ def _parser() -> argparse.ArgumentParser:
         "scrub", help="abandon stale uploads and delete blob data nothing references any more"
     )
     scrub.set_defaults(handler=_scrub)
+
+    token = commands.add_parser("token", help="API tokens of the 'tokens' auth mode")
+    token_commands = token.add_subparsers(required=True, metavar="ACTION")
+    create = token_commands.add_parser(
+        "create", help="issue a token; prints it once, on stdout (only its hash is stored)"
+    )
+    create.add_argument("--project", required=True, help="project the token acts for")
+    create.add_argument("--user", required=True, help="user the token acts as")
+    create.add_argument("--roles", default="", help="comma-separated roles (e.g. admin)")
+    create.add_argument(
+        "--expires-in",
+        default="30d",
+        type=_duration,
+        help="lifetime: a number with s, m, h or d (default 30d)",
+    )
+    create.add_argument("--description", help="what the token is for")
+    create.set_defaults(handler=_token_create)
+    listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("--project", help="only this project's tokens")
+    listing.set_defaults(handler=_token_list)
+    revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id", help="the id shown by 'token create' and 'token list'")
+    revoke.set_defaults(handler=_token_revoke)
     return parser
+
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(raw: str) -> dt.timedelta:
+    match = _DURATION.match(raw.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a duration like 90d, 12h or 30m")
+    return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def _token_service(settings: Settings) -> tuple[TokenService, Database]:
+    engine = build_engine(settings.effective_database_url)
+    migrate.upgrade(engine)
+    database = Database(engine)
+    return TokenService(database, clock=utcnow), database
+
+
+def _token_create(settings: Settings, args: argparse.Namespace) -> int:
+    tokens, database = _token_service(settings)
+    try:
+        issued = tokens.create(
+            project_id=args.project,
+            user_id=args.user,
+            roles=args.roles.split(","),
+            lifetime=args.expires_in,
+            description=args.description,
+        )
+    finally:
+        database.dispose()
+    info = issued.info
+    print(issued.token)
+    print(
+        f"token {info.id} for project {info.project_id}, user {info.user_id}, roles "
+        f"[{','.join(info.roles)}], expires {info.expires_at.isoformat()}; it is shown only once",
+        file=sys.stderr,
+    )
+    if settings.auth_mode != "tokens":
+        print(
+            f"note: auth mode is {settings.auth_mode!r}; tokens work only in 'tokens' mode",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _token_list(settings: Settings, args: argparse.Namespace) -> int:
+    tokens, database = _token_service(settings)
+    try:
+        found = tokens.list(args.project)
+    finally:
+        database.dispose()
+    now = utcnow()
+    print("id\tproject\tuser\troles\tstate\texpires\tdescription")
+    for info in found:
+        print(
+            f"{info.id}\t{info.project_id}\t{info.user_id}\t{','.join(info.roles)}\t"
+            f"{info.state(now)}\t{info.expires_at.isoformat()}\t{info.description or ''}"
+        )
+    return 0
+
+
+def _token_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    tokens, database = _token_service(settings)
+    try:
+        info = tokens.revoke(args.token_id)
+    finally:
+        database.dispose()
+    print(f"token {info.id} revoked")
+    return 0
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
@@ -105,9 +205,10 @@ def _scrub(settings: Settings, _args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Fail fast, in this process, on broken plugins or an unreachable database, then migrate once
     # here rather than racing migrations in every worker.
+    bind = args.bind or settings.bind
+    check_bind(settings, bind)
     TypeRegistry.from_entry_points(settings.enabled_types or None)
     _db_upgrade(settings, args)
-    bind = args.bind or settings.bind
     workers = args.workers or settings.workers
     command = [
         sys.executable,

@@ -6,6 +6,7 @@ reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -39,7 +40,15 @@ class Settings:
     max_list_limit: int = 1000
     #: Largest JSON request body accepted (bytes).
     max_json_body: int = 1024 * 1024
+    #: How callers are identified: "trusted-headers", "tokens" or "keystone" (see AUTH_MODES).
     auth_mode: str = "trusted-headers"
+    #: trusted-headers believes any caller's X-Project-Id, so it refuses a non-loopback bind
+    #: unless this says a gateway in front sets (and strips) those headers.
+    allow_trusted_headers_on_public_bind: bool = False
+    #: keystonemiddleware auth_token options (the [keystone] table), for auth_mode "keystone".
+    keystone: Mapping[str, Any] = field(default_factory=dict)
+    #: YAML file overriding the default policy rules; empty means the defaults.
+    policy_file: str = ""
     log_level: str = "info"
     #: Blob stores by name: ``{"default": {"driver": "filesystem", "root": "blobs"}}``. Empty
     #: means one filesystem store named "default" under ``<data_dir>/blobs``.
@@ -87,6 +96,8 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("api", "max_list_limit"): "max_list_limit",
     ("api", "max_json_body"): "max_json_body",
     ("auth", "mode"): "auth_mode",
+    ("auth", "allow_trusted_headers_on_public_bind"): "allow_trusted_headers_on_public_bind",
+    ("policy", "file"): "policy_file",
     ("blobs", "default_store"): "default_store",
     ("blobs", "upload_timeout"): "upload_timeout",
     ("blobs", "store_for"): "store_for",
@@ -95,7 +106,13 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
 #: Sections whose keys are user-chosen names rather than settings.
 _NAMED_TABLES = {"stores": "stores"}
 
-AUTH_MODES = ("trusted-headers",)
+#: Sections passed through whole, as options for a library.
+_PASSTHROUGH_TABLES = {"keystone": "keystone"}
+
+TRUSTED_HEADERS = "trusted-headers"
+TOKENS = "tokens"
+KEYSTONE = "keystone"
+AUTH_MODES = (TRUSTED_HEADERS, TOKENS, KEYSTONE)
 
 
 def load_settings(
@@ -130,6 +147,9 @@ def _from_toml(path: Path) -> dict[str, Any]:
                     raise ConfigError(f"{path}: [{section}.{name}] must be a table with a driver")
             values[_NAMED_TABLES[section]] = table
             continue
+        if section in _PASSTHROUGH_TABLES:
+            values[_PASSTHROUGH_TABLES[section]] = table
+            continue
         for key, value in table.items():
             attribute = _TOML_KEYS.get((section, key))
             if attribute is None:
@@ -137,6 +157,8 @@ def _from_toml(path: Path) -> dict[str, Any]:
             values[attribute] = value
     if "data_dir" in values:
         values["data_dir"] = (path.parent / values["data_dir"]).resolve()
+    if values.get("policy_file"):
+        values["policy_file"] = str((path.parent / values["policy_file"]).resolve())
     return values
 
 
@@ -158,13 +180,15 @@ def _coerce(values: Mapping[str, Any]) -> Settings:
     for name, raw in values.items():
         kind = kinds[name]
         try:
-            if name in ("stores", "store_for"):
+            if name in ("stores", "store_for", "keystone"):
                 if not isinstance(raw, dict):
                     raise TypeError(name)
                 converted[name] = dict(raw)
             elif kind is tuple:
                 items = raw.split(",") if isinstance(raw, str) else list(raw)
                 converted[name] = tuple(str(item).strip() for item in items if str(item).strip())
+            elif kind is bool:
+                converted[name] = _boolean(raw)
             elif kind is int:
                 converted[name] = int(raw)
             elif name == "data_dir":
@@ -176,9 +200,52 @@ def _coerce(values: Mapping[str, Any]) -> Settings:
     return replace(defaults, **converted)
 
 
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[raw.strip().lower()]
+    raise ValueError(raw)
+
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def check_bind(settings: Settings, bind: str) -> None:
+    """Refuse to serve trusted-headers on an address others can reach, unless allowed.
+
+    In that mode anyone who can connect can claim any project, so only a loopback address (or a
+    Unix socket) is safe without a gateway in front.
+    """
+    if settings.auth_mode != TRUSTED_HEADERS or settings.allow_trusted_headers_on_public_bind:
+        return
+    if not is_loopback(bind):
+        raise ConfigError(
+            f"auth mode 'trusted-headers' trusts every caller's X-Project-Id; refusing to bind "
+            f"{bind!r}, which is not a loopback address. Use auth mode 'tokens' or 'keystone', "
+            "or, behind a gateway that sets and strips the identity headers, set "
+            "[auth] allow_trusted_headers_on_public_bind = true."
+        )
+
+
+def is_loopback(bind: str) -> bool:
+    """Return whether a gunicorn bind (``host:port``, ``[v6]:port``, ``unix:path``) is local."""
+    if bind.startswith(("unix:", "fd://")):
+        return True
+    host = bind.rsplit(":", 1)[0] if bind.count(":") == 1 or bind.startswith("[") else bind
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _check(settings: Settings) -> None:
     if settings.auth_mode not in AUTH_MODES:
         raise ConfigError(f"auth mode must be one of {AUTH_MODES}, not {settings.auth_mode!r}")
+    check_bind(settings, settings.bind)
     if not 1 <= settings.default_list_limit <= settings.max_list_limit:
         raise ConfigError("default_list_limit must be between 1 and max_list_limit")
     if settings.workers < 1 or settings.threads < 1:

@@ -161,5 +161,21 @@ class DuplicateArtifact(Conflict):
     code = "duplicate_artifact"
 
 
+class DuplicateMember(Conflict):
+    code = "duplicate_member"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
+
+
 class TypeRegistrationError(Exception):
     """A type plugin is broken; start-up must stop with this message."""

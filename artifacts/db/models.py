@@ -155,3 +155,48 @@ class StoredChunkRow(Base):
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MemberRow(Base):
+    """A project an artifact is shared with, and what that project answered.
+
+    The owner creates the row (``pending``); only the member project moves it to ``accepted``
+    or ``rejected``. Whether a membership makes the artifact visible depends on the artifact's
+    visibility, decided in one place: ``artifacts.db.repository.visible_to``.
+    """
+
+    __tablename__ = "artifact_members"
+
+    artifact_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    # Lists ask "which artifacts has this project accepted?": project first, then status.
+    __table_args__ = (Index("ix_artifact_members_project_id", "project_id", "status"),)
+
+
+class TokenRow(Base):
+    """An API token of the ``tokens`` authentication mode.
+
+    Only the SHA-256 of the secret is kept: the secret is 256 random bits, so a fast hash is
+    enough (nothing to brute-force) and a stolen table authenticates nobody.
+    """
+
+    __tablename__ = "api_tokens"
+
+    #: Public handle for listing and revoking; also the prefix of the token string.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JSONDocument)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_api_tokens_project_id", "project_id"),)

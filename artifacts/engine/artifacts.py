@@ -95,6 +95,7 @@ class ArtifactService:
         scope = None if type_name == ALL_TYPES else self._types.get(type_name).name
         with self._db.read() as session:
             row = self._load(session, ctx, scope, artifact_id)
+            self._policy.enforce(ctx, "artifact:show", Target(owner=row.owner))
             if scope is None:
                 # Through "all", an artifact is shown as the "all" schema describes it.
                 return self._render_common(row)
@@ -105,6 +106,8 @@ class ArtifactService:
         all_types = type_name == ALL_TYPES
         artifact_type = None if all_types else self._types.get(type_name)
         fields = dict(COMMON_FIELDS) if artifact_type is None else artifact_type.fields
+        self._policy.enforce(ctx, "artifact:list")
+        params, member_statuses = _member_statuses(params)
         query = self._parse_list_query(params, fields)
         compiler = repo.ListCompiler(self._db.dialect, fields)
         with self._db.read() as session:
@@ -114,6 +117,7 @@ class ArtifactService:
                 query=query,
                 project_id=ctx.project_id,
                 is_admin=ctx.is_admin,
+                member_statuses=member_statuses,
             )
             if all_types:
                 items = [self._render_common(row) for row in rows]
@@ -296,6 +300,8 @@ class ArtifactService:
                 # Withdrawing a public artifact breaks its consumers just as publishing it
                 # exposes it: both are the publicize decision.
                 self._policy.enforce(ctx, "artifact:publicize", owner)
+            else:
+                self._policy.enforce(ctx, "artifact:share", owner)
 
     def _check_links(
         self,
@@ -320,7 +326,7 @@ class ArtifactService:
                 if link_type not in self._types:
                     raise InvalidValue(f"Field {name!r} links to unknown type {link_type!r}.")
                 row = repo.get(session, link_id, type_name=link_type)
-                if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+                if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
                     raise InvalidValue(f"Field {name!r} links to {target}, which does not exist.")
 
     # --- helpers -------------------------------------------------------------------------------
@@ -340,7 +346,7 @@ class ArtifactService:
             type_name=type_name,
             for_update=for_update and self._db.locks_rows,
         )
-        if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+        if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
             raise ArtifactNotFound(artifact_id)
         if type_name is None and row.type_name not in self._types:
             raise ArtifactNotFound(artifact_id)
@@ -359,6 +365,34 @@ class ArtifactService:
 
 
 # --- module helpers ------------------------------------------------------------------------------
+
+#: ``member_status`` values of a list → the memberships that bring shares into it (Glance's
+#: parameter; a rejected share is hidden from its member, so it cannot be listed).
+_MEMBER_STATUS_PARAM = "member_status"
+_MEMBER_STATUSES: Mapping[str, tuple[str, ...]] = {
+    lifecycle.ACCEPTED: (lifecycle.ACCEPTED,),
+    lifecycle.PENDING: (lifecycle.PENDING,),
+    "all": (lifecycle.ACCEPTED, lifecycle.PENDING),
+}
+
+
+def _member_statuses(
+    params: Sequence[tuple[str, str]],
+) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+    """Split ``member_status`` off the list parameters (the rest are the query language)."""
+    values = [value for key, value in params if key == _MEMBER_STATUS_PARAM]
+    rest = [(key, value) for key, value in params if key != _MEMBER_STATUS_PARAM]
+    if len(values) > 1:
+        raise InvalidInput(f"Query parameter {_MEMBER_STATUS_PARAM!r} may be given only once.")
+    if not values:
+        return rest, _MEMBER_STATUSES[lifecycle.ACCEPTED]
+    statuses = _MEMBER_STATUSES.get(values[0])
+    if statuses is None:
+        raise InvalidInput(
+            f"{_MEMBER_STATUS_PARAM} must be one of {', '.join(_MEMBER_STATUSES)}, "
+            f"not {values[0]!r}."
+        )
+    return rest, statuses
 
 
 def _render(

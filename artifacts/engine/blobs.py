@@ -469,6 +469,7 @@ class BlobService:
         artifact_type = self._types.get(type_name)
         with self._db.read() as session:
             row = self._load(session, ctx, type_name, artifact_id)
+            self._policy.enforce(ctx, "artifact:download", Target(owner=row.owner))
             _blob_field(artifact_type, field_name, key)
             if row.status == lifecycle.DEACTIVATED and not ctx.is_admin:
                 raise Forbidden("The artifact is deactivated; only administrators may download.")
@@ -553,7 +554,7 @@ class BlobService:
         row = repo.get(
             session, artifact_id, type_name=type_name, for_update=for_update and self._db.locks_rows
         )
-        if row is None or not repo.is_visible(row, ctx.project_id, ctx.is_admin):
+        if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
             raise ArtifactNotFound(artifact_id)
         return row
 

@@ -1,16 +1,35 @@
-"""Named authorization rules checked by every engine action.
+"""Named authorization rules checked by every engine action, enforced with oslo.policy.
 
-Rules are data (a name → predicate table) so a deployment can later override them from a policy
-file without touching the engine; the defaults here are the safe ones.
+The defaults live here, as oslo.policy rule strings; a deployment overrides any of them from a
+YAML policy file (``[policy] file``; ``etc/policy.yaml`` is the generated sample, produced by
+``oslopolicy-sample-generator --namespace artifacts``). oslo.policy is confined to this module:
+the engine asks ``Policy.enforce(ctx, "artifact:update", Target(owner=…))`` and nothing else.
+
+Visibility is not a policy decision: an artifact the caller may not see is "not found" before any
+rule is asked (see ``artifacts.db.repository.visible_to``), so a rule can only deny what the caller
+can already see, and its 403 reveals nothing.
+
+Credentials offered to rules: ``project_id``, ``user_id``, ``roles`` and ``authenticated``
+(``True`` for any caller with a project). Target attributes: ``owner`` (the artifact's project)
+and, for membership actions, ``member_id`` (the member project concerned).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from oslo_config import cfg
+from oslo_policy import policy as oslo_policy
+
+from artifacts.config import ConfigError
 from artifacts.engine.context import RequestContext
 from artifacts.errors import PolicyDenied, Unauthenticated
+
+#: Namespace of the ``oslo.policy.policies`` entry point (for the sample generator).
+NAMESPACE = "artifacts"
 
 
 @dataclass(frozen=True)
@@ -18,33 +37,127 @@ class Target:
     """What an action is applied to; ``owner`` is None for actions on a collection."""
 
     owner: str | None = None
+    #: The member project a membership action concerns.
+    member_id: str | None = None
 
 
-Rule = Callable[[RequestContext, Target], bool]
+_ARTIFACT = "/artifacts/{type_name}/{artifact_id}"
+_MEMBERS = _ARTIFACT + "/members"
+
+_BASE_RULES = (
+    oslo_policy.RuleDefault("admin", "role:admin", description="An administrator."),
+    oslo_policy.RuleDefault(
+        "authenticated", "authenticated:True", description="Any caller with a project."
+    ),
+    oslo_policy.RuleDefault(
+        "owner", "project_id:%(owner)s", description="The project owning the artifact."
+    ),
+    oslo_policy.RuleDefault(
+        "member", "project_id:%(member_id)s", description="The member project concerned."
+    ),
+    oslo_policy.RuleDefault("admin_or_owner", "rule:admin or rule:owner"),
+)
 
 
-def _admin(ctx: RequestContext, _target: Target) -> bool:
-    return ctx.is_admin
+def _rule(
+    name: str, check: str, description: str, method: str, path: str
+) -> oslo_policy.DocumentedRuleDefault:
+    return oslo_policy.DocumentedRuleDefault(
+        name, check, description, [{"method": method, "path": path}]
+    )
 
 
-def _authenticated(ctx: RequestContext, _target: Target) -> bool:
-    return not ctx.is_anonymous
-
-
-def _admin_or_owner(ctx: RequestContext, target: Target) -> bool:
-    return ctx.is_admin or (ctx.project_id is not None and ctx.project_id == target.owner)
-
-
-DEFAULT_RULES: Mapping[str, Rule] = {
-    "artifact:create": _authenticated,
-    "artifact:update": _admin_or_owner,
-    "artifact:delete": _admin_or_owner,
-    "artifact:upload": _admin_or_owner,
-    "artifact:activate": _admin_or_owner,
-    "artifact:deactivate": _admin,
-    "artifact:reactivate": _admin,
-    "artifact:publicize": _admin,
-}
+_ACTIONS = (
+    _rule(
+        "artifact:create",
+        "rule:authenticated",
+        "Create an artifact.",
+        "POST",
+        "/artifacts/{type_name}",
+    ),
+    _rule("artifact:show", "@", "Show an artifact the caller can see.", "GET", _ARTIFACT),
+    _rule(
+        "artifact:list",
+        "@",
+        "List the artifacts the caller can see.",
+        "GET",
+        "/artifacts/{type_name}",
+    ),
+    _rule(
+        "artifact:update", "rule:admin_or_owner", "Change an artifact's fields.", "PATCH", _ARTIFACT
+    ),
+    _rule("artifact:delete", "rule:admin_or_owner", "Delete an artifact.", "DELETE", _ARTIFACT),
+    _rule(
+        "artifact:activate",
+        "rule:admin_or_owner",
+        "Activate a drafted artifact.",
+        "PATCH",
+        _ARTIFACT,
+    ),
+    _rule(
+        "artifact:deactivate", "rule:admin", "Deactivate an active artifact.", "PATCH", _ARTIFACT
+    ),
+    _rule(
+        "artifact:reactivate",
+        "rule:admin",
+        "Reactivate a deactivated artifact.",
+        "PATCH",
+        _ARTIFACT,
+    ),
+    _rule(
+        "artifact:share",
+        "rule:admin_or_owner",
+        "Change visibility between private, shared and community.",
+        "PATCH",
+        _ARTIFACT,
+    ),
+    _rule(
+        "artifact:publicize",
+        "rule:admin",
+        "Make an artifact public, or withdraw a public one.",
+        "PATCH",
+        _ARTIFACT,
+    ),
+    _rule(
+        "artifact:upload",
+        "rule:admin_or_owner",
+        "Upload or set blob data.",
+        "PUT",
+        _ARTIFACT + "/{blob}",
+    ),
+    _rule("artifact:download", "@", "Download blob data.", "GET", _ARTIFACT + "/{blob}"),
+    _rule(
+        "member:list",
+        "rule:admin or rule:owner or rule:member",
+        "List an artifact's members (a member sees only its own membership).",
+        "GET",
+        _MEMBERS,
+    ),
+    _rule(
+        "member:show",
+        "rule:admin or rule:owner or rule:member",
+        "Show one membership.",
+        "GET",
+        _MEMBERS + "/{project_id}",
+    ),
+    _rule(
+        "member:add", "rule:admin_or_owner", "Share an artifact with a project.", "POST", _MEMBERS
+    ),
+    _rule(
+        "member:update",
+        "rule:admin or rule:member",
+        "Accept or reject a share (the member project answers).",
+        "PUT",
+        _MEMBERS + "/{project_id}",
+    ),
+    _rule(
+        "member:delete",
+        "rule:admin_or_owner",
+        "Stop sharing an artifact with a project.",
+        "DELETE",
+        _MEMBERS + "/{project_id}",
+    ),
+)
 
 _MESSAGES: Mapping[str, str] = {
     "artifact:create": "Creating artifacts requires an authenticated project.",
@@ -54,20 +167,80 @@ _MESSAGES: Mapping[str, str] = {
     "artifact:activate": "Only the owner or an administrator may activate this artifact.",
     "artifact:deactivate": "Only an administrator may deactivate an artifact.",
     "artifact:reactivate": "Only an administrator may reactivate an artifact.",
-    "artifact:publicize": "Only an administrator may make an artifact public or private again.",
+    "artifact:share": "Only the owner or an administrator may change who sees this artifact.",
+    "artifact:publicize": "Only an administrator may publish an artifact or withdraw a public one.",
+    "member:list": "Only the owner, a member or an administrator may list members.",
+    "member:show": "Only the owner, the member or an administrator may see this membership.",
+    "member:add": "Only the owner or an administrator may share this artifact.",
+    "member:update": "Only the member project may accept or reject a share.",
+    "member:delete": "Only the owner or an administrator may remove a member.",
 }
 
 
+def list_rules() -> list[oslo_policy.RuleDefault]:
+    """Every default rule: the ``oslo.policy.policies`` entry point the sample generator calls."""
+    return [*_BASE_RULES, *_ACTIONS]
+
+
+def rule_names() -> list[str]:
+    return [rule.name for rule in _ACTIONS]
+
+
 class Policy:
-    def __init__(self, rules: Mapping[str, Rule] | None = None) -> None:
-        self._rules = dict(DEFAULT_RULES if rules is None else rules)
+    """The rules in force: the defaults, overridden by a deployment's policy file."""
+
+    def __init__(self, policy_file: Path | None = None) -> None:
+        if policy_file is not None and not policy_file.is_file():
+            raise ConfigError(f"Policy file {policy_file} does not exist")
+        # A private configuration object: oslo.policy reads its options from one, and using the
+        # global one would be an import-time side effect shared by every Policy in the process.
+        conf = cfg.ConfigOpts()
+        conf([], project=NAMESPACE, default_config_files=[], default_config_dirs=[])
+        self._enforcer = oslo_policy.Enforcer(
+            conf,
+            policy_file=str(policy_file) if policy_file is not None else None,
+            use_conf=False,
+        )
+        self._enforcer.register_defaults(list_rules())
+        try:
+            self._enforcer.load_rules(force_reload=True)
+        except Exception as exc:  # oslo.policy raises many kinds for a bad file
+            raise ConfigError(f"Policy file {policy_file} is invalid: {exc}") from exc
+        self._names = set(rule_names())
+
+    def allows(self, ctx: RequestContext, rule: str, target: Target | None = None) -> bool:
+        """Return whether ``ctx`` may perform ``rule`` on ``target``."""
+        if rule not in self._names:
+            raise KeyError(rule)
+        return bool(self._enforcer.enforce(rule, _target(target or Target()), _credentials(ctx)))
 
     def enforce(self, ctx: RequestContext, rule: str, target: Target | None = None) -> None:
         """Raise unless ``ctx`` may perform ``rule``; anonymous callers get 'unauthenticated'."""
-        check = self._rules[rule]
-        if check(ctx, target or Target()):
+        if self.allows(ctx, rule, target):
             return
         message = _MESSAGES.get(rule, f"Action {rule!r} is not allowed.")
         if ctx.is_anonymous:
             raise Unauthenticated(f"Authentication required. {message}")
         raise PolicyDenied(message)
+
+
+def _credentials(ctx: RequestContext) -> dict[str, Any]:
+    # Absent keys never match: an anonymous caller is nobody's owner or member.
+    creds: dict[str, Any] = {
+        "roles": sorted(ctx.roles),
+        "authenticated": ctx.project_id is not None,
+    }
+    if ctx.project_id is not None:
+        creds["project_id"] = ctx.project_id
+    if ctx.user_id is not None:
+        creds["user_id"] = ctx.user_id
+    return creds
+
+
+def _target(target: Target) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if target.owner is not None:
+        values["owner"] = target.owner
+    if target.member_id is not None:
+        values["member_id"] = target.member_id
+    return values

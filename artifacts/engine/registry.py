@@ -122,6 +122,10 @@ def discover_types(enabled: Iterable[str] | None = None) -> list[type[BaseArtifa
     return classes
 
 
+#: Path segments after an artifact's id that are sub-resources, not blob fields.
+RESERVED_BLOB_NAMES = frozenset({"members"})
+
+
 def prepare_type(cls: type[BaseArtifact]) -> ArtifactType:
     """Check a type declaration and make it a usable versioned object class."""
     where = _qualname(cls)
@@ -145,6 +149,11 @@ def prepare_type(cls: type[BaseArtifact]) -> ArtifactType:
         if not isinstance(fld, Field):
             raise TypeRegistrationError(
                 f"{where}: field {name!r} must be declared with a field kind from artifacts.plugin"
+            )
+        if name in RESERVED_BLOB_NAMES and fld.is_blob:
+            raise TypeRegistrationError(
+                f"{where}: blob field {name!r} would be unreachable: "
+                f"/artifacts/{{type}}/{{id}}/{name} is the {name} API; choose another name"
             )
     ovo_base.VersionedObjectRegistry.objectify(cls)
     try:

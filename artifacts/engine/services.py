@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from artifacts.config import Settings
 from artifacts.db import migrate
@@ -12,8 +13,10 @@ from artifacts.db.session import Database, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.health import HealthService
+from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.tokens import TokenService
 from artifacts.store.base import BlobStore
 from artifacts.store.registry import build_stores
 
@@ -25,6 +28,8 @@ class Services:
     types: TypeRegistry
     artifacts: ArtifactService
     blobs: BlobService
+    members: MemberService
+    tokens: TokenService
     remover: DataRemover
     database: Database
     stores: Mapping[str, BlobStore]
@@ -58,7 +63,7 @@ def build_services(
             migrate.upgrade(engine)
         database = Database(engine)
     blob_stores = stores if stores is not None else build_stores(settings.effective_stores)
-    policy = Policy()
+    policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)
     artifacts = ArtifactService(
         database,
@@ -83,6 +88,8 @@ def build_services(
         types=registry,
         artifacts=artifacts,
         blobs=blobs,
+        members=MemberService(database, registry, policy, clock=clock),
+        tokens=TokenService(database, clock=clock),
         remover=remover,
         database=database,
         stores=blob_stores,

@@ -14,9 +14,23 @@ DEACTIVATED: Final = "deactivated"
 DELETED: Final = "deleted"
 STATUSES: Final = (DRAFTED, ACTIVE, DEACTIVATED, DELETED)
 
+#: Who sees an artifact (the rule itself lives in ``artifacts.db.repository.visible_to``):
+#: private: its owner's project; shared: also member projects that accepted (and, by id, those
+#: still pending); community: any project asking by id or filtering for community artifacts;
+#: public: everyone, anonymous readers included.
 PRIVATE: Final = "private"
+SHARED: Final = "shared"
+COMMUNITY: Final = "community"
 PUBLIC: Final = "public"
-VISIBILITIES: Final = (PRIVATE, PUBLIC)
+VISIBILITIES: Final = (PRIVATE, SHARED, COMMUNITY, PUBLIC)
+#: Visibilities under which memberships grant access.
+MEMBER_VISIBILITIES: Final = frozenset({SHARED, COMMUNITY})
+
+#: A membership's answer, set by the member project: new ones wait for it.
+PENDING: Final = "pending"
+ACCEPTED: Final = "accepted"
+REJECTED: Final = "rejected"
+MEMBER_STATUSES: Final = (PENDING, ACCEPTED, REJECTED)
 
 #: Transitions a PATCH of ``/status`` may ask for; ``deleted`` is reached only by DELETE.
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {

@@ -723,7 +723,7 @@ def test_making_a_public_artifact_private_again_is_an_admin_action(
 def test_unknown_visibility_is_400(client: falcon.testing.TestClient) -> None:
     before = active_widget(client, name="bolt")
 
-    result = patch(client, "widgets", before["id"], [replace("visibility", "shared")], ADMIN)
+    result = patch(client, "widgets", before["id"], [replace("visibility", "friends-only")], ADMIN)
 
     body = assert_error(result, 400)
     assert "visibility" in body["explanation"]

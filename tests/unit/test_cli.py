@@ -10,7 +10,13 @@ from artifacts.db import migrate
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("ARTIFACTS_CONFIG", "ARTIFACTS_DATABASE_URL", "ARTIFACTS_ENABLED_TYPES"):
+    for name in (
+        "ARTIFACTS_CONFIG",
+        "ARTIFACTS_DATABASE_URL",
+        "ARTIFACTS_ENABLED_TYPES",
+        "ARTIFACTS_AUTH_MODE",
+        "ARTIFACTS_BIND",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ARTIFACTS_DATA_DIR", str(tmp_path))
 
@@ -50,3 +56,82 @@ def test_enabling_a_missing_type_exits_2(
     monkeypatch.setenv("ARTIFACTS_ENABLED_TYPES", "images,flux_capacitors")
     assert main(["types"]) == 2
     assert "flux_capacitors" in capsys.readouterr().err
+
+
+def test_token_create_prints_the_token_once_and_list_shows_it_without_the_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert (
+        main(
+            [
+                "token",
+                "create",
+                "--project",
+                "p1",
+                "--user",
+                "ci",
+                "--roles",
+                "Admin,member",
+                "--expires-in",
+                "12h",
+                "--description",
+                "CI pipeline",
+            ]
+        )
+        == 0
+    )
+    created = capsys.readouterr()
+    token = created.out.strip()
+    assert token.startswith("art_")
+    assert "shown only once" in created.err
+    assert "only in 'tokens' mode" in created.err  # the default mode is trusted-headers
+
+    assert main(["token", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split("\t")[:5] == ["id", "project", "user", "roles", "state"]
+    token_id, project, user, roles, state, _expires, description = listed[1].split("\t")
+    assert token.startswith(f"art_{token_id}_")
+    assert (project, user, roles, state, description) == (
+        "p1",
+        "ci",
+        "admin,member",
+        "active",
+        "CI pipeline",
+    )
+    assert token.rsplit("_", 1)[1] not in "\n".join(listed)
+
+
+def test_token_revoke_marks_it_revoked(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["token", "create", "--project", "p1", "--user", "ci"])
+    main(["token", "create", "--project", "p2", "--user", "ci"])
+    capsys.readouterr()
+    main(["token", "list", "--project", "p1"])
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == 1
+    token_id = rows[0].split("\t")[0]
+
+    assert main(["token", "revoke", token_id]) == 0
+    assert f"token {token_id} revoked" in capsys.readouterr().out
+    main(["token", "list", "--project", "p1"])
+    assert capsys.readouterr().out.splitlines()[1].split("\t")[4] == "revoked"
+
+
+def test_revoking_an_unknown_token_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "revoke", "0123456789abcdef"]) == 1
+    assert "Token 0123456789abcdef not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lifetime", ["forever", "10y", "-1d"])
+def test_token_lifetimes_must_be_durations(
+    lifetime: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["token", "create", "--project", "p1", "--user", "ci", f"--expires-in={lifetime}"])
+    assert "is not a duration" in capsys.readouterr().err
+
+
+def test_serve_refuses_trusted_headers_on_a_public_bind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--bind", "0.0.0.0:9494"]) == 2
+    assert "not a loopback address" in capsys.readouterr().err

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from artifacts.config import ConfigError, Settings, load_settings
+from artifacts.config import ConfigError, Settings, is_loopback, load_settings
 
 
 def test_defaults_serve_sqlite_on_loopback() -> None:
@@ -49,6 +49,8 @@ def test_environment_lists_are_comma_separated() -> None:
         ("[server]\nworkers = 'many'\n", "invalid value"),
         ("[auth]\nmode = 'open'\n", "auth mode"),
         ("[api]\ndefault_list_limit = 5000\n", "default_list_limit"),
+        ("[server]\nbind = '0.0.0.0:9494'\n", "refusing to bind '0.0.0.0:9494'"),
+        ("[auth]\nallow_trusted_headers_on_public_bind = 'maybe'\n", "invalid value"),
     ],
 )
 def test_bad_configuration_stops_with_a_message(tmp_path: Path, content: str, message: str) -> None:
@@ -66,3 +68,58 @@ def test_missing_file_is_reported() -> None:
 def test_settings_are_immutable() -> None:
     with pytest.raises(AttributeError):
         Settings().workers = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("bind", "loopback"),
+    [
+        ("127.0.0.1:9494", True),
+        ("127.8.9.10:80", True),
+        ("localhost:9494", True),
+        ("[::1]:9494", True),
+        ("::1", True),
+        ("unix:/run/artifacts.sock", True),
+        ("0.0.0.0:9494", False),
+        ("[::]:9494", False),
+        ("10.1.2.3:9494", False),
+        ("artifacts.example.com:9494", False),
+    ],
+)
+def test_loopback_binds(bind: str, loopback: bool) -> None:
+    assert is_loopback(bind) is loopback
+
+
+def test_trusted_headers_may_serve_a_public_bind_only_when_allowed(tmp_path: Path) -> None:
+    config = tmp_path / "artifacts.toml"
+    config.write_text(
+        "[server]\nbind = '0.0.0.0:9494'\n[auth]\nallow_trusted_headers_on_public_bind = true\n"
+    )
+    assert load_settings(config, environ={}).bind == "0.0.0.0:9494"
+    environ = {
+        "ARTIFACTS_BIND": "0.0.0.0:1",
+        "ARTIFACTS_ALLOW_TRUSTED_HEADERS_ON_PUBLIC_BIND": "no",
+    }
+    with pytest.raises(ConfigError, match="not a loopback address"):
+        load_settings(environ=environ)
+
+
+@pytest.mark.parametrize("mode", ["tokens", "keystone"])
+def test_other_auth_modes_may_serve_any_address(mode: str) -> None:
+    settings = load_settings(environ={"ARTIFACTS_AUTH_MODE": mode, "ARTIFACTS_BIND": "0.0.0.0:1"})
+    assert settings.auth_mode == mode
+
+
+def test_policy_file_is_relative_to_the_config_and_keystone_options_pass_through(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "etc" / "artifacts.toml"
+    config.parent.mkdir()
+    config.write_text(
+        '[auth]\nmode = "keystone"\n[policy]\nfile = "policy.yaml"\n'
+        '[keystone]\nwww_authenticate_uri = "https://keystone.example.com/identity"\n'
+        "memcached_servers = ['10.0.0.1:11211', '10.0.0.2:11211']\n"
+    )
+    settings = load_settings(config, environ={})
+    assert settings.policy_file == str((tmp_path / "etc" / "policy.yaml").resolve())
+    assert settings.keystone["www_authenticate_uri"] == "https://keystone.example.com/identity"
+    assert settings.keystone["memcached_servers"] == ["10.0.0.1:11211", "10.0.0.2:11211"]

@@ -43,6 +43,8 @@ def test_duplicate_type_names_stop_start_up() -> None:
         (_type("ok", name=p.String()), "redefines a common field"),
         (_type("ok", **{"Bad": p.String()}), "field name"),
         (_type("ok", a__b=p.String()), "must not contain"),
+        (_type("ok", members=p.Blob()), "blob field 'members' would be unreachable"),
+        (_type("ok", members=p.BlobDict()), "is the members API"),
     ],
 )
 def test_broken_declarations_are_refused_with_a_clear_message(
@@ -77,3 +79,8 @@ def test_configuration_can_narrow_the_enabled_types() -> None:
 def test_enabling_a_type_that_is_not_installed_stops_start_up() -> None:
     with pytest.raises(TypeRegistrationError, match="not installed"):
         discover_types(["images", "no_such_type"])
+
+
+def test_a_non_blob_field_may_be_called_members() -> None:
+    registry = TypeRegistry([_type("teams", members=p.List(p.String()))])
+    assert "members" in registry.get("teams").fields
