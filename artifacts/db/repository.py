@@ -18,9 +18,11 @@ from sqlalchemy import (
     SQLColumnExpression,
     String,
     and_,
+    collate,
     false,
     func,
     literal,
+    not_,
     or_,
     select,
     true,
@@ -30,13 +32,14 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from artifacts.errors import DuplicateArtifact, InvalidMarker
 from artifacts.model import fields as f
-from artifacts.model import semver
+from artifacts.model import ranges, semver
 from artifacts.model.base import COMMON_FIELDS
 from artifacts.model.lifecycle import PUBLIC
-from artifacts.model.query import Filter, ListQuery, SortKey
+from artifacts.model.query import LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
 
 from .models import ArtifactRow, BlobRow
 
@@ -57,6 +60,10 @@ _COLUMNS: dict[str, Any] = {
     "updated_at": ArtifactRow.updated_at,
     "activated_at": ArtifactRow.activated_at,
 }
+#: Sort expressions that are never NULL, so keyset conditions on them need no NULL branches.
+_NOT_NULL = frozenset(
+    {"id", "name", "version", "owner", "visibility", "status", "created_at", "updated_at"}
+)
 
 
 # --- mapping between field values and rows -----------------------------------------------------
@@ -234,12 +241,8 @@ class ListCompiler:
         is_admin: bool,
     ) -> tuple[list[ArtifactRow], bool]:
         """Return up to ``query.limit`` rows and whether more follow."""
-        base = [visible_to(project_id, is_admin)]
-        if len(type_names) == 1:
-            base.append(ArtifactRow.type_name == type_names[0])
-        else:
-            base.append(ArtifactRow.type_name.in_(type_names))
-        conditions = base + [self.filter_condition(flt) for flt in query.filters]
+        base = self._base(type_names, project_id, is_admin)
+        conditions = self._matching(base, query)
         order = [*query.sort, SortKey("id", descending=False)]
         if query.marker is not None:
             conditions.append(self._after_marker(session, query.marker, base, order))
@@ -252,10 +255,51 @@ class ListCompiler:
         rows = list(session.scalars(stmt))
         return rows[: query.limit], len(rows) > query.limit
 
+    def count(
+        self,
+        session: Session,
+        *,
+        type_names: Sequence[str],
+        query: ListQuery,
+        project_id: str | None,
+        is_admin: bool,
+    ) -> int:
+        """Return how many artifacts the query matches on all of its pages together."""
+        conditions = self._matching(self._base(type_names, project_id, is_admin), query)
+        stmt = select(func.count()).select_from(ArtifactRow).where(*conditions)
+        return int(session.scalar(stmt) or 0)
+
+    @staticmethod
+    def _base(
+        type_names: Sequence[str], project_id: str | None, is_admin: bool
+    ) -> list[ColumnElement[bool]]:
+        """What the caller may list at all: visible rows of the listed types."""
+        base = [visible_to(project_id, is_admin)]
+        if len(type_names) == 1:
+            base.append(ArtifactRow.type_name == type_names[0])
+        else:
+            base.append(ArtifactRow.type_name.in_(type_names))
+        return base
+
+    def _matching(
+        self, base: Sequence[ColumnElement[bool]], query: ListQuery
+    ) -> list[ColumnElement[bool]]:
+        """The rows of every page: base, filters, and for ``latest`` the top version per name."""
+        conditions = [*base, *(self.filter_condition(flt) for flt in query.filters)]
+        if query.latest:
+            conditions.append(_no_higher_version(conditions))
+        return conditions
+
     # filters
 
     def filter_condition(self, flt: Filter) -> ColumnElement[bool]:
         field = self.fields[flt.field]
+        if flt.op == RANGE_OP:
+            return _in_version_set(self.sort_expression(flt.field), flt.value)
+        if flt.op == f.LIKE_OP:
+            return self.sort_expression(flt.field).ilike(flt.value, escape=LIKE_ESCAPE)
+        if isinstance(field, f.Version) and flt.op in ("eq", "neq", "in"):
+            return self._version_equality(flt)
         if isinstance(field, f.List):
             return self._list_membership(flt)
         if isinstance(field, f.Dict):
@@ -268,6 +312,31 @@ class ListCompiler:
             return _compare(expr, flt.op, flt.value)
         expr, value = self._comparable(flt.field, field, flt.value)
         return _compare(expr, flt.op, value)
+
+    def _version_equality(self, flt: Filter) -> ColumnElement[bool]:
+        """Compare by precedence, except that a value with build metadata must match exactly.
+
+        ``version=1.0.0`` finds 1.0.0+b5 as well (SemVer: the same precedence), while
+        ``version=1.0.0+b5`` finds only that build.
+        """
+        values = flt.value if flt.op == "in" else (flt.value,)
+        key = self.sort_expression(flt.field)
+        text = (
+            ArtifactRow.version
+            if flt.field == "version"
+            else ArtifactRow.properties[flt.field].as_string()
+        )
+        matches = or_(
+            *(
+                and_(key == semver.sort_key(v), text == v)
+                if "+" in v
+                else key == semver.sort_key(v)
+                for v in values
+            )
+        )
+        if flt.op == "neq":
+            return or_(key.is_(None), not_(matches))
+        return matches
 
     def _comparable(
         self, name: str, field: f.Field, value: Any
@@ -330,7 +399,9 @@ class ListCompiler:
             return _COLUMNS[name]
         field = self.fields[name]
         if isinstance(field, f.Version):
-            return ArtifactRow.properties[name + VERSION_KEY_SUFFIX].as_string()
+            key = ArtifactRow.properties[name + VERSION_KEY_SUFFIX].as_string()
+            # Keys compare bytewise; ->> yields text in the database's default collation.
+            return collate(key, "C") if self.dialect == "postgresql" else key
         return self._typed(ArtifactRow.properties[name], field)
 
     @staticmethod
@@ -368,7 +439,13 @@ class ListCompiler:
         for i, key in enumerate(order):
             equal_before = [_equals(exprs[j], found[j]) for j in range(i)]
             alternatives.append(and_(*equal_before, _beyond(exprs[i], found[i], key.descending)))
-        return or_(*alternatives)
+        # The same condition once more, loosened to the first key alone, which an index on that
+        # key can serve as a range bound (the OR above it cannot).
+        first = order[0]
+        at_or_beyond = _at_or_beyond(
+            exprs[0], found[0], first.descending, nullable=first.field not in _NOT_NULL
+        )
+        return and_(at_or_beyond, or_(*alternatives))
 
 
 def _equals(expr: SQLColumnExpression[Any], value: Any) -> ColumnElement[bool]:
@@ -380,6 +457,84 @@ def _beyond(expr: SQLColumnExpression[Any], value: Any, descending: bool) -> Col
     if descending:
         return false() if value is None else or_(expr < value, expr.is_(None))
     return expr.is_not(None) if value is None else expr > value
+
+
+def _at_or_beyond(
+    expr: SQLColumnExpression[Any], value: Any, descending: bool, *, nullable: bool
+) -> ColumnElement[bool]:
+    """Rows at or after ``value`` in the order, with NULL as the smallest value."""
+    if value is None:
+        return expr.is_(None) if descending else true()
+    if descending:
+        return or_(expr <= value, expr.is_(None)) if nullable else expr <= value
+    return expr >= value
+
+
+def _no_higher_version(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """No other row matching ``conditions`` has the same name and a higher version.
+
+    Ties in precedence (builds, or the same version from two owners) go to the most recently
+    created, then to the highest id, so exactly one row per name remains. The conditions are
+    re-applied to the competing row, so "highest" means among what the caller sees and the
+    filters keep, and the answer is the same on every page.
+    """
+    newer = ArtifactRow.__table__.alias("newer")
+    adapt = ClauseAdapter(newer).traverse
+    mine, theirs = ArtifactRow, newer.c
+    higher = or_(
+        theirs.version_key > mine.version_key,
+        and_(
+            theirs.version_key == mine.version_key,
+            or_(
+                theirs.created_at > mine.created_at,
+                and_(theirs.created_at == mine.created_at, theirs.id > mine.id),
+            ),
+        ),
+    )
+    competitors = (
+        select(literal(1))
+        .select_from(newer)
+        .where(
+            theirs.type_name == mine.type_name,
+            theirs.name == mine.name,
+            higher,
+            *(adapt(condition) for condition in conditions),
+        )
+    )
+    return not_(competitors.exists())
+
+
+def _in_version_set(
+    key: SQLColumnExpression[Any], versions: ranges.VersionSet
+) -> ColumnElement[bool]:
+    """Condition on a version sort key: the key lies in the set's release or pre-release part.
+
+    Intervals common to both parts need no test of the kind of version; the rest are tested
+    with ``LIKE '%~'`` (release keys end with "~") after the index has narrowed the range.
+    """
+    common = ranges.intersect(versions.releases, versions.prereleases)
+    only_releases = ranges.difference(versions.releases, versions.prereleases)
+    only_prereleases = ranges.difference(versions.prereleases, versions.releases)
+    is_release = key.like("%" + semver.RELEASE_MARK)
+    parts = [
+        *(_in_interval(key, interval) for interval in common),
+        *(and_(_in_interval(key, i), is_release) for i in only_releases),
+        *(and_(_in_interval(key, i), not_(is_release)) for i in only_prereleases),
+    ]
+    return or_(*parts) if parts else false()
+
+
+def _in_interval(
+    key: SQLColumnExpression[Any], interval: ranges.KeyInterval
+) -> ColumnElement[bool]:
+    if interval.low is not None and interval.low == interval.high:
+        return key == interval.low
+    bounds: list[ColumnElement[bool]] = []
+    if interval.low is not None:
+        bounds.append(key >= interval.low if interval.low_inclusive else key > interval.low)
+    if interval.high is not None:
+        bounds.append(key <= interval.high if interval.high_inclusive else key < interval.high)
+    return and_(*bounds) if bounds else key.is_not(None)
 
 
 def _compare(expr: SQLColumnExpression[Any], op: str, value: Any) -> ColumnElement[bool]:
