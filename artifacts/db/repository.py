@@ -300,6 +300,9 @@ class ListCompiler:
             return self.sort_expression(flt.field).ilike(flt.value, escape=LIKE_ESCAPE)
         if isinstance(field, f.Version) and flt.op in ("eq", "neq", "in"):
             return self._version_equality(flt)
+        contained = self._as_containment(flt, field)
+        if contained is not None:
+            return contained
         if isinstance(field, f.List):
             return self._list_membership(flt)
         if isinstance(field, f.Dict):
@@ -312,6 +315,28 @@ class ListCompiler:
             return _compare(expr, flt.op, flt.value)
         expr, value = self._comparable(flt.field, field, flt.value)
         return _compare(expr, flt.op, value)
+
+    def _as_containment(self, flt: Filter, field: f.Field) -> ColumnElement[bool] | None:
+        """On PostgreSQL, equality inside a JSON document as ``@>``, which a GIN index serves.
+
+        ``min_ram=512`` becomes ``properties @> '{"min_ram": 512}'``, ``metadata.os=linux``
+        ``metadata @> '{"os": "linux"}'``: exactly the same rows as comparing the extracted
+        value, for the kinds whose JSON equality is their equality (not floats, datetimes or
+        versions, which compare by their own rules).
+        """
+        if self.dialect != "postgresql" or flt.op not in ("eq", "in") or flt.key_exists:
+            return None
+        kind = field.element if isinstance(field, f.Dict) and flt.key is not None else field
+        if isinstance(field, f.List) or not isinstance(kind, _CONTAINABLE):
+            return None
+        if flt.field in COMMON_FIELDS and flt.key is None:
+            return None  # a real column: its B-tree index serves equality
+        values = flt.value if flt.op == "in" else (flt.value,)
+        document: Any = ArtifactRow.properties
+        path = [flt.field] if flt.key is None else [flt.field, flt.key]
+        if flt.field in COMMON_FIELDS:  # a common dict column such as metadata
+            document, path = _COLUMNS[flt.field], path[1:]
+        return or_(*(type_coerce(document, JSONB).contains(_nested(path, v)) for v in values))
 
     def _version_equality(self, flt: Filter) -> ColumnElement[bool]:
         """Compare by precedence, except that a value with build metadata must match exactly.
@@ -459,6 +484,13 @@ def _beyond(expr: SQLColumnExpression[Any], value: Any, descending: bool) -> Col
     return expr.is_not(None) if value is None else expr > value
 
 
+def _nested(path: Sequence[str], value: Any) -> Any:
+    """``["a", "b"], 1`` -> ``{"a": {"b": 1}}``: the document a containment test looks for."""
+    for name in reversed(path):
+        value = {name: value}
+    return value
+
+
 def _at_or_beyond(
     expr: SQLColumnExpression[Any], value: Any, descending: bool, *, nullable: bool
 ) -> ColumnElement[bool]:
@@ -552,6 +584,9 @@ def _compare(expr: SQLColumnExpression[Any], op: str, value: Any) -> ColumnEleme
         return expr < value
     return expr <= value
 
+
+#: Kinds whose equality is JSON equality, so ``@>`` can stand in for ``=`` (see _as_containment).
+_CONTAINABLE = (f.String, f.Integer, f.Boolean, f.Link)
 
 _SQL_TYPES: dict[type[f.Field], Any] = {
     f.Integer: BigInteger(),
