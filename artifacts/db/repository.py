@@ -26,6 +26,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy import cast as sql_cast
@@ -243,7 +244,7 @@ class ListCompiler:
         """Return up to ``query.limit`` rows and whether more follow."""
         base = self._base(type_names, project_id, is_admin)
         conditions = self._matching(base, query)
-        order = [*query.sort, SortKey("id", descending=False)]
+        order = _with_tie_breaker(query.sort)
         if query.marker is not None:
             conditions.append(self._after_marker(session, query.marker, base, order))
         stmt = (
@@ -442,11 +443,18 @@ class ListCompiler:
 
     def _order_by(self, order: Sequence[SortKey]) -> list[Any]:
         # NULL sorts as the smallest value in both directions on both databases, which is what
-        # the keyset condition in _after_marker assumes.
+        # the keyset condition in _after_marker assumes. Columns that are never NULL get no
+        # NULLS clause: PostgreSQL walks a B-tree backwards only for plain "DESC" (which means
+        # NULLS FIRST), so the clause would cost the index its use for ordering.
         clauses = []
         for key in order:
             expr = self.sort_expression(key.field)
-            clauses.append(expr.desc().nulls_last() if key.descending else expr.asc().nulls_first())
+            if key.field in _NOT_NULL:
+                clauses.append(expr.desc() if key.descending else expr.asc())
+            else:
+                clauses.append(
+                    expr.desc().nulls_last() if key.descending else expr.asc().nulls_first()
+                )
         return clauses
 
     def _after_marker(
@@ -460,6 +468,11 @@ class ListCompiler:
         found = session.execute(select(*exprs).where(ArtifactRow.id == marker, *base)).one_or_none()
         if found is None:
             raise InvalidMarker(f"Marker {marker!r} is not an artifact in this listing.")
+        if all(key.field in _NOT_NULL for key in order) and len({k.descending for k in order}) == 1:
+            # One direction, no NULLs: a row-value comparison, which PostgreSQL turns into an
+            # index range on (…, id) rather than a filter.
+            row, at_marker = tuple_(*exprs), tuple_(*found)
+            return row < at_marker if order[0].descending else row > at_marker
         alternatives = []
         for i, key in enumerate(order):
             equal_before = [_equals(exprs[j], found[j]) for j in range(i)]
@@ -471,6 +484,17 @@ class ListCompiler:
             exprs[0], found[0], first.descending, nullable=first.field not in _NOT_NULL
         )
         return and_(at_or_beyond, or_(*alternatives))
+
+
+def _with_tie_breaker(sort: Sequence[SortKey]) -> list[SortKey]:
+    """Append the id, in the direction of the last key, so every order is total.
+
+    Following the last key's direction keeps the order one an index on (…, id) can produce by
+    a plain forward or backward scan.
+    """
+    if any(key.field == "id" for key in sort):
+        return list(sort)
+    return [*sort, SortKey("id", descending=sort[-1].descending if sort else False)]
 
 
 def _equals(expr: SQLColumnExpression[Any], value: Any) -> ColumnElement[bool]:
