@@ -18,6 +18,7 @@ from sqlalchemy import (
     SQLColumnExpression,
     String,
     and_,
+    bindparam,
     collate,
     false,
     func,
@@ -320,10 +321,12 @@ class ListCompiler:
     def _as_containment(self, flt: Filter, field: f.Field) -> ColumnElement[bool] | None:
         """On PostgreSQL, equality inside a JSON document as ``@>``, which a GIN index serves.
 
-        ``min_ram=512`` becomes ``properties @> '{"min_ram": 512}'``, ``metadata.os=linux``
-        ``metadata @> '{"os": "linux"}'``: exactly the same rows as comparing the extracted
-        value, for the kinds whose JSON equality is their equality (not floats, datetimes or
-        versions, which compare by their own rules).
+        ``os_distro=ubuntu`` becomes ``properties @> '{"os_distro": "ubuntu"}'``,
+        ``metadata.os=linux`` ``metadata @> '{"os": "linux"}'``: exactly the same rows as
+        comparing the extracted value, for the kinds whose JSON equality is their equality (not
+        floats, datetimes or versions, which compare by their own rules). Sortable type fields
+        are the exception:
+        they keep the extracted form, which their per-type B-tree index matches.
         """
         if self.dialect != "postgresql" or flt.op not in ("eq", "in") or flt.key_exists:
             return None
@@ -332,6 +335,8 @@ class ListCompiler:
             return None
         if flt.field in COMMON_FIELDS and flt.key is None:
             return None  # a real column: its B-tree index serves equality
+        if flt.key is None and field.sortable:
+            return None  # served by its per-type expression index (artifacts.db.type_indexes)
         values = flt.value if flt.op == "in" else (flt.value,)
         document: Any = ArtifactRow.properties
         path = [flt.field] if flt.key is None else [flt.field, flt.key]
@@ -348,9 +353,7 @@ class ListCompiler:
         values = flt.value if flt.op == "in" else (flt.value,)
         key = self.sort_expression(flt.field)
         text = (
-            ArtifactRow.version
-            if flt.field == "version"
-            else ArtifactRow.properties[flt.field].as_string()
+            ArtifactRow.version if flt.field == "version" else self._property(flt.field).as_string()
         )
         matches = or_(
             *(
@@ -406,7 +409,7 @@ class ListCompiler:
         """
         document = self._document(name)
         if self.dialect == "postgresql":
-            return self._typed(document[key], kind)
+            return self._typed(type_coerce(document, JSONB)[key], kind)
         entries = func.json_each(document).table_valued("key", "value")
         value = select(entries.c.value).where(entries.c.key == key).scalar_subquery()
         return type_coerce(value, _SQL_TYPES.get(type(kind), String()))
@@ -414,6 +417,18 @@ class ListCompiler:
     def _document(self, name: str) -> Any:
         if name in COMMON_FIELDS:
             return _COLUMNS[name]
+        return self._property(name)
+
+    def _property(self, name: str) -> Any:
+        """``properties -> 'name'``, with the field name written into the SQL on PostgreSQL.
+
+        A bound key would leave PostgreSQL a parameter where a per-type expression index
+        (artifacts.db.type_indexes) has the constant, so a generic plan could not use the index.
+        Field names are lowercase identifiers (the registry checks), safe as literals.
+        """
+        if self.dialect == "postgresql":
+            document = type_coerce(ArtifactRow.properties, JSONB)
+            return document[bindparam(None, name, literal_execute=True)]
         return ArtifactRow.properties[name]
 
     # ordering
@@ -425,21 +440,27 @@ class ListCompiler:
             return _COLUMNS[name]
         field = self.fields[name]
         if isinstance(field, f.Version):
-            key = ArtifactRow.properties[name + VERSION_KEY_SUFFIX].as_string()
+            key = self._typed(self._property(name + VERSION_KEY_SUFFIX), field)
             # Keys compare bytewise; ->> yields text in the database's default collation.
             return collate(key, "C") if self.dialect == "postgresql" else key
-        return self._typed(ArtifactRow.properties[name], field)
+        return self._typed(self._property(name), field)
 
-    @staticmethod
-    def _typed(element: Any, field: f.Field) -> SQLColumnExpression[Any]:
+    def _typed(self, element: Any, field: f.Field) -> SQLColumnExpression[Any]:
+        """A JSON value as the SQL type of its kind (text for strings, datetimes and keys).
+
+        On PostgreSQL text is plain ``->>``: a CAST to VARCHAR on top would hide the expression
+        from the statistics ANALYZE gathers on a per-type expression index, and the planner
+        would guess its selectivity.
+        """
+        text = element.astext if self.dialect == "postgresql" else element.as_string()
         if isinstance(field, f.Integer):
             # as_integer() casts to a 32-bit INTEGER on PostgreSQL; our integers are 64-bit.
-            return sql_cast(element.as_string(), BigInteger)
+            return sql_cast(text, BigInteger)
         if isinstance(field, f.Float):
             return element.as_float()
         if isinstance(field, f.Boolean):
             return element.as_boolean()
-        return element.as_string()
+        return text
 
     def _order_by(self, order: Sequence[SortKey]) -> list[Any]:
         # NULL sorts as the smallest value in both directions on both databases, which is what

@@ -50,3 +50,15 @@ def test_enabling_a_missing_type_exits_2(
     monkeypatch.setenv("ARTIFACTS_ENABLED_TYPES", "images,flux_capacitors")
     assert main(["types"]) == 2
     assert "flux_capacitors" in capsys.readouterr().err
+
+
+def test_db_indexes_prints_the_per_type_ddl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "indexes"]) == 0
+    out = capsys.readouterr().out
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_images_disk_format" in out
+
+
+def test_db_indexes_apply_is_a_no_op_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "indexes", "--apply"]) == 0
+    assert "nothing to do on sqlite" in capsys.readouterr().out
