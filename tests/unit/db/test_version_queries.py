@@ -22,7 +22,7 @@ from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
 from artifacts.engine.registry import prepare_type
-from artifacts.model.query import RANGE_OP, Filter
+from artifacts.model.query import RANGE_OP, Filter, ListQuery
 from artifacts.model.ranges import InvalidVersionRange, parse_range
 from tests.sample_types import Widget
 from tests.strategies import ranges, versions
@@ -123,3 +123,91 @@ def test_sql_range_filter_is_the_library_match(
         assert found == expected, sorted(by_id[i] for i in found ^ expected)
 
     _run(rollback_session, database, version_texts, check)
+
+
+callers = st.sampled_from([("p1", False), ("p2", False), (None, False), ("admin", True)])
+rows = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        versions(),
+        st.sampled_from(["p1", "p2"]),
+        st.sampled_from(["private", "public"]),
+        st.integers(0, 3),  # creation second: often equal, so ties need the later rules
+    ),
+    min_size=1,
+    max_size=20,
+    unique_by=lambda row: (row[0], row[1], row[2]),
+)
+
+
+@DB_PROPERTY
+@given(rows, callers, st.none() | ranges)
+def test_latest_is_the_highest_visible_matching_version_per_name(
+    rollback_session: Session,
+    database: Database,
+    drawn: list[tuple[str, str, str, str, int]],
+    caller: tuple[str | None, bool],
+    expression: str | None,
+) -> None:
+    filters: tuple[Filter, ...] = ()
+    spec = None
+    if expression is not None:
+        try:
+            parsed = parse_range(expression)
+        except InvalidVersionRange:
+            return
+        filters = (Filter("version", RANGE_OP, parsed.versions),)
+        spec = (
+            semantic_version.NpmSpec(expression)
+            if parsed.syntax == "npm"
+            else semantic_version.SimpleSpec(expression)
+        )
+    project, is_admin = caller
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    transaction = rollback_session.begin()
+    try:
+        inserted: list[ArtifactRow] = []
+        for name, version, owner, visibility, second in drawn:
+            created = start + dt.timedelta(seconds=second)
+            values = {
+                "id": str(uuid.uuid4()),
+                "name": name,
+                "version": version,
+                "owner": owner,
+                "visibility": visibility,
+                "status": "active",
+                "created_at": created,
+                "updated_at": created,
+            }
+            row = ArtifactRow(**repo.row_values("widgets", values, FIELDS), revision=1)
+            rollback_session.add(row)
+            inserted.append(row)
+        rollback_session.flush()
+        compiler = repo.ListCompiler(database.dialect, FIELDS)
+        query = ListQuery(filters=filters, latest=True, limit=100)
+        found, _ = compiler.select_page(
+            rollback_session,
+            type_names=["widgets"],
+            query=query,
+            project_id=project,
+            is_admin=is_admin,
+        )
+        candidates = [
+            row
+            for row in inserted
+            if repo.is_visible(row, project, is_admin)
+            and (spec is None or spec.match(semantic_version.Version(row.version)))
+        ]
+
+        def rank(row: ArtifactRow) -> tuple[object, ...]:
+            # Precedence ignores build metadata; ties go to the newest, then the highest id.
+            precedence = semantic_version.Version(row.version).truncate("prerelease")
+            return (precedence.precedence_key, repo.aware(row.created_at), row.id)
+
+        best: dict[str, ArtifactRow] = {}
+        for row in candidates:
+            if row.name not in best or rank(row) > rank(best[row.name]):
+                best[row.name] = row
+        assert {row.id for row in found} == {row.id for row in best.values()}
+    finally:
+        transaction.rollback()
