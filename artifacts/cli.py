@@ -100,8 +100,10 @@ def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
         if engine.dialect.name != "postgresql":
             print("per-type indexes are for PostgreSQL; nothing to do on", engine.dialect.name)
             return 0
-        for index in type_indexes.apply(engine, wanted):
-            print(f"ensured {index.name} ({index.type_name}.{index.field})")
+        created = type_indexes.apply(engine, wanted)
+        for index in created:
+            print(f"created {index.name} ({index.kind} of {index.type_name}.{index.field})")
+        print(f"{len(wanted) - len(created)} of {len(wanted)} were in place already")
     finally:
         engine.dispose()
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from artifacts.db import type_indexes
 from artifacts.db.models import ArtifactRow
@@ -14,20 +14,29 @@ from tests.sample_types import Widget
 FIELDS = prepare_type(Widget).fields
 
 
-def test_one_index_per_sortable_type_field() -> None:
+def test_indexes_and_statistics_per_sortable_type_field() -> None:
     indexes = type_indexes.type_indexes("widgets", FIELDS)
 
-    assert [i.field for i in indexes] == ["colour", "size", "weight", "made_at", "api_version"]
-    size = next(i for i in indexes if i.field == "size")
-    assert size.name == "ix_t_widgets_size"
-    assert size.ddl.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_widgets_size")
+    assert [i.field for i in indexes[::3]] == ["colour", "size", "weight", "made_at", "api_version"]
+    size = {i.kind: i for i in indexes if i.field == "size"}
     expression = "(CAST(artifacts.properties ->> 'size' AS BIGINT))"
-    assert size.ddl.endswith(f"ON artifacts (type_name, {expression}, created_at, id)")
+    assert size["filter"].ddl == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_widgets_size ON artifacts "
+        f"(type_name, {expression}, created_at, id)"
+    )
+    assert size["sort"].ddl == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_s_widgets_size ON artifacts "
+        f"(type_name, {expression} NULLS FIRST, id)"
+    )
+    assert size["statistics"].ddl == (
+        "CREATE STATISTICS IF NOT EXISTS st_t_widgets_size (dependencies, mcv) "
+        f"ON type_name, {expression} FROM artifacts"
+    )
 
 
 def test_long_names_are_shortened_uniquely() -> None:
-    first = type_indexes._index_name("t" * 40, "a" * 30)
-    second = type_indexes._index_name("t" * 40, "a" * 29 + "b")
+    first = type_indexes._name("ix_t_", "t" * 40, "a" * 30)
+    second = type_indexes._name("ix_t_", "t" * 40, "a" * 29 + "b")
 
     assert len(first) == len(second) == 63
     assert first != second
@@ -41,19 +50,23 @@ def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
     if database.dialect != "postgresql":
         assert created == []
         return
-    assert type_indexes.apply(database.engine, indexes) == created  # IF NOT EXISTS
-    compiler = ListCompiler("postgresql", FIELDS)
-    query = (
-        select(ArtifactRow.id)
-        .where(ArtifactRow.type_name == "widgets", compiler.sort_expression("size") == 5)
-        .order_by(ArtifactRow.created_at.desc(), ArtifactRow.id.desc())
-        .limit(5)
-    )
-    with database.engine.connect() as conn:
-        conn.execute(text("SET enable_seqscan = off"))
-        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
-        plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
-        for index in indexes:
-            conn.exec_driver_sql(f"DROP INDEX {index.name}")
-        conn.commit()
-    assert "ix_t_widgets_size" in plan
+    try:
+        assert created == indexes
+        assert type_indexes.apply(database.engine, indexes) == []  # all in place now
+        compiler = ListCompiler("postgresql", FIELDS)
+        query = (
+            select(ArtifactRow.id)
+            .where(ArtifactRow.type_name == "widgets", compiler.sort_expression("size") == 5)
+            .order_by(ArtifactRow.created_at.desc(), ArtifactRow.id.desc())
+            .limit(5)
+        )
+        with database.engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+        assert "ix_t_widgets_size" in plan
+    finally:
+        with database.engine.begin() as conn:
+            for index in indexes:
+                kind = "STATISTICS" if index.kind == "statistics" else "INDEX"
+                conn.exec_driver_sql(f"DROP {kind} IF EXISTS {index.name}")
