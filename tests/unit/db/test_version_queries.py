@@ -8,6 +8,7 @@ a transaction that is rolled back, so examples never see each other's rows.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -211,3 +212,57 @@ def test_latest_is_the_highest_visible_matching_version_per_name(
         assert {row.id for row in found} == {row.id for row in best.values()}
     finally:
         transaction.rollback()
+
+
+# Every precedence rule of SemVer 2.0 section 11, with numbers far beyond 64 bits, in order.
+SPEC_ORDER = [
+    "0.9.0",
+    "1.0.0-0",
+    "1.0.0-9",
+    "1.0.0-10",
+    "1.0.0-" + "9" * 30,
+    "1.0.0-" + "1" + "0" * 30,
+    "1.0.0--",
+    "1.0.0-A",
+    "1.0.0-alpha",
+    "1.0.0-alpha.1",
+    "1.0.0-alpha.9",
+    "1.0.0-alpha.10",
+    "1.0.0-alpha.beta",
+    "1.0.0-alpha-1",
+    "1.0.0-alpha1",
+    "1.0.0-beta",
+    "1.0.0-beta.2",
+    "1.0.0-beta.11",
+    "1.0.0-rc.1",
+    "1.0.0",
+    "1.0.1",
+    "1.9.0",
+    "1.10.0",
+    "1." + "9" * 40 + ".0",
+    "2.0.0",
+    "10.0.0",
+    "9" * 99 + ".0.0",
+]
+
+
+@pytest.mark.parametrize("field", ["version", "api_version"])
+def test_sql_order_follows_every_precedence_rule(
+    rollback_session: Session, database: Database, field: str
+) -> None:
+    shuffled = list(SPEC_ORDER)
+    random.Random(5).shuffle(shuffled)
+    assert [str(v) for v in sorted(semantic_version.Version(v) for v in SPEC_ORDER)] == SPEC_ORDER
+
+    def check(by_id: dict[str, str], compiler: repo.ListCompiler) -> None:
+        key = compiler.sort_expression(field)
+        ascending = [
+            by_id[i] for i in rollback_session.scalars(select(ArtifactRow.id).order_by(key))
+        ]
+        descending = [
+            by_id[i] for i in rollback_session.scalars(select(ArtifactRow.id).order_by(key.desc()))
+        ]
+        assert ascending == SPEC_ORDER
+        assert descending == SPEC_ORDER[::-1]
+
+    _run(rollback_session, database, shuffled, check)
