@@ -325,8 +325,8 @@ class ListCompiler:
         ``metadata.os=linux`` ``metadata @> '{"os": "linux"}'``: exactly the same rows as
         comparing the extracted value, for the kinds whose JSON equality is their equality (not
         floats, datetimes or versions, which compare by their own rules). Sortable type fields
-        are the exception:
-        they keep the extracted form, which their per-type B-tree index matches.
+        are the exception: they keep the extracted form, which their per-type B-tree index
+        matches.
         """
         if self.dialect != "postgresql" or flt.op not in ("eq", "in") or flt.key_exists:
             return None
@@ -353,7 +353,9 @@ class ListCompiler:
         values = flt.value if flt.op == "in" else (flt.value,)
         key = self.sort_expression(flt.field)
         text = (
-            ArtifactRow.version if flt.field == "version" else self._property(flt.field).as_string()
+            ArtifactRow.version
+            if flt.field == "version"
+            else self._typed(self._property(flt.field), self.fields[flt.field])
         )
         matches = or_(
             *(
