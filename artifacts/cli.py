@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from artifacts.config import CONFIG_ENV, ConfigError, Settings, check_bind, load_settings
-from artifacts.db import migrate
+from artifacts.db import migrate, type_indexes
 from artifacts.db.session import Database, build_engine
 from artifacts.engine.artifacts import utcnow
 from artifacts.engine.registry import TypeRegistry
@@ -54,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("current", help="print the schema revision").set_defaults(
         handler=_db_current
     )
+    indexes = db_commands.add_parser(
+        "indexes",
+        help="print (or --apply) PostgreSQL indexes for the sortable fields of the served types",
+    )
+    indexes.add_argument(
+        "--apply", action="store_true", help="create the missing ones (CONCURRENTLY)"
+    )
+    indexes.set_defaults(handler=_db_indexes)
 
     types = commands.add_parser("types", help="list the artifact types that would be served")
     types.set_defaults(handler=_types)
@@ -174,6 +182,31 @@ def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"current: {current or 'empty'}; latest: {head}")
     engine.dispose()
     return 0 if current == head else 1
+
+
+def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
+    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
+    wanted = [
+        index
+        for artifact_type in registry
+        for index in type_indexes.type_indexes(artifact_type.name, artifact_type.fields)
+    ]
+    if not args.apply:
+        for index in wanted:
+            print(f"{index.ddl};")
+        return 0
+    engine = build_engine(settings.effective_database_url)
+    try:
+        if engine.dialect.name != "postgresql":
+            print("per-type indexes are for PostgreSQL; nothing to do on", engine.dialect.name)
+            return 0
+        created = type_indexes.apply(engine, wanted)
+        for index in created:
+            print(f"created {index.name} ({index.kind} of {index.type_name}.{index.field})")
+        print(f"{len(wanted) - len(created)} of {len(wanted)} were in place already")
+    finally:
+        engine.dispose()
+    return 0
 
 
 def _types(settings: Settings, _args: argparse.Namespace) -> int:

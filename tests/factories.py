@@ -133,3 +133,17 @@ def assert_error(
     if error_type is not None:
         assert body["error"]["type"] == error_type, body
     return body
+
+
+def list_page(
+    client: falcon.testing.TestClient,
+    path: str,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """GET one page of a listing (asserting 200) and return its body."""
+    result = client.simulate_get(
+        path, query_string=query, headers=headers if headers is not None else identity()
+    )
+    assert result.status_code == 200, result.text
+    return result.json

@@ -88,6 +88,9 @@ def _list_body(type_name: str, page: Page, params: list[tuple[str, str]]) -> dic
         "first": f"{first}?{urlencode(kept)}" if kept else first,
         "schema": f"/schemas/{type_name}",
     }
+    if page.total_count is not None:
+        # Asked for with total_count=true: counting costs a query over every page.
+        body["total_count"] = page.total_count
     if page.next_marker is not None:
         following = [*kept, ("marker", page.next_marker)]
         if not any(k == "limit" for k, _ in kept):

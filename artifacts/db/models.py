@@ -39,6 +39,23 @@ NAMING_CONVENTION = {
 #: JSONB on PostgreSQL (indexable with GIN, containment operators); plain JSON text on SQLite.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
+#: Marks an index that exists only on PostgreSQL (and, with "extension", only where that
+#: extension is installed); the migration environment skips it elsewhere when it compares.
+POSTGRESQL_ONLY = "postgresql_only"
+EXTENSION = "extension"
+
+
+def _gin(name: str, column: str, opclass: str, **info: str) -> Index:
+    """A PostgreSQL GIN index; see migration 0005 for why these exist."""
+    return Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: opclass},
+        info={POSTGRESQL_ONLY: True, **info},
+    ).ddl_if(dialect="postgresql")
+
+
 #: Version sort keys compare bytewise; PostgreSQL needs the "C" collation for that.
 SortKey = String(1024).with_variant(String(1024, collation="C"), "postgresql")
 
@@ -79,6 +96,12 @@ class ArtifactRow(Base):
         Index("ix_artifacts_owner", "owner", "type_name"),
         Index("ix_artifacts_visibility", "visibility", "type_name"),
         Index("ix_artifacts_created", "created_at", "id"),
+        # Containment (@>) for tag, dict-value and type-field equality filters, every type.
+        _gin("ix_artifacts_tags_gin", "tags", "jsonb_path_ops"),
+        _gin("ix_artifacts_metadata_gin", "metadata", "jsonb_path_ops"),
+        _gin("ix_artifacts_properties_gin", "properties", "jsonb_path_ops"),
+        # name=like:%…% (ILIKE), where pg_trgm is installed.
+        _gin("ix_artifacts_name_trgm", "name", "gin_trgm_ops", **{EXTENSION: "pg_trgm"}),
     )
 
 

@@ -18,22 +18,27 @@ from sqlalchemy import (
     SQLColumnExpression,
     String,
     and_,
+    bindparam,
+    collate,
     false,
     func,
     literal,
+    not_,
     or_,
     select,
     true,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from artifacts.errors import DuplicateArtifact, InvalidMarker
 from artifacts.model import fields as f
-from artifacts.model import semver
+from artifacts.model import ranges, semver
 from artifacts.model.base import COMMON_FIELDS
 from artifacts.model.lifecycle import (
     ACCEPTED,
@@ -43,7 +48,7 @@ from artifacts.model.lifecycle import (
     PUBLIC,
     SHARED,
 )
-from artifacts.model.query import Filter, ListQuery, SortKey
+from artifacts.model.query import LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
 
 from .models import ArtifactRow, BlobRow, MemberRow
 
@@ -64,6 +69,10 @@ _COLUMNS: dict[str, Any] = {
     "updated_at": ArtifactRow.updated_at,
     "activated_at": ArtifactRow.activated_at,
 }
+#: Sort expressions that are never NULL, so keyset conditions on them need no NULL branches.
+_NOT_NULL = frozenset(
+    {"id", "name", "version", "owner", "visibility", "status", "created_at", "updated_at"}
+)
 
 
 # --- mapping between field values and rows -----------------------------------------------------
@@ -327,20 +336,9 @@ class ListCompiler:
         member_statuses: Sequence[str] = (ACCEPTED,),
     ) -> tuple[list[ArtifactRow], bool]:
         """Return up to ``query.limit`` rows and whether more follow."""
-        base = [
-            visible_to(
-                project_id,
-                is_admin,
-                community=asks_for_community(query.filters),
-                member_statuses=member_statuses,
-            )
-        ]
-        if len(type_names) == 1:
-            base.append(ArtifactRow.type_name == type_names[0])
-        else:
-            base.append(ArtifactRow.type_name.in_(type_names))
-        conditions = base + [self.filter_condition(flt) for flt in query.filters]
-        order = [*query.sort, SortKey("id", descending=False)]
+        base = self._base(type_names, query, project_id, is_admin, member_statuses)
+        conditions = self._matching(base, query)
+        order = _with_tie_breaker(query.sort)
         if query.marker is not None:
             conditions.append(self._after_marker(session, query.marker, base, order))
         stmt = (
@@ -352,10 +350,66 @@ class ListCompiler:
         rows = list(session.scalars(stmt))
         return rows[: query.limit], len(rows) > query.limit
 
+    def count(
+        self,
+        session: Session,
+        *,
+        type_names: Sequence[str],
+        query: ListQuery,
+        project_id: str | None,
+        is_admin: bool,
+        member_statuses: Sequence[str] = (ACCEPTED,),
+    ) -> int:
+        """Return how many artifacts the query matches on all of its pages together."""
+        base = self._base(type_names, query, project_id, is_admin, member_statuses)
+        conditions = self._matching(base, query)
+        stmt = select(func.count()).select_from(ArtifactRow).where(*conditions)
+        return int(session.scalar(stmt) or 0)
+
+    @staticmethod
+    def _base(
+        type_names: Sequence[str],
+        query: ListQuery,
+        project_id: str | None,
+        is_admin: bool,
+        member_statuses: Sequence[str],
+    ) -> list[ColumnElement[bool]]:
+        """What the caller may list at all: visible rows of the listed types."""
+        visible = visible_to(
+            project_id,
+            is_admin,
+            community=asks_for_community(query.filters),
+            member_statuses=member_statuses,
+        )
+        base = [visible]
+        if len(type_names) == 1:
+            base.append(ArtifactRow.type_name == type_names[0])
+        else:
+            base.append(ArtifactRow.type_name.in_(type_names))
+        return base
+
+    def _matching(
+        self, base: Sequence[ColumnElement[bool]], query: ListQuery
+    ) -> list[ColumnElement[bool]]:
+        """The rows of every page: base, filters, and for ``latest`` the top version per name."""
+        conditions = [*base, *(self.filter_condition(flt) for flt in query.filters)]
+        if query.latest:
+            conditions.append(_no_higher_version(conditions))
+        return conditions
+
     # filters
 
     def filter_condition(self, flt: Filter) -> ColumnElement[bool]:
         field = self.fields[flt.field]
+        if flt.op == RANGE_OP:
+            return _in_version_set(self.sort_expression(flt.field), flt.value)
+        if flt.op == f.LIKE_OP:
+            return self.sort_expression(flt.field).ilike(flt.value, escape=LIKE_ESCAPE)
+        if isinstance(field, f.Version) and flt.op in ("eq", "neq", "in"):
+            return self._version_equality(flt)
+        contained = self._as_containment(flt, field)
+        if contained is not None:
+            return contained
         if isinstance(field, f.List):
             return self._list_membership(flt)
         if isinstance(field, f.Dict):
@@ -368,6 +422,57 @@ class ListCompiler:
             return _compare(expr, flt.op, flt.value)
         expr, value = self._comparable(flt.field, field, flt.value)
         return _compare(expr, flt.op, value)
+
+    def _as_containment(self, flt: Filter, field: f.Field) -> ColumnElement[bool] | None:
+        """On PostgreSQL, equality inside a JSON document as ``@>``, which a GIN index serves.
+
+        ``os_distro=ubuntu`` becomes ``properties @> '{"os_distro": "ubuntu"}'``,
+        ``metadata.os=linux`` ``metadata @> '{"os": "linux"}'``: exactly the same rows as
+        comparing the extracted value, for the kinds whose JSON equality is their equality (not
+        floats, datetimes or versions, which compare by their own rules). Sortable type fields
+        are the exception: they keep the extracted form, which their per-type B-tree index
+        matches.
+        """
+        if self.dialect != "postgresql" or flt.op not in ("eq", "in") or flt.key_exists:
+            return None
+        kind = field.element if isinstance(field, f.Dict) and flt.key is not None else field
+        if isinstance(field, f.List) or not isinstance(kind, _CONTAINABLE):
+            return None
+        if flt.field in COMMON_FIELDS and flt.key is None:
+            return None  # a real column: its B-tree index serves equality
+        if flt.key is None and field.sortable:
+            return None  # served by its per-type expression index (artifacts.db.type_indexes)
+        values = flt.value if flt.op == "in" else (flt.value,)
+        document: Any = ArtifactRow.properties
+        path = [flt.field] if flt.key is None else [flt.field, flt.key]
+        if flt.field in COMMON_FIELDS:  # a common dict column such as metadata
+            document, path = _COLUMNS[flt.field], path[1:]
+        return or_(*(type_coerce(document, JSONB).contains(_nested(path, v)) for v in values))
+
+    def _version_equality(self, flt: Filter) -> ColumnElement[bool]:
+        """Compare by precedence, except that a value with build metadata must match exactly.
+
+        ``version=1.0.0`` finds 1.0.0+b5 as well (SemVer: the same precedence), while
+        ``version=1.0.0+b5`` finds only that build.
+        """
+        values = flt.value if flt.op == "in" else (flt.value,)
+        key = self.sort_expression(flt.field)
+        text = (
+            ArtifactRow.version
+            if flt.field == "version"
+            else self._typed(self._property(flt.field), self.fields[flt.field])
+        )
+        matches = or_(
+            *(
+                and_(key == semver.sort_key(v), text == v)
+                if "+" in v
+                else key == semver.sort_key(v)
+                for v in values
+            )
+        )
+        if flt.op == "neq":
+            return or_(key.is_(None), not_(matches))
+        return matches
 
     def _comparable(
         self, name: str, field: f.Field, value: Any
@@ -411,7 +516,7 @@ class ListCompiler:
         """
         document = self._document(name)
         if self.dialect == "postgresql":
-            return self._typed(document[key], kind)
+            return self._typed(type_coerce(document, JSONB)[key], kind)
         entries = func.json_each(document).table_valued("key", "value")
         value = select(entries.c.value).where(entries.c.key == key).scalar_subquery()
         return type_coerce(value, _SQL_TYPES.get(type(kind), String()))
@@ -419,6 +524,18 @@ class ListCompiler:
     def _document(self, name: str) -> Any:
         if name in COMMON_FIELDS:
             return _COLUMNS[name]
+        return self._property(name)
+
+    def _property(self, name: str) -> Any:
+        """``properties -> 'name'``, with the field name written into the SQL on PostgreSQL.
+
+        A bound key would leave PostgreSQL a parameter where a per-type expression index
+        (artifacts.db.type_indexes) has the constant, so a generic plan could not use the index.
+        Field names are lowercase identifiers (the registry checks), safe as literals.
+        """
+        if self.dialect == "postgresql":
+            document = type_coerce(ArtifactRow.properties, JSONB)
+            return document[bindparam(None, name, literal_execute=True)]
         return ArtifactRow.properties[name]
 
     # ordering
@@ -430,27 +547,42 @@ class ListCompiler:
             return _COLUMNS[name]
         field = self.fields[name]
         if isinstance(field, f.Version):
-            return ArtifactRow.properties[name + VERSION_KEY_SUFFIX].as_string()
-        return self._typed(ArtifactRow.properties[name], field)
+            key = self._typed(self._property(name + VERSION_KEY_SUFFIX), field)
+            # Keys compare bytewise; ->> yields text in the database's default collation.
+            return collate(key, "C") if self.dialect == "postgresql" else key
+        return self._typed(self._property(name), field)
 
-    @staticmethod
-    def _typed(element: Any, field: f.Field) -> SQLColumnExpression[Any]:
+    def _typed(self, element: Any, field: f.Field) -> SQLColumnExpression[Any]:
+        """A JSON value as the SQL type of its kind (text for strings, datetimes and keys).
+
+        On PostgreSQL text is plain ``->>``: a CAST to VARCHAR on top would hide the expression
+        from the statistics ANALYZE gathers on a per-type expression index, and the planner
+        would guess its selectivity.
+        """
+        text = element.astext if self.dialect == "postgresql" else element.as_string()
         if isinstance(field, f.Integer):
             # as_integer() casts to a 32-bit INTEGER on PostgreSQL; our integers are 64-bit.
-            return sql_cast(element.as_string(), BigInteger)
+            return sql_cast(text, BigInteger)
         if isinstance(field, f.Float):
             return element.as_float()
         if isinstance(field, f.Boolean):
             return element.as_boolean()
-        return element.as_string()
+        return text
 
     def _order_by(self, order: Sequence[SortKey]) -> list[Any]:
         # NULL sorts as the smallest value in both directions on both databases, which is what
-        # the keyset condition in _after_marker assumes.
+        # the keyset condition in _after_marker assumes. Columns that are never NULL get no
+        # NULLS clause: PostgreSQL walks a B-tree backwards only for plain "DESC" (which means
+        # NULLS FIRST), so the clause would cost the index its use for ordering.
         clauses = []
         for key in order:
             expr = self.sort_expression(key.field)
-            clauses.append(expr.desc().nulls_last() if key.descending else expr.asc().nulls_first())
+            if key.field in _NOT_NULL:
+                clauses.append(expr.desc() if key.descending else expr.asc())
+            else:
+                clauses.append(
+                    expr.desc().nulls_last() if key.descending else expr.asc().nulls_first()
+                )
         return clauses
 
     def _after_marker(
@@ -464,11 +596,33 @@ class ListCompiler:
         found = session.execute(select(*exprs).where(ArtifactRow.id == marker, *base)).one_or_none()
         if found is None:
             raise InvalidMarker(f"Marker {marker!r} is not an artifact in this listing.")
+        if all(key.field in _NOT_NULL for key in order) and len({k.descending for k in order}) == 1:
+            # One direction, no NULLs: a row-value comparison, which PostgreSQL turns into an
+            # index range on (…, id) rather than a filter.
+            row, at_marker = tuple_(*exprs), tuple_(*found)
+            return row < at_marker if order[0].descending else row > at_marker
         alternatives = []
         for i, key in enumerate(order):
             equal_before = [_equals(exprs[j], found[j]) for j in range(i)]
             alternatives.append(and_(*equal_before, _beyond(exprs[i], found[i], key.descending)))
-        return or_(*alternatives)
+        # The same condition once more, loosened to the first key alone, which an index on that
+        # key can serve as a range bound (the OR above it cannot).
+        first = order[0]
+        at_or_beyond = _at_or_beyond(
+            exprs[0], found[0], first.descending, nullable=first.field not in _NOT_NULL
+        )
+        return and_(at_or_beyond, or_(*alternatives))
+
+
+def _with_tie_breaker(sort: Sequence[SortKey]) -> list[SortKey]:
+    """Append the id, in the direction of the last key, so every order is total.
+
+    Following the last key's direction keeps the order one an index on (…, id) can produce by
+    a plain forward or backward scan.
+    """
+    if any(key.field == "id" for key in sort):
+        return list(sort)
+    return [*sort, SortKey("id", descending=sort[-1].descending if sort else False)]
 
 
 def _equals(expr: SQLColumnExpression[Any], value: Any) -> ColumnElement[bool]:
@@ -480,6 +634,91 @@ def _beyond(expr: SQLColumnExpression[Any], value: Any, descending: bool) -> Col
     if descending:
         return false() if value is None else or_(expr < value, expr.is_(None))
     return expr.is_not(None) if value is None else expr > value
+
+
+def _nested(path: Sequence[str], value: Any) -> Any:
+    """``["a", "b"], 1`` -> ``{"a": {"b": 1}}``: the document a containment test looks for."""
+    for name in reversed(path):
+        value = {name: value}
+    return value
+
+
+def _at_or_beyond(
+    expr: SQLColumnExpression[Any], value: Any, descending: bool, *, nullable: bool
+) -> ColumnElement[bool]:
+    """Rows at or after ``value`` in the order, with NULL as the smallest value."""
+    if value is None:
+        return expr.is_(None) if descending else true()
+    if descending:
+        return or_(expr <= value, expr.is_(None)) if nullable else expr <= value
+    return expr >= value
+
+
+def _no_higher_version(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """No other row matching ``conditions`` has the same name and a higher version.
+
+    Ties in precedence (builds, or the same version from two owners) go to the most recently
+    created, then to the highest id, so exactly one row per name remains. The conditions are
+    re-applied to the competing row, so "highest" means among what the caller sees and the
+    filters keep, and the answer is the same on every page.
+    """
+    newer = ArtifactRow.__table__.alias("newer")
+    adapt = ClauseAdapter(newer).traverse
+    mine, theirs = ArtifactRow, newer.c
+    higher = or_(
+        theirs.version_key > mine.version_key,
+        and_(
+            theirs.version_key == mine.version_key,
+            or_(
+                theirs.created_at > mine.created_at,
+                and_(theirs.created_at == mine.created_at, theirs.id > mine.id),
+            ),
+        ),
+    )
+    competitors = (
+        select(literal(1))
+        .select_from(newer)
+        .where(
+            theirs.type_name == mine.type_name,
+            theirs.name == mine.name,
+            higher,
+            *(adapt(condition) for condition in conditions),
+        )
+    )
+    return not_(competitors.exists())
+
+
+def _in_version_set(
+    key: SQLColumnExpression[Any], versions: ranges.VersionSet
+) -> ColumnElement[bool]:
+    """Condition on a version sort key: the key lies in the set's release or pre-release part.
+
+    Intervals common to both parts need no test of the kind of version; the rest are tested
+    with ``LIKE '%~'`` (release keys end with "~") after the index has narrowed the range.
+    """
+    common = ranges.intersect(versions.releases, versions.prereleases)
+    only_releases = ranges.difference(versions.releases, versions.prereleases)
+    only_prereleases = ranges.difference(versions.prereleases, versions.releases)
+    is_release = key.like("%" + semver.RELEASE_MARK)
+    parts = [
+        *(_in_interval(key, interval) for interval in common),
+        *(and_(_in_interval(key, i), is_release) for i in only_releases),
+        *(and_(_in_interval(key, i), not_(is_release)) for i in only_prereleases),
+    ]
+    return or_(*parts) if parts else false()
+
+
+def _in_interval(
+    key: SQLColumnExpression[Any], interval: ranges.KeyInterval
+) -> ColumnElement[bool]:
+    if interval.low is not None and interval.low == interval.high:
+        return key == interval.low
+    bounds: list[ColumnElement[bool]] = []
+    if interval.low is not None:
+        bounds.append(key >= interval.low if interval.low_inclusive else key > interval.low)
+    if interval.high is not None:
+        bounds.append(key <= interval.high if interval.high_inclusive else key < interval.high)
+    return and_(*bounds) if bounds else key.is_not(None)
 
 
 def _compare(expr: SQLColumnExpression[Any], op: str, value: Any) -> ColumnElement[bool]:
@@ -497,6 +736,9 @@ def _compare(expr: SQLColumnExpression[Any], op: str, value: Any) -> ColumnEleme
         return expr < value
     return expr <= value
 
+
+#: Kinds whose equality is JSON equality, so ``@>`` can stand in for ``=`` (see _as_containment).
+_CONTAINABLE = (f.String, f.Integer, f.Boolean, f.Link)
 
 _SQL_TYPES: dict[type[f.Field], Any] = {
     f.Integer: BigInteger(),

@@ -41,7 +41,7 @@ from artifacts.errors import (
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
 from artifacts.model.base import COMMON_FIELDS, BaseArtifact
-from artifacts.model.query import ListQuery, parse_filters, parse_sort
+from artifacts.model.query import LATEST, ListQuery, parse_filters, parse_flag, parse_sort
 
 Clock = Callable[[], dt.datetime]
 
@@ -67,6 +67,8 @@ class Page:
     items: list[dict[str, Any]]
     next_marker: str | None
     query: ListQuery
+    #: Every artifact matching the query (not only this page), when the query asked for it.
+    total_count: int | None = None
 
 
 class ArtifactService:
@@ -119,6 +121,16 @@ class ArtifactService:
                 is_admin=ctx.is_admin,
                 member_statuses=member_statuses,
             )
+            total = None
+            if query.total_count:
+                total = compiler.count(
+                    session,
+                    type_names=self._types.names() if all_types else [type_name],
+                    query=query,
+                    project_id=ctx.project_id,
+                    is_admin=ctx.is_admin,
+                    member_statuses=member_statuses,
+                )
             if all_types:
                 items = [self._render_common(row) for row in rows]
             else:
@@ -126,13 +138,13 @@ class ArtifactService:
                 blobs = repo.blobs_of(session, [row.id for row in rows])
                 items = [_render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
-        return Page(items=items, next_marker=next_marker, query=query)
+        return Page(items=items, next_marker=next_marker, query=query, total_count=total)
 
     def _parse_list_query(
         self, params: Sequence[tuple[str, str]], fields: Mapping[str, f.Field]
     ) -> ListQuery:
         single: dict[str, str] = {}
-        for name in ("sort", "limit", "marker"):
+        for name in ("sort", "limit", "marker", "latest", "total_count"):
             values = [value for key, value in params if key == name]
             if len(values) > 1:
                 raise InvalidInput(f"Query parameter {name!r} may be given only once.")
@@ -143,6 +155,9 @@ class ArtifactService:
             sort=parse_sort(single.get("sort"), fields),
             limit=self._parse_limit(single.get("limit")),
             marker=single.get("marker") or None,
+            latest=parse_flag("latest", single.get("latest"))
+            or any(key == "version" and value == LATEST for key, value in params),
+            total_count=parse_flag("total_count", single.get("total_count")),
         )
 
     def _parse_limit(self, raw: str | None) -> int:

@@ -30,7 +30,9 @@ def _common_fields() -> dict[str, f.Field]:
             nullable=False,
             sortable=True,
             validators=[v.MinLength(1)],
-            description="Artifact name; unique with version per owner and type.",
+            filter_ops=(*f.EQUALITY_OPS, f.LIKE_OP),
+            description="Artifact name; unique with version per owner and type; "
+            "search with name=like:cirros% ('%' matches any run of characters).",
         ),
         "version": f.Version(
             nullable=False,

@@ -20,7 +20,9 @@ from artifacts.model.validators import Validator
 
 EQUALITY_OPS: tuple[str, ...] = ("eq", "neq", "in")
 ORDER_OPS: tuple[str, ...] = ("eq", "neq", "in", "gt", "gte", "lt", "lte")
-ALL_FILTER_OPS: frozenset[str] = frozenset(ORDER_OPS)
+#: Pattern search (``name=like:cirros%``); strings only, and only where a field opts in.
+LIKE_OP = "like"
+ALL_FILTER_OPS: frozenset[str] = frozenset((*ORDER_OPS, LIKE_OP))
 
 _UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 LINK_PATTERN = rf"^/artifacts/[a-z0-9_]+/{_UUID}$"
@@ -92,6 +94,8 @@ class Field(ovo.Field[Any]):
         unknown = set(ops) - ALL_FILTER_OPS
         if unknown:
             raise ValueError(f"unknown filter operators {sorted(unknown)}")
+        if LIKE_OP in ops and not isinstance(self, String):
+            raise ValueError(f"{LIKE_OP!r} filters only String fields")
         self.filter_ops: tuple[str, ...] = ops
         for validator in self.validators:
             if self.json_type not in validator.applies_to:

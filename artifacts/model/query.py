@@ -1,6 +1,8 @@
 """Glare's list query language, parsed into typed, validated filters and sort keys.
 
-``name=eq:cirros&tags=x&metadata.os=ubuntu&min_ram=gte:512&sort=name:asc,version:desc``
+``name=eq:cirros&tags=x&metadata.os=ubuntu&min_ram=gte:512&sort=name:asc,version:desc``,
+``version=^1.2.0``, ``version=latest``, ``name=like:cir%``, ``total_count=true``.
+The full reference is docs/queries.md.
 
 Parsing is done against the type's field declarations, so an unknown field, an operator the field
 does not allow or a value of the wrong kind is refused here with a precise message, and the
@@ -16,15 +18,26 @@ from typing import Any
 
 from artifacts.errors import InvalidFilter, InvalidSort, UnknownField
 from artifacts.model import fields as f
-from artifacts.model import semver
+from artifacts.model import ranges, semver
 
-OPERATORS = ("eq", "neq", "in", "gt", "gte", "lt", "lte")
-RESERVED_PARAMS = frozenset({"sort", "limit", "marker"})
+OPERATORS = ("eq", "neq", "in", "gt", "gte", "lt", "lte", f.LIKE_OP)
+#: The operator of a version field's range expression (``version=^1.2``), which has no prefix.
+RANGE_OP = "range"
+#: Parameters that shape the listing rather than filter it.
+RESERVED_PARAMS = frozenset({"sort", "limit", "marker", "latest", "total_count"})
+#: ``version=latest`` (Glare's spelling of ``latest=true``) is an option, not a filter.
+LATEST = "latest"
+#: The escape character of the SQL LIKE patterns that ``like`` filters compile to.
+LIKE_ESCAPE = "\\"
 
 
 @dataclass(frozen=True)
 class Filter:
-    """One condition: ``field[.key] <op> value`` with ``value`` already of the field's kind."""
+    """One condition: ``field[.key] <op> value`` with ``value`` already of the field's kind.
+
+    For ``range`` the value is a :class:`artifacts.model.ranges.VersionSet`; for ``like`` it is a
+    SQL LIKE pattern whose escape character is :data:`LIKE_ESCAPE`.
+    """
 
     field: str
     op: str
@@ -51,6 +64,11 @@ class ListQuery:
     sort: tuple[SortKey, ...] = DEFAULT_SORT
     limit: int = 25
     marker: str | None = None
+    #: Keep only the highest version of each name (among the rows the caller sees and the
+    #: filters keep).
+    latest: bool = False
+    #: Count every matching artifact, not only this page's.
+    total_count: bool = False
 
 
 def parse_filters(
@@ -63,7 +81,7 @@ def parse_filters(
     """
     filters: list[Filter] = []
     for name, raw in params:
-        if name in RESERVED_PARAMS:
+        if name in RESERVED_PARAMS or (name == "version" and raw == LATEST):
             continue
         if name == "tags-any":
             filters.append(parse_filter("tags", f"in:{raw}", fields))
@@ -82,6 +100,8 @@ def parse_filter(name: str, raw: str, fields: Mapping[str, f.Field]) -> Filter:
     if key and not isinstance(declared, f.Dict):
         raise InvalidFilter(f"Field {field_name!r} is not a dict; '{name}' is not a filter.")
     op, value = _split_operator(raw)
+    if isinstance(declared, f.Version) and raw == value and not _is_version(value):
+        return _range_filter(field_name, declared, value)
     allowed_ops = declared.filter_ops
     if isinstance(declared, f.Dict) and key:
         # By value: the operators of the value kind, within what the dict field allows.
@@ -106,7 +126,66 @@ def parse_filter(name: str, raw: str, fields: Mapping[str, f.Field]) -> Filter:
         if op not in ("eq", "in"):
             raise InvalidFilter(f"List field {field_name!r} is filtered with eq or in.")
         return Filter(field_name, op, _coerce_for(op, value, declared.element, name))
+    if op == f.LIKE_OP:
+        return Filter(field_name, op, like_pattern(value))
     return Filter(field_name, op, _coerce_for(op, value, declared, name))
+
+
+def parse_flag(name: str, raw: str | None) -> bool:
+    """Parse a boolean query option such as ``latest=true`` (absent means false)."""
+    if raw is None:
+        return False
+    lowered = raw.lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise InvalidFilter(f"Query parameter {name!r} must be true or false, not {raw!r}.")
+    return lowered in ("true", "1", "yes")
+
+
+def like_pattern(value: str) -> str:
+    r"""Turn a ``like`` value into a SQL LIKE pattern with :data:`LIKE_ESCAPE` as escape.
+
+    ``%`` matches any run of characters, as in Glare. Everything else is literal: ``_`` (a
+    wildcard to SQL, but common in artifact names), and ``\%`` and ``\\``, which stand for a
+    percent sign and a backslash.
+    """
+    if not value:
+        raise InvalidFilter("'like:' needs a pattern, e.g. like:cirros% or like:%cloud%.")
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        char = value[i]
+        if char == "\\" and value[i + 1 : i + 2] in ("%", "\\"):
+            out.append(LIKE_ESCAPE + value[i + 1])
+            i += 2
+            continue
+        if char in ("_", "\\"):
+            out.append(LIKE_ESCAPE + char)
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _is_version(value: str) -> bool:
+    try:
+        semver.parse_version(value)
+    except semver.InvalidVersion:
+        return False
+    return True
+
+
+def _range_filter(name: str, declared: f.Version, expression: str) -> Filter:
+    """A version value that is no plain version is a range expression (``^1.2``, ``>=1,<2``)."""
+    if not {"gt", "gte", "lt", "lte"} <= set(declared.filter_ops):
+        raise InvalidFilter(f"Field {name!r} cannot be filtered by a version range.")
+    try:
+        parsed = ranges.parse_range(expression)
+    except ranges.InvalidVersionRange as exc:
+        raise InvalidFilter(
+            f"Invalid value {expression!r} for filter {name!r}: not a semantic version, "
+            f"nor a version range ({exc})."
+        ) from None
+    return Filter(name, RANGE_OP, parsed.versions)
 
 
 def parse_sort(raw: str | None, fields: Mapping[str, f.Field]) -> tuple[SortKey, ...]:

@@ -32,7 +32,17 @@ import re
 
 import semantic_version
 
-__all__ = ["MAX_DIGITS", "InvalidVersion", "normalize_version", "parse_version", "sort_key"]
+__all__ = [
+    "MAX_DIGITS",
+    "PRERELEASE_MARK",
+    "RELEASE_MARK",
+    "InvalidVersion",
+    "is_prerelease_key",
+    "normalize_version",
+    "parse_version",
+    "release_prefix",
+    "sort_key",
+]
 
 #: Numbers (major, minor, patch, numeric pre-release identifiers) may have at most this many
 #: digits: the sort key spends two digits on their length.
@@ -51,8 +61,9 @@ _SEMVER = re.compile(
 )
 _PARTIAL = re.compile(rf"(?P<major>{_NUMBER})(?:\.(?P<minor>{_NUMBER}))?")
 
-_RELEASE = "~"
-_PRERELEASE = "-"
+#: What follows major.minor.patch in a key: "~" for a release, "-" before pre-release identifiers.
+RELEASE_MARK = "~"
+PRERELEASE_MARK = "-"
 _NUMERIC_ID = "#"
 _ALPHANUMERIC_ID = "a"
 _END_OF_ID = "!"
@@ -108,19 +119,39 @@ def sort_key(version: semantic_version.Version | str) -> str:
     A Version object is re-parsed from its text, so partial or otherwise lenient objects get the
     same checks (and the same key) as the text users send.
     """
-    parsed = parse_version(
-        str(version) if isinstance(version, semantic_version.Version) else version
-    )
-    key = _number(parsed.major) + _number(parsed.minor) + _number(parsed.patch)
+    parsed = _reparsed(version)
+    key = _triple(parsed)
     if not parsed.prerelease:
-        return key + _RELEASE
-    parts = [key, _PRERELEASE]
+        return key + RELEASE_MARK
+    parts = [key, PRERELEASE_MARK]
     for identifier in parsed.prerelease:
         if identifier.isdigit():
             parts.append(_NUMERIC_ID + _number(int(identifier)) + _END_OF_ID)
         else:
             parts.append(_ALPHANUMERIC_ID + identifier + _END_OF_ID)
     return "".join(parts)
+
+
+def release_prefix(version: semantic_version.Version | str) -> str:
+    """Return the major.minor.patch part of the version's key, which its keys all start with.
+
+    The keys of X.Y.Z's pre-releases are exactly those from ``prefix + PRERELEASE_MARK``
+    (inclusive) to ``prefix + RELEASE_MARK`` (exclusive), the key of X.Y.Z itself.
+    """
+    return _triple(_reparsed(version))
+
+
+def is_prerelease_key(key: str) -> bool:
+    """Whether a sort key is that of a pre-release (release keys end with RELEASE_MARK)."""
+    return not key.endswith(RELEASE_MARK)
+
+
+def _reparsed(version: semantic_version.Version | str) -> semantic_version.Version:
+    return parse_version(str(version) if isinstance(version, semantic_version.Version) else version)
+
+
+def _triple(parsed: semantic_version.Version) -> str:
+    return _number(parsed.major) + _number(parsed.minor) + _number(parsed.patch)
 
 
 def _as_text(value: object) -> str:

@@ -99,7 +99,9 @@ def test_every_property_carries_the_glare_keywords(
         for flag in ("readOnly", "mutable", "sortable", "required_on_activate"):
             assert isinstance(prop[flag], bool), (name, flag)
         assert isinstance(prop["filter_ops"], list), name
-        assert set(prop["filter_ops"]) <= {"eq", "neq", "in", "gt", "gte", "lt", "lte"}, name
+        assert set(prop["filter_ops"]) <= {"eq", "neq", "in", "gt", "gte", "lt", "lte", "like"}, (
+            name
+        )
 
 
 ORDER_OPS = ["eq", "neq", "in", "gt", "gte", "lt", "lte"]
@@ -110,7 +112,15 @@ EQUALITY_OPS = ["eq", "neq", "in"]
     ("field", "expected"),
     [
         ("id", {"glareType": "String", "readOnly": True, "sortable": True, "mutable": False}),
-        ("name", {"glareType": "String", "readOnly": False, "sortable": True}),
+        (
+            "name",
+            {
+                "glareType": "String",
+                "readOnly": False,
+                "sortable": True,
+                "filter_ops": ["eq", "neq", "in", "like"],
+            },
+        ),
         ("version", {"glareType": "String", "sortable": True, "filter_ops": ORDER_OPS}),
         ("owner", {"glareType": "String", "readOnly": True}),
         ("status", {"mutable": True, "sortable": True, "default": "drafted"}),

@@ -135,3 +135,15 @@ def test_serve_refuses_trusted_headers_on_a_public_bind(
 ) -> None:
     assert main(["serve", "--bind", "0.0.0.0:9494"]) == 2
     assert "not a loopback address" in capsys.readouterr().err
+
+
+def test_db_indexes_prints_the_per_type_ddl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "indexes"]) == 0
+    out = capsys.readouterr().out
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_images_disk_format" in out
+
+
+def test_db_indexes_apply_is_a_no_op_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "indexes", "--apply"]) == 0
+    assert "nothing to do on sqlite" in capsys.readouterr().out

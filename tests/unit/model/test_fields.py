@@ -107,3 +107,9 @@ def test_datetime_renders_utc_with_z_suffix() -> None:
 
     value = dt.datetime(2026, 5, 4, 3, 2, 1, tzinfo=dt.UTC)
     assert f.DateTime().to_json(value) == "2026-05-04T03:02:01.000000Z"
+
+
+def test_like_is_only_for_strings() -> None:
+    assert p.String(filter_ops=["eq", "like"]).filter_ops == ("eq", "like")
+    with pytest.raises(ValueError, match="only String"):
+        p.Integer(filter_ops=["like"])

@@ -85,3 +85,27 @@ def test_sort_parses_keys_and_directions() -> None:
 def test_bad_sorts_are_refused(raw: str, message: str) -> None:
     with pytest.raises(InvalidSort, match=message):
         parse_sort(raw, FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern"),
+    [
+        ("cirros%", "cirros%"),
+        ("a_b", "a\\_b"),
+        ("100\\%", "100\\%"),
+        ("a\\\\b", "a\\\\b"),
+        ("a\\b", "a\\\\b"),
+        ("a\\_", "a\\\\\\_"),
+        ("trailing\\", "trailing\\\\"),
+    ],
+)
+def test_like_values_become_escaped_patterns(value: str, pattern: str) -> None:
+    assert parse_filter("name", f"like:{value}", FIELDS) == Filter("name", "like", pattern)
+
+
+@pytest.mark.parametrize(
+    ("raw", "op"),
+    [("1.2", "eq"), ("^1.2", "range"), ("1.x", "range"), (">=1,<2", "range"), ("eq:1", "eq")],
+)
+def test_version_values_that_are_no_version_are_ranges(raw: str, op: str) -> None:
+    assert parse_filter("version", raw, FIELDS).op == op

@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""List-query benchmark: a million artifacts on PostgreSQL, queried through ``artifacts serve``.
+
+What it does, in order:
+
+1. Creates a dedicated database (``artifacts_bench_<random>``) on the PostgreSQL server given by
+   ``--pg-admin-url`` and drops it again at the end (``--keep`` keeps it for inspection).
+2. Migrates it to revision 0003, bulk-loads the artifacts with ``COPY artifacts FROM STDIN``
+   (psycopg's COPY protocol, rows built by the same ``row_values`` the service stores with), then
+   migrates to head, so the 0005 indexes are built over the loaded table as they would be on an
+   existing deployment, then creates the per-type indexes of the sortable type fields (what
+   ``artifacts db indexes --apply`` does) and runs ``VACUUM ANALYZE``.
+3. Starts ``python -m artifacts.cli serve`` (gunicorn) on a free loopback port against it.
+4. Times each query over HTTP, one request at a time on a keep-alive connection, after a
+   warm-up, and reports p50 / p99 / max in milliseconds; every response is checked (status,
+   item count, order) outside the timed call.
+5. Prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the SQL the service issues for the queries
+   (captured from the service's own compiler, not written by hand).
+
+The data: ``--artifacts`` rows (default 1,000,000) split 50/30/20 between images,
+heat_templates and tosca_templates; names carry ~10 versions each, except five "popular"
+images with ``--popular-versions`` (200) versions; 40 owner projects, a third of the rows
+public; tags from a vocabulary of 40 (0-3 per row); creation times spread over two years.
+The caller is project ``p1`` (its own rows plus public ones), not an admin.
+
+    flock /tmp/artifacts-bench.lock .venv/bin/python bench/queries.py
+    .venv/bin/python bench/queries.py --artifacts 100000 --runs 100 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+CALLER = {"X-Project-Id": "p1", "X-User-Id": "bench"}
+POPULAR = ("cirros", "ubuntu", "fedora", "debian", "alpine")
+TAGS = [f"t{i:02d}" for i in range(38)] + ["ubuntu", "gpu"]
+DISK_FORMATS = ("qcow2", "raw", "vmdk", "vhd", "iso", "ami", "vdi")
+TYPES = (("images", 0.5), ("heat_templates", 0.3), ("tosca_templates", 0.2))
+COLUMNS = (
+    "id",
+    "type_name",
+    "name",
+    "version",
+    "version_key",
+    "owner",
+    "visibility",
+    "status",
+    "description",
+    "tags",
+    "metadata",
+    "properties",
+    "created_at",
+    "updated_at",
+    "activated_at",
+    "revision",
+)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- the data ----------------------------------------------------------------------------------
+
+
+def version_series(count: int, rng: random.Random) -> list[str]:
+    """``count`` distinct versions in increasing order, with a pre-release now and then."""
+    out: list[str] = []
+    major, minor, patch = 0, 1, 0
+    while len(out) < count:
+        step = rng.random()
+        if step < 0.03:
+            major, minor, patch = major + 1, 0, 0
+        elif step < 0.3:
+            minor, patch = minor + 1, 0
+        else:
+            patch += 1
+        if rng.random() < 0.15 and len(out) < count - 1:
+            out.append(f"{major}.{minor}.{patch}-rc.{rng.randint(1, 3)}")
+        out.append(f"{major}.{minor}.{patch}")
+    return out[:count]
+
+
+def generate(total: int, popular_versions: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(type_name, field values)`` for every artifact, deterministic for a seed."""
+    rng = random.Random(seed)
+    start = dt.datetime(2024, 12, 1, tzinfo=dt.UTC)
+    span = 2 * 365 * 24 * 3600
+    produced = 0
+
+    def values(type_name: str, name: str, version: str, owner: str) -> dict[str, Any]:
+        nonlocal produced
+        produced += 1
+        created = start + dt.timedelta(seconds=rng.random() * span)
+        public = owner != "p1" and rng.random() < 0.33
+        tags = rng.sample(TAGS, rng.randint(0, 3))
+        out: dict[str, Any] = {
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "name": name,
+            "version": version,
+            "owner": owner,
+            "visibility": "public" if public else "private",
+            "status": "active" if public or rng.random() < 0.5 else "drafted",
+            "tags": tags,
+            "metadata": {"os": rng.choice(("linux", "windows", "bsd"))},
+            "created_at": created,
+            "updated_at": created,
+        }
+        if type_name == "images":
+            out.update(
+                disk_format=rng.choice(DISK_FORMATS),
+                container_format="bare",
+                min_ram=rng.choice((256, 512, 1024, 2048, 4096)),
+                min_disk=rng.randint(1, 80),
+                architecture=rng.choice(("x86_64", "aarch64")),
+            )
+        elif type_name == "tosca_templates":
+            out["template_format"] = "yaml"
+        return out
+
+    for name in POPULAR:
+        for version in version_series(popular_versions, rng):
+            yield "images", values("images", name, version, rng.choice(("p1", "p2", "p3")))
+    quotas = [(type_name, int(total * share)) for type_name, share in TYPES]
+    quotas[0] = (quotas[0][0], quotas[0][1] - produced)
+    quotas[-1] = (quotas[-1][0], quotas[-1][1] + total - sum(q for _, q in quotas) - produced)
+    for type_name, quota in quotas:
+        made = 0
+        family = 0
+        while made < quota:
+            family += 1
+            owner = f"p{rng.randint(1, 40)}"
+            name = f"{type_name[:5]}-{family:06d}"
+            for version in version_series(min(rng.randint(5, 15), quota - made), rng):
+                yield type_name, values(type_name, name, version, owner)
+                made += 1
+
+
+def seed_database(url: str, total: int, popular_versions: int, seed: int) -> float:
+    """Bulk-load the artifacts with COPY; return the seconds it took."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from artifacts.db import repository as repo
+    from artifacts.engine.registry import TypeRegistry, discover_types
+    from artifacts.model import semver
+
+    types = TypeRegistry(list(discover_types()))
+    fields = {name: types.get(name).fields for name, _ in TYPES}
+    keys: dict[str, str] = {}
+    parsed = make_url(url)
+    began = time.monotonic()
+    with psycopg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, dbname=parsed.database
+    ) as conn:
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY artifacts ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for n, (type_name, values) in enumerate(generate(total, popular_versions, seed), 1):
+                version = values["version"]
+                if version not in keys:  # the same few thousand versions recur
+                    keys[version] = semver.sort_key(version)
+                row = repo.row_values(type_name, values, fields[type_name])
+                row["version_key"] = keys[version]
+                row["revision"] = 1
+                row["metadata"] = row.pop("metadata_")
+                copy.write_row(
+                    [
+                        json.dumps(row[c]) if c in ("tags", "metadata", "properties") else row[c]
+                        for c in COLUMNS
+                    ]
+                )
+                if n % 200_000 == 0:
+                    log(f"  {n:,} rows copied")
+        conn.commit()
+    return time.monotonic() - began
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+class Server:
+    """``python -m artifacts.cli serve`` on a free loopback port against the bench database."""
+
+    def __init__(self, python: str, url: str, workdir: Path, workers: int, threads: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
+        env.update(
+            ARTIFACTS_DATABASE_URL=url,
+            ARTIFACTS_DATA_DIR=str(workdir / "data"),
+            ARTIFACTS_WORKERS=str(workers),
+            ARTIFACTS_THREADS=str(threads),
+            ARTIFACTS_LOG_LEVEL="warning",
+        )
+        command = [python, "-m", "artifacts.cli", "serve", "--bind", f"127.0.0.1:{self.port}"]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        import requests
+
+        deadline = time.monotonic() + 120
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.logs()}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(self.base + "/", timeout=5).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not answer within 120 s:\n{self.logs()}")
+            time.sleep(0.2)
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# --- the queries -------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    query: str
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    items: int
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(session: Any, path: str, query: str) -> tuple[float, dict[str, Any]]:
+    began = time.perf_counter()
+    response = session.get(f"{path}?{query}", headers=CALLER, timeout=60)
+    elapsed = (time.perf_counter() - began) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path}?{query} -> {response.status_code}: {response.text[:500]}")
+    return elapsed, response.json()
+
+
+def measure(
+    name: str,
+    session: Any,
+    base: str,
+    queries: list[str],
+    runs: int,
+    warmup: int,
+    check: Callable[[dict[str, Any]], None],
+) -> Result:
+    """Time ``runs`` requests cycling through ``queries`` (after ``warmup`` untimed ones)."""
+    path = f"{base}/artifacts/images"
+    for i in range(warmup):
+        timed(session, path, queries[i % len(queries)])
+    samples: list[float] = []
+    items = 0
+    for i in range(runs):
+        elapsed, body = timed(session, path, queries[i % len(queries)])
+        check(body)
+        samples.append(elapsed)
+        items = len(body["images"])
+    return Result(
+        name,
+        queries[0],
+        runs,
+        round(statistics.median(samples), 2),
+        round(percentile(samples, 0.99), 2),
+        round(max(samples), 2),
+        items,
+    )
+
+
+def measure_paging(session: Any, base: str, walks: int, depth: int) -> tuple[Result, float]:
+    """Walk ``depth`` pages of 25 by ``next`` links, ``walks`` times; time every page."""
+    path = f"{base}/artifacts/images"
+    samples: list[float] = []
+    walk_ms: list[float] = []
+    for w in range(walks + 1):
+        url = f"{path}?limit=25"
+        seen: set[str] = set()
+        total = 0.0
+        for _ in range(depth):
+            parts = urlsplit(url)
+            elapsed, body = timed(session, f"{base}{parts.path}", parts.query)
+            ids = [item["id"] for item in body["images"]]
+            assert len(ids) == 25, "a page ran short"
+            assert not seen & set(ids), "pages overlap"
+            seen |= set(ids)
+            total += elapsed
+            if w:  # the first walk warms up
+                samples.append(elapsed)
+            url = base + body["next"]
+        if w:
+            walk_ms.append(total)
+    result = Result(
+        f"paging {depth} pages deep",
+        "limit=25&marker=…",
+        len(samples),
+        round(statistics.median(samples), 2),
+        round(percentile(samples, 0.99), 2),
+        round(max(samples), 2),
+        25,
+    )
+    return result, round(statistics.median(walk_ms), 1)
+
+
+def ordered_by(key: Callable[[dict[str, Any]], Any], reverse: bool) -> Callable[[dict], None]:
+    def check(body: dict[str, Any]) -> None:
+        values = [key(item) for item in body["images"]]
+        assert values == sorted(values, reverse=reverse), "wrong order"
+
+    return check
+
+
+# --- EXPLAIN -----------------------------------------------------------------------------------
+
+
+def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) the SQL the service's compiler issues for each query."""
+    from urllib.parse import parse_qsl
+
+    from sqlalchemy import event
+
+    from artifacts.db.session import Database, build_engine
+    from artifacts.engine.artifacts import ArtifactService
+    from artifacts.engine.context import RequestContext
+    from artifacts.engine.policy import Policy
+    from artifacts.engine.registry import TypeRegistry, discover_types
+
+    engine = build_engine(url)
+    service = ArtifactService(Database(engine), TypeRegistry(list(discover_types())), Policy())
+    ctx = RequestContext(project_id="p1", user_id="bench", request_id="bench")
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if (
+            statement.lstrip().upper().startswith("SELECT ARTIFACTS.ID")
+            or "FROM artifacts" in statement
+        ):
+            captured.append((statement, parameters))
+
+    plans: dict[str, str] = {}
+    for title, query in queries.items():
+        params = parse_qsl(query, keep_blank_values=True)
+        if "marker" in title:
+            page = service.list(ctx, "images", params)
+            for _ in range(marker_depth - 2):
+                page = service.list(ctx, "images", [*params, ("marker", page.next_marker or "")])
+            params = [*params, ("marker", page.next_marker or "")]
+        captured.clear()
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            service.list(ctx, "images", params)
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        statement, parameters = next((s, p) for s, p in reversed(captured) if "LIMIT" in s.upper())
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
+        plans[title] = "\n".join(row[0] for row in rows)
+    engine.dispose()
+    return plans
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+QUERIES = {
+    "a. name + version range, sorted by version": [
+        f"name={n}&version=%5E1.0.0&sort=version:desc&limit=25" for n in POPULAR
+    ],
+    "b. type field + tag, sorted by created_at": [
+        f"disk_format={d}&tags=ubuntu&sort=created_at:desc&limit=25" for d in DISK_FORMATS[:3]
+    ],
+    "c. latest of a name with 200 versions": [f"name={n}&version=latest" for n in POPULAR],
+}
+
+
+def _release(item: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(int(x) for x in item["version"].split("-")[0].split("."))
+
+
+CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "a. name + version range, sorted by version": ordered_by(_release, reverse=True),
+    "b. type field + tag, sorted by created_at": ordered_by(lambda i: i["created_at"], True),
+    "c. latest of a name with 200 versions": lambda body: None,
+}
+
+
+def prepare(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Migrate, bulk-load, build the 0005 indexes and analyze; return what it took."""
+    from sqlalchemy import text
+
+    from artifacts.db import migrate, type_indexes
+    from artifacts.db.session import build_engine
+    from artifacts.engine.registry import TypeRegistry, discover_types
+
+    engine = build_engine(url)
+    migrate.upgrade(engine, "0003")
+    log(f"seeding {args.artifacts:,} artifacts with COPY")
+    seed_seconds = seed_database(url, args.artifacts, args.popular_versions, args.seed)
+    log(f"  copied in {seed_seconds:.1f} s; building the 0005 indexes")
+    began = time.monotonic()
+    migrate.upgrade(engine)
+    index_seconds = time.monotonic() - began
+    log(f"  0005 indexes in {index_seconds:.1f} s; per-type indexes (artifacts db indexes)")
+    began = time.monotonic()
+    registry = TypeRegistry(list(discover_types()))
+    type_indexes.apply(
+        engine, [i for t in registry for i in type_indexes.type_indexes(t.name, t.fields)]
+    )
+    type_index_seconds = time.monotonic() - began
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE artifacts"))
+        size = conn.execute(
+            text("SELECT pg_size_pretty(pg_total_relation_size('artifacts'))")
+        ).scalar()
+        count = conn.execute(text("SELECT count(*) FROM artifacts")).scalar()
+    engine.dispose()
+    log(f"  per-type in {type_index_seconds:.1f} s; {count:,} rows, {size} with indexes")
+    return {
+        "artifacts": count,
+        "table_size": size,
+        "seed_seconds": round(seed_seconds, 1),
+        "index_seconds": round(index_seconds, 1),
+        "type_index_seconds": round(type_index_seconds, 1),
+    }
+
+
+def run_queries(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Time every query through a server started for the purpose."""
+    import requests
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-queries-"))
+    server = Server(sys.executable, url, workdir, args.workers, args.threads)
+    try:
+        log(f"server on {server.base}")
+        session = requests.Session()
+        results = []
+        for title, variants in QUERIES.items():
+            log(f"timing {title}")
+            results.append(
+                measure(
+                    title, session, server.base, variants, args.runs, args.warmup, CHECKS[title]
+                )
+            )
+        log(f"timing paging {args.depth} pages deep")
+        paging, walk_ms = measure_paging(session, server.base, args.walks, args.depth)
+        results.append(paging)
+    finally:
+        server.stop()
+    return {"results": [asdict(r) for r in results], "paging_walk_median_ms": walk_ms}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    parser.add_argument("--artifacts", type=int, default=1_000_000)
+    parser.add_argument("--popular-versions", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=300, help="timed requests per query")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--walks", type=int, default=15, help="timed walks of --depth pages")
+    parser.add_argument("--depth", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--json", type=Path, help="write the figures and plans here")
+    args = parser.parse_args()
+
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
+    name = f"artifacts_bench_{uuid.uuid4().hex[:10]}"
+    url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    log(f"database {name}")
+    try:
+        report = prepare(url, args)
+        report.update(run_queries(url, args))
+        log("EXPLAIN (ANALYZE, BUFFERS)")
+        first = {title: variants[0] for title, variants in QUERIES.items()}
+        report["plans"] = explain(
+            url,
+            {
+                **{f"{title[:2]} {query}": query for title, query in first.items()},
+                f"d. page {args.depth}: limit=25&marker=…": "limit=25",
+            },
+            args.depth,
+        )
+        report["load_average"] = os.getloadavg()
+        print(f"\n{'query':48} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} items")
+        for r in report["results"]:
+            print(
+                f"{r['name']:48} {r['requests']:>5} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+                f"{r['max_ms']:>8} {r['items']}"
+            )
+        print(f"\n{args.depth}-page walk, median total: {report['paging_walk_median_ms']} ms")
+        print(f"load average after the run: {report['load_average']}")
+        for title, plan in report["plans"].items():
+            print(f"\n--- {title}\n{plan}")
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+    finally:
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            log(f"dropped {name}")
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
