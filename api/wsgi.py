@@ -10,6 +10,7 @@ import sys
 
 import falcon
 
+from api import request_log
 from api.app import create_app
 from artifacts.config import load_settings
 from artifacts.engine.services import build_services
@@ -24,4 +25,5 @@ GIL_SWITCH_INTERVAL = 0.0005
 def create_wsgi_app() -> falcon.App[falcon.Request, falcon.Response]:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     settings = load_settings()
+    request_log.configure(settings.log_level)
     return create_app(settings, build_services(settings))
