@@ -39,6 +39,7 @@ from artifacts.model.lifecycle import PUBLIC
 from artifacts.model.query import Filter, ListQuery, SortKey
 
 from .models import ArtifactRow, BlobRow
+from .reads import ARTIFACT_COLUMNS, ArtifactRecord
 
 #: Suffix of the hidden property holding a type-specific Version field's sort key.
 VERSION_KEY_SUFFIX = "__sortkey"
@@ -94,7 +95,9 @@ def row_values(
     return out
 
 
-def field_values(row: ArtifactRow, fields: Mapping[str, f.Field]) -> dict[str, Any]:
+def field_values(
+    row: ArtifactRow | ArtifactRecord, fields: Mapping[str, f.Field]
+) -> dict[str, Any]:
     """Return an artifact's field values from its row (blob fields are filled by the caller)."""
     values: dict[str, Any] = {
         "id": row.id,
@@ -114,7 +117,8 @@ def field_values(row: ArtifactRow, fields: Mapping[str, f.Field]) -> dict[str, A
     for name, field in fields.items():
         if name in COMMON_FIELDS or field.is_blob:
             continue
-        values[name] = _from_document(field, properties.get(name, field.initial_value()))
+        value = properties[name] if name in properties else field.initial_value()
+        values[name] = _from_document(field, value)
     return values
 
 
@@ -207,7 +211,7 @@ def visible_to(project_id: str | None, is_admin: bool) -> ColumnElement[bool]:
     return or_(ArtifactRow.owner == project_id, ArtifactRow.visibility == PUBLIC)
 
 
-def is_visible(row: ArtifactRow, project_id: str | None, is_admin: bool) -> bool:
+def is_visible(row: ArtifactRow | ArtifactRecord, project_id: str | None, is_admin: bool) -> bool:
     """Python twin of :func:`visible_to` for a row already loaded."""
     return (
         is_admin or row.visibility == PUBLIC or (project_id is not None and row.owner == project_id)
@@ -232,7 +236,7 @@ class ListCompiler:
         query: ListQuery,
         project_id: str | None,
         is_admin: bool,
-    ) -> tuple[list[ArtifactRow], bool]:
+    ) -> tuple[list[ArtifactRecord], bool]:
         """Return up to ``query.limit`` rows and whether more follow."""
         base = [visible_to(project_id, is_admin)]
         if len(type_names) == 1:
@@ -244,12 +248,13 @@ class ListCompiler:
         if query.marker is not None:
             conditions.append(self._after_marker(session, query.marker, base, order))
         stmt = (
-            select(ArtifactRow)
+            select(*ARTIFACT_COLUMNS)
             .where(*conditions)
             .order_by(*self._order_by(order))
             .limit(query.limit + 1)
         )
-        rows = list(session.scalars(stmt))
+        # Plain rows, not ORM instances: a page is rendered and dropped, never changed.
+        rows = [ArtifactRecord(*row) for row in session.execute(stmt)]
         return rows[: query.limit], len(rows) > query.limit
 
     # filters

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from artifacts.errors import ServiceUnavailable
 
 _WRITE = "artifacts_write"
+_SINGLE_STATEMENT = "artifacts_single_statement"
 #: Execution options of a connection whose transactions write (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_TRANSACTION = {_WRITE: True}
 
@@ -84,8 +85,10 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_SINGLE_STATEMENT, False):
+            return  # autocommit: the one statement is its own transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
     return engine
 
@@ -102,6 +105,20 @@ class Database:
     def read(self) -> Iterator[Session]:
         with _unavailable_on_connect_error(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_statement(self) -> Iterator[Connection]:
+        """A Core connection for reads made of ONE statement, which needs no transaction.
+
+        A single SELECT sees one consistent snapshot by itself, so BEGIN and COMMIT (two more
+        round trips on PostgreSQL, two more statements on SQLite) would buy nothing.
+        """
+        with _unavailable_on_connect_error(), self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                connection.execution_options(**{_SINGLE_STATEMENT: True})
+            else:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -18,6 +18,7 @@ import jsonpatch
 import jsonpointer
 from sqlalchemy.orm import Session
 
+from artifacts.db import reads
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
@@ -93,12 +94,17 @@ class ArtifactService:
 
     def show(self, ctx: RequestContext, type_name: str, artifact_id: str) -> dict[str, Any]:
         scope = None if type_name == ALL_TYPES else self._types.get(type_name).name
-        with self._db.read() as session:
-            row = self._load(session, ctx, scope, artifact_id)
-            if scope is None:
-                # Through "all", an artifact is shown as the "all" schema describes it.
-                return self._render_common(row)
-            return self.render(session, self._types.get(row.type_name), row)
+        with self._db.read_statement() as connection:
+            found = reads.artifact_with_blobs(connection, artifact_id, type_name=scope)
+        if found is None or not repo.is_visible(found[0], ctx.project_id, ctx.is_admin):
+            raise ArtifactNotFound(artifact_id)
+        row, blobs = found
+        if scope is None:
+            if row.type_name not in self._types:
+                raise ArtifactNotFound(artifact_id)
+            # Through "all", an artifact is shown as the "all" schema describes it.
+            return self._render_common(row)
+        return _render(self._types.get(row.type_name), row, blobs)
 
     def list(self, ctx: RequestContext, type_name: str, params: Sequence[tuple[str, str]]) -> Page:
         """List visible artifacts matching Glare query parameters, one page at a time."""
@@ -119,7 +125,7 @@ class ArtifactService:
                 items = [self._render_common(row) for row in rows]
             else:
                 assert artifact_type is not None
-                blobs = repo.blobs_of(session, [row.id for row in rows])
+                blobs = reads.blobs_of(session.connection(), [row.id for row in rows])
                 items = [_render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
         return Page(items=items, next_marker=next_marker, query=query)
@@ -352,7 +358,7 @@ class ArtifactService:
         return _render(artifact_type, row, repo.blobs_of(session, [row.id])[row.id])
 
     @staticmethod
-    def _render_common(row: ArtifactRow) -> dict[str, Any]:
+    def _render_common(row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
         document = _wire_document(COMMON_FIELDS, repo.field_values(row, COMMON_FIELDS))
         document["type_name"] = row.type_name
         return document
@@ -362,7 +368,9 @@ class ArtifactService:
 
 
 def _render(
-    artifact_type: ArtifactType, row: ArtifactRow, blobs: Iterable[BlobRow]
+    artifact_type: ArtifactType,
+    row: ArtifactRow | reads.ArtifactRecord,
+    blobs: Iterable[BlobRow | reads.BlobRecord],
 ) -> dict[str, Any]:
     values = repo.field_values(row, artifact_type.fields)
     values.update(blob_values(row.type_name, artifact_type.fields, blobs))
@@ -371,7 +379,7 @@ def _render(
 
 def _wire_document(fields: Mapping[str, f.Field], values: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        name: field.to_json(values.get(name, field.initial_value()))
+        name: field.to_json(values[name] if name in values else field.initial_value())
         for name, field in fields.items()
     }
 
