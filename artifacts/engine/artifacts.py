@@ -359,7 +359,8 @@ class ArtifactService:
 
     @staticmethod
     def _render_common(row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
-        document = _wire_document(COMMON_FIELDS, repo.field_values(row, COMMON_FIELDS))
+        values = _common_wire_values(row)
+        document = {name: values[name] for name in COMMON_FIELDS}
         document["type_name"] = row.type_name
         return document
 
@@ -372,9 +373,48 @@ def _render(
     row: ArtifactRow | reads.ArtifactRecord,
     blobs: Iterable[BlobRow | reads.BlobRecord],
 ) -> dict[str, Any]:
-    values = repo.field_values(row, artifact_type.fields)
-    values.update(blob_values(row.type_name, artifact_type.fields, blobs))
-    return _wire_document(artifact_type.fields, values)
+    """The wire document of one artifact, straight from its row.
+
+    Type-specific values are stored in their wire form (``repo.row_values`` writes datetimes
+    with ``format_datetime``), so they are copied rather than parsed and formatted again:
+    rendering is most of a list page's work.
+    """
+    fields = artifact_type.fields
+    document = _common_wire_values(row)
+    properties = row.properties or {}
+    blob_documents = blob_values(row.type_name, fields, blobs)
+    for name, field in fields.items():
+        if name in document:
+            continue
+        if field.is_blob:
+            document[name] = blob_documents[name]
+        elif name in properties:
+            document[name] = properties[name]
+        else:
+            document[name] = field.to_json(field.initial_value())
+    return {name: document[name] for name in fields}
+
+
+def _common_wire_values(row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "version": row.version,
+        "owner": row.owner,
+        "visibility": row.visibility,
+        "status": row.status,
+        "description": row.description,
+        "tags": list(row.tags),
+        "metadata": dict(row.metadata_),
+        "created_at": _wire_time(row.created_at),
+        "updated_at": _wire_time(row.updated_at),
+        "activated_at": _wire_time(row.activated_at),
+    }
+
+
+def _wire_time(value: dt.datetime | None) -> str | None:
+    aware = repo.aware(value)
+    return None if aware is None else f.format_datetime(aware)
 
 
 def _wire_document(fields: Mapping[str, f.Field], values: Mapping[str, Any]) -> dict[str, Any]:
