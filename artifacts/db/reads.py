@@ -81,6 +81,7 @@ _ARTIFACTS = ArtifactRow.__table__
 _BLOBS = BlobRow.__table__
 #: Every column of ``artifacts`` in :class:`ArtifactRecord` order: ``ArtifactRecord(*row)``.
 ARTIFACT_COLUMNS = _columns(ArtifactRow, ArtifactRecord)
+ARTIFACT_FIELD_NAMES = tuple(item.name for item in fields(ArtifactRecord))
 _BLOB_COLUMNS = _columns(BlobRow, BlobRecord)
 _SPLIT = len(ARTIFACT_COLUMNS)
 

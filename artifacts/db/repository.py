@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     SQLColumnExpression,
     String,
+    Table,
     and_,
     false,
     func,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy import insert as insert_statement
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,7 +41,7 @@ from artifacts.model.lifecycle import PUBLIC
 from artifacts.model.query import Filter, ListQuery, SortKey
 
 from .models import ArtifactRow, BlobRow
-from .reads import ARTIFACT_COLUMNS, ArtifactRecord
+from .reads import ARTIFACT_COLUMNS, ARTIFACT_FIELD_NAMES, ArtifactRecord
 
 #: Suffix of the hidden property holding a type-specific Version field's sort key.
 VERSION_KEY_SUFFIX = "__sortkey"
@@ -144,11 +146,29 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
 # --- single rows -------------------------------------------------------------------------------
 
 
-def insert(session: Session, values: Mapping[str, Any]) -> ArtifactRow:
-    row = ArtifactRow(**values, revision=1)
-    session.add(row)
-    _flush(session, values)
-    return row
+def insert(session: Session, values: Mapping[str, Any]) -> ArtifactRecord:
+    """Insert a new artifact with one INSERT, bypassing the unit of work.
+
+    The row is written and returned, never changed in this transaction, so the ORM's identity
+    map and flush bookkeeping would only lengthen the time a SQLite writer holds the lock.
+    """
+    record = ArtifactRecord(**values, revision=1)
+    try:
+        session.connection().execute(_INSERT, [_insert_parameters(record)])
+    except IntegrityError as exc:
+        raise _duplicate(values) from exc
+    return record
+
+
+_INSERT = insert_statement(cast(Table, ArtifactRow.__table__))
+
+
+def _insert_parameters(record: ArtifactRecord) -> dict[str, Any]:
+    """Column-keyed parameters (the record uses attribute names: ``metadata_``)."""
+    return {
+        column.key: getattr(record, name)
+        for name, column in zip(ARTIFACT_FIELD_NAMES, ARTIFACT_COLUMNS, strict=True)
+    }
 
 
 def get(
@@ -193,10 +213,14 @@ def _flush(session: Session, values: Mapping[str, Any]) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        raise DuplicateArtifact(
-            f"An artifact named {values.get('name')!r} with version {values.get('version')!r} "
-            "already exists for this owner."
-        ) from exc
+        raise _duplicate(values) from exc
+
+
+def _duplicate(values: Mapping[str, Any]) -> DuplicateArtifact:
+    return DuplicateArtifact(
+        f"An artifact named {values.get('name')!r} with version {values.get('version')!r} "
+        "already exists for this owner."
+    )
 
 
 # --- visibility --------------------------------------------------------------------------------
