@@ -107,7 +107,9 @@ def process_tree(pid: int) -> list[int]:
 class Server:
     """``python -m artifacts.cli serve`` on a free loopback port, with its own data directory."""
 
-    def __init__(self, workdir: Path, database_url: str, server: dict[str, Any]) -> None:
+    def __init__(
+        self, workdir: Path, database_url: str, server: dict[str, Any], database: dict[str, Any]
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         data_dir = workdir / "data"
@@ -117,8 +119,8 @@ class Server:
         lines = ["[server]", 'log_level = "warning"']
         lines += [f"{key} = {json.dumps(value)}" for key, value in server.items()]
         lines += ["[storage]", f"data_dir = {json.dumps(str(data_dir))}"]
-        if database_url:
-            lines += ["[database]", f"url = {json.dumps(database_url)}"]
+        lines += ["[database]", f"url = {json.dumps(database_url)}"]
+        lines += [f"{key} = {json.dumps(value)}" for key, value in database.items()]
         config.write_text("\n".join(lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
         command = [sys.executable, "-m", "artifacts.cli", "--config", str(config), "serve"]
@@ -217,6 +219,11 @@ def collection_ids(base: str, type_name: str, headers: dict[str, str]) -> list[s
             following = body.get("next")
             url = f"{base}{following}" if following else ""
     return ids
+
+
+def parse_setting(item: str) -> tuple[str, Any]:
+    key, _, value = item.partition("=")
+    return key.strip(), json.loads(value)
 
 
 def parse_headers(raw: list[str]) -> dict[str, str]:
@@ -391,6 +398,12 @@ def main() -> int:
     parser.add_argument(
         "--profile", choices=PHASES, help="py-spy the workers during this phase (c=8)"
     )
+    parser.add_argument(
+        "--database-setting",
+        action="append",
+        metavar="KEY=JSON",
+        help="a [database] setting of our server, e.g. pool_pre_ping=false (repeatable)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -412,10 +425,11 @@ def main() -> int:
                 )
                 if value is not None
             }
+            database_settings = dict(parse_setting(item) for item in args.database_setting or [])
             for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
                 with contextlib.ExitStack() as stack:
                     url = "" if db == "sqlite" else stack.enter_context(pg_database(args.pg_url))
-                    server = Server(workdir / db, url, server_settings)
+                    server = Server(workdir / db, url, server_settings, database_settings)
                     stack.callback(server.stop)
                     log(f"serving {db} on {server.url} with {server_settings or 'the defaults'}")
                     runs += bench_target(db, server.url, args, workdir, server.workers())
