@@ -47,8 +47,11 @@ class Settings:
     #: Types to serve (entry-point names); empty means every installed type.
     enabled_types: tuple[str, ...] = ()
     bind: str = DEFAULT_BIND
-    workers: int = 2
-    threads: int = 4
+    #: Measured best on 2 cores (docs/PERFORMANCE.md): one process more than cores, so that
+    #: keep-alive connections, which stay with the worker that accepted them, do not leave a
+    #: core idle; a few threads each to overlap database and client I/O.
+    workers: int = 3
+    threads: int = 3
     #: gunicorn worker class: "gthread" (threads share a process's pool and digest lanes)
     #: or "sync" (one request at a time per process). See docs/deploy.md for the measurements.
     worker_class: str = "gthread"
