@@ -6,7 +6,9 @@ import falcon
 
 from api import errors
 from api.identity import identity_middleware
+from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.middleware import RequestIdMiddleware
+from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import (
     AllArtifactsCollection,
     AllArtifactsItem,
@@ -23,20 +25,24 @@ from artifacts.engine.services import Services
 
 
 def create_app(
-    settings: Settings, services: Services
+    settings: Settings, services: Services, metrics: Metrics | None = None
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the WSGI app; everything it needs is passed in, nothing is global."""
+    metrics = metrics or Metrics()
     middleware = [
         RequestIdMiddleware(),
+        RequestLogMiddleware(),
+        MetricsMiddleware(metrics),
         identity_middleware(settings.auth_mode, services.tokens),
     ]
-    app = falcon.App(middleware=middleware)
+    app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
     errors.register(app)
 
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadinessResource(services.health))
+    app.add_route("/metrics", MetricsResource(metrics))
 
     versions = VersionsResource()
     app.add_route("/", versions)

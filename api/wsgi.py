@@ -10,6 +10,7 @@ import sys
 
 import falcon
 
+from api import request_log
 from api.app import create_app
 from api.keystone import WSGIApp, with_auth_token
 from artifacts.config import KEYSTONE, load_settings
@@ -25,6 +26,7 @@ GIL_SWITCH_INTERVAL = 0.0005
 def create_wsgi_app() -> falcon.App[falcon.Request, falcon.Response] | WSGIApp:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     settings = load_settings()
+    request_log.configure(settings.log_level)
     app = create_app(settings, build_services(settings))
     if settings.auth_mode == KEYSTONE:
         return with_auth_token(app, settings.keystone)

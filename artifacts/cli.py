@@ -6,8 +6,11 @@ import argparse
 import datetime as dt
 import os
 import re
+import shutil
+import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from artifacts.config import CONFIG_ENV, ConfigError, Settings, check_bind, load_settings
 from artifacts.db import migrate, type_indexes
@@ -20,6 +23,10 @@ from artifacts.errors import ArtifactError, TypeRegistrationError
 
 #: The WSGI factory gunicorn loads; named as a string so the core never imports the HTTP layer.
 WSGI_TARGET = "api.wsgi:create_wsgi_app()"
+#: gunicorn hooks (metrics of dead workers), also named rather than imported.
+GUNICORN_HOOKS = "python:api.gunicorn_hooks"
+#: Where prometheus-client's multi-process mode keeps each worker's metric files.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API under gunicorn")
     serve.add_argument("--bind", help="address:port to listen on (default from config)")
     serve.add_argument("--workers", type=int, help="number of worker processes")
+    serve.add_argument("--threads", type=int, help="threads per worker (gthread workers)")
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database schema management")
@@ -243,38 +251,51 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     TypeRegistry.from_entry_points(settings.enabled_types or None)
     _db_upgrade(settings, args)
     workers = args.workers or settings.workers
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        bind,
-        "--workers",
-        str(workers),
-        "--threads",
-        str(settings.threads),
-        "--worker-class",
-        "gthread",
-        "--timeout",
-        str(settings.timeout),
-        "--graceful-timeout",
-        "30",
-        "--log-level",
-        settings.log_level,
-        "--access-logfile",
-        "-",
-        WSGI_TARGET,
-    ]
+    threads = args.threads or settings.threads
     env = dict(os.environ)
     if args.config:
         env[CONFIG_ENV] = os.path.abspath(args.config)
     env["ARTIFACTS_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.database_url:
         env["ARTIFACTS_DATABASE_URL"] = settings.database_url
+    env[MULTIPROC_ENV] = str(_fresh_metrics_dir(settings.data_dir, bind))
     print(f"artifacts: serving on http://{bind}/ (data in {settings.data_dir.resolve()})")
     sys.stdout.flush()
-    os.execvpe(sys.executable, command, env)
+    os.execvpe(sys.executable, _gunicorn_command(settings, bind, workers, threads), env)
     return 0  # pragma: no cover - execvpe does not return
+
+
+def _gunicorn_command(settings: Settings, bind: str, workers: int, threads: int) -> list[str]:
+    """gunicorn's command line from the settings (etc/gunicorn.conf.py explains each choice)."""
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--config", GUNICORN_HOOKS,
+        "--bind", bind,
+        "--worker-class", settings.worker_class,
+        "--workers", str(workers),
+        "--timeout", str(settings.timeout),
+        "--graceful-timeout", str(settings.graceful_timeout),
+        "--keep-alive", str(settings.keepalive),
+        "--max-requests", str(settings.max_requests),
+        "--max-requests-jitter", str(settings.max_requests_jitter),
+        "--log-level", settings.log_level,
+    ]  # fmt: skip
+    if settings.worker_class == "gthread":
+        command += ["--threads", str(threads)]
+    return [*command, WSGI_TARGET]
+
+
+def _fresh_metrics_dir(data_dir: Path, bind: str) -> Path:
+    """An empty directory for this server's metric files, emptied at every start.
+
+    Files left by a previous run would add its counts to ours. The name carries host and bind
+    address, so two servers sharing a data directory never empty each other's.
+    """
+    label = f"{socket.gethostname()}-{bind}".replace("/", "_").replace(":", "_")
+    directory = data_dir.resolve() / "metrics" / label
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
 
 
 if __name__ == "__main__":

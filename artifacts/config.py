@@ -28,14 +28,46 @@ class Settings:
     data_dir: Path = Path("data")
     #: SQLAlchemy URL; empty means SQLite at ``<data_dir>/artifacts.db``.
     database_url: str = ""
+    #: Connection pool of each worker process (PostgreSQL; SQLite opens a connection per
+    #: thread). Size it to the worker's threads: every request thread holds one connection at
+    #: a time, so ``pool_size >= threads`` means no request waits for a connection; overflow
+    #: absorbs the blob service's short second transactions. The database must allow
+    #: ``nodes * workers * (pool_size + pool_max_overflow)`` connections.
     database_pool_size: int = 5
+    database_pool_max_overflow: int = 5
+    #: Seconds a request waits for a free pooled connection before it fails with 503.
+    database_pool_timeout: int = 10
+    #: Seconds after which a pooled connection is replaced, below any server- or proxy-side
+    #: idle cut-off (PgBouncer, load balancers), so no request picks a dead connection.
+    database_pool_recycle: int = 1800
+    #: Test each pooled connection with a cheap round trip before use: a database restart or
+    #: fail-over then costs a reconnect, not a failed request.
+    database_pool_pre_ping: bool = True
+    #: Seconds to wait for a new PostgreSQL connection (readiness answers quickly when down).
+    database_connect_timeout: int = 5
     #: Types to serve (entry-point names); empty means every installed type.
     enabled_types: tuple[str, ...] = ()
     bind: str = DEFAULT_BIND
-    workers: int = 2
-    threads: int = 4
+    #: Measured best on 2 cores (docs/PERFORMANCE.md): one process more than cores, so that
+    #: keep-alive connections, which stay with the worker that accepted them, do not leave a
+    #: core idle; a few threads each to overlap database and client I/O.
+    workers: int = 3
+    threads: int = 3
+    #: gunicorn worker class: "gthread" (threads share a process's pool and digest lanes)
+    #: or "sync" (one request at a time per process). See docs/deploy.md for the measurements.
+    worker_class: str = "gthread"
     #: Seconds a worker may spend on one request; generous for large blob transfers.
     timeout: int = 600
+    #: Seconds a worker gets to finish its requests on reload or shutdown (SIGHUP / SIGTERM)
+    #: before it is killed; in-flight uploads need this much to complete.
+    graceful_timeout: int = 120
+    #: Seconds an idle keep-alive connection stays open (behind a load balancer, longer than
+    #: its idle timeout is wrong; a few seconds is enough for clients that pipeline requests).
+    keepalive: int = 5
+    #: Restart a worker after this many requests (plus up to ``max_requests_jitter``, so the
+    #: workers of a node do not restart together); 0 disables it.
+    max_requests: int = 20000
+    max_requests_jitter: int = 2000
     default_list_limit: int = 25
     max_list_limit: int = 1000
     #: Largest JSON request body accepted (bytes).
@@ -86,11 +118,21 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("storage", "data_dir"): "data_dir",
     ("database", "url"): "database_url",
     ("database", "pool_size"): "database_pool_size",
+    ("database", "pool_max_overflow"): "database_pool_max_overflow",
+    ("database", "pool_timeout"): "database_pool_timeout",
+    ("database", "pool_recycle"): "database_pool_recycle",
+    ("database", "pool_pre_ping"): "database_pool_pre_ping",
+    ("database", "connect_timeout"): "database_connect_timeout",
     ("types", "enabled"): "enabled_types",
     ("server", "bind"): "bind",
     ("server", "workers"): "workers",
     ("server", "threads"): "threads",
+    ("server", "worker_class"): "worker_class",
     ("server", "timeout"): "timeout",
+    ("server", "graceful_timeout"): "graceful_timeout",
+    ("server", "keepalive"): "keepalive",
+    ("server", "max_requests"): "max_requests",
+    ("server", "max_requests_jitter"): "max_requests_jitter",
     ("server", "log_level"): "log_level",
     ("api", "default_list_limit"): "default_list_limit",
     ("api", "max_list_limit"): "max_list_limit",
@@ -113,6 +155,9 @@ TRUSTED_HEADERS = "trusted-headers"
 TOKENS = "tokens"
 KEYSTONE = "keystone"
 AUTH_MODES = (TRUSTED_HEADERS, TOKENS, KEYSTONE)
+WORKER_CLASSES = ("gthread", "sync")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def load_settings(
@@ -190,6 +235,8 @@ def _coerce(values: Mapping[str, Any]) -> Settings:
             elif kind is bool:
                 converted[name] = _boolean(raw)
             elif kind is int:
+                if isinstance(raw, bool):
+                    raise TypeError(name)
                 converted[name] = int(raw)
             elif name == "data_dir":
                 converted[name] = Path(raw)
@@ -203,12 +250,12 @@ def _coerce(values: Mapping[str, Any]) -> Settings:
 def _boolean(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().lower() in _BOOLEANS:
-        return _BOOLEANS[raw.strip().lower()]
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
     raise ValueError(raw)
-
-
-_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 def check_bind(settings: Settings, bind: str) -> None:
@@ -250,6 +297,24 @@ def _check(settings: Settings) -> None:
         raise ConfigError("default_list_limit must be between 1 and max_list_limit")
     if settings.workers < 1 or settings.threads < 1:
         raise ConfigError("workers and threads must be at least 1")
+    if settings.worker_class not in WORKER_CLASSES:
+        raise ConfigError(
+            f"worker_class must be one of {WORKER_CLASSES}, not {settings.worker_class!r}"
+        )
+    for name in ("timeout", "graceful_timeout", "database_pool_timeout"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1 second")
+    for name in (
+        "keepalive",
+        "max_requests",
+        "max_requests_jitter",
+        "database_pool_size",
+        "database_pool_max_overflow",
+        "database_pool_recycle",
+        "database_connect_timeout",
+    ):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{name} must not be negative")
     stores = settings.effective_stores
     for target, store in {"default_store": settings.default_store, **settings.store_for}.items():
         if store not in stores:

@@ -1,4 +1,4 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), services, the WSGI app and its client.
+"""Shared fixtures: databases (SQLite and PostgreSQL), an S3 endpoint, services, the app.
 
 Database-touching tests take the ``database`` fixture, which is parametrized over both engines.
 PostgreSQL tests skip with a reason when no server answers, unless ARTIFACTS_REQUIRE_PG=1 (CI),
@@ -13,9 +13,12 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import falcon.testing
 import pytest
+from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
@@ -31,6 +34,12 @@ PG_ADMIN_URL = os.environ.get(
     "ARTIFACTS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_PG = os.environ.get("ARTIFACTS_REQUIRE_PG") == "1"
+
+S3_REGION = "us-east-1"
+# moto accepts any credentials; explicit ones keep botocore from searching the environment
+# and the instance-metadata endpoint (which would make every test wait for a timeout).
+S3_ACCESS_KEY = "test-access-key"
+S3_SECRET_KEY = "test-secret-key"
 
 
 def _pg_reachable() -> str | None:
@@ -70,6 +79,47 @@ def pg_databases() -> Iterator[Callable[[], str]]:
             for name in created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """One S3 endpoint for the session: moto's standalone server on a loopback port.
+
+    Real HTTP, so botocore's whole stack (signing, retries, streaming, error parsing) runs as in
+    production, and server processes started by functional tests can reach it too. Tests
+    isolate themselves by bucket or prefix.
+    """
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def s3_client(endpoint: str) -> Any:
+    """A plain boto3 client, to set up buckets and look at them behind the service's back."""
+    return boto3.session.Session(
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+        region_name=S3_REGION,
+    ).client("s3", endpoint_url=endpoint)
+
+
+def s3_store_toml(endpoint: str, bucket: str, prefix: str, name: str = "default") -> str:
+    """A ``[stores.<name>]`` table sending blobs to ``bucket`` at the moto endpoint."""
+    return (
+        f"[stores.{name}]\n"
+        'driver = "s3"\n'
+        f'bucket = "{bucket}"\n'
+        f'prefix = "{prefix}"\n'
+        f'endpoint_url = "{endpoint}"\n'
+        f'region = "{S3_REGION}"\n'
+        f'access_key = "{S3_ACCESS_KEY}"\n'
+        f'secret_key = "{S3_SECRET_KEY}"\n'
+        'addressing_style = "path"\n'
+    )
 
 
 @pytest.fixture(scope="session")

@@ -34,13 +34,18 @@ class BlobResource:
             location = read_json(req, max_bytes=self._max_json_body, accept=(LOCATION_MEDIA_TYPE,))
             write_json(resp, self._service.set_external(req.context.ctx, ref, location))
             return
-        artifact = self._service.upload(
-            req.context.ctx,
-            ref,
-            _body(req),
-            content_length=req.content_length,
-            content_type=req.content_type or DEFAULT_CONTENT_TYPE,
-        )
+        req.context.blob_upload = True
+        body = _CountingReader(_body(req))
+        try:
+            artifact = self._service.upload(
+                req.context.ctx,
+                ref,
+                body,
+                content_length=req.content_length,
+                content_type=req.content_type or DEFAULT_CONTENT_TYPE,
+            )
+        finally:
+            req.context.blob_bytes_in = body.count
         write_json(resp, artifact)
 
     def on_get(
@@ -103,6 +108,19 @@ def _body(req: falcon.Request) -> Readable:
     if req.env.get("wsgi.input_terminated"):
         return req.stream
     raise LengthRequired("A Content-Length or chunked transfer encoding is required.")
+
+
+class _CountingReader:
+    """Count the body bytes the upload consumed, for the metrics (one addition per chunk)."""
+
+    def __init__(self, stream: Readable) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        chunk = self._stream.read(size)
+        self.count += len(chunk)
+        return chunk
 
 
 def _checksum_headers(resp: falcon.Response, download: Download) -> None:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Connection,
     Float,
     SQLColumnExpression,
     String,
+    Table,
     and_,
     bindparam,
     collate,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy import insert as insert_statement
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -51,6 +54,7 @@ from artifacts.model.lifecycle import (
 from artifacts.model.query import LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
 
 from .models import ArtifactRow, BlobRow, MemberRow
+from .reads import ARTIFACT_COLUMNS, ARTIFACT_FIELD_NAMES, ArtifactRecord
 
 #: Suffix of the hidden property holding a type-specific Version field's sort key.
 VERSION_KEY_SUFFIX = "__sortkey"
@@ -110,7 +114,9 @@ def row_values(
     return out
 
 
-def field_values(row: ArtifactRow, fields: Mapping[str, f.Field]) -> dict[str, Any]:
+def field_values(
+    row: ArtifactRow | ArtifactRecord, fields: Mapping[str, f.Field]
+) -> dict[str, Any]:
     """Return an artifact's field values from its row (blob fields are filled by the caller)."""
     values: dict[str, Any] = {
         "id": row.id,
@@ -130,7 +136,8 @@ def field_values(row: ArtifactRow, fields: Mapping[str, f.Field]) -> dict[str, A
     for name, field in fields.items():
         if name in COMMON_FIELDS or field.is_blob:
             continue
-        values[name] = _from_document(field, properties.get(name, field.initial_value()))
+        value = properties[name] if name in properties else field.initial_value()
+        values[name] = _from_document(field, value)
     return values
 
 
@@ -156,11 +163,29 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
 # --- single rows -------------------------------------------------------------------------------
 
 
-def insert(session: Session, values: Mapping[str, Any]) -> ArtifactRow:
-    row = ArtifactRow(**values, revision=1)
-    session.add(row)
-    _flush(session, values)
-    return row
+def insert(session: Session, values: Mapping[str, Any]) -> ArtifactRecord:
+    """Insert a new artifact with one INSERT, bypassing the unit of work.
+
+    The row is written and returned, never changed in this transaction, so the ORM's identity
+    map and flush bookkeeping would only lengthen the time a SQLite writer holds the lock.
+    """
+    record = ArtifactRecord(**values, revision=1)
+    try:
+        session.connection().execute(_INSERT, [_insert_parameters(record)])
+    except IntegrityError as exc:
+        raise _duplicate(values) from exc
+    return record
+
+
+_INSERT = insert_statement(cast(Table, ArtifactRow.__table__))
+
+
+def _insert_parameters(record: ArtifactRecord) -> dict[str, Any]:
+    """Column-keyed parameters (the record uses attribute names: ``metadata_``)."""
+    return {
+        column.key: getattr(record, name)
+        for name, column in zip(ARTIFACT_FIELD_NAMES, ARTIFACT_COLUMNS, strict=True)
+    }
 
 
 def get(
@@ -205,10 +230,14 @@ def _flush(session: Session, values: Mapping[str, Any]) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        raise DuplicateArtifact(
-            f"An artifact named {values.get('name')!r} with version {values.get('version')!r} "
-            "already exists for this owner."
-        ) from exc
+        raise _duplicate(values) from exc
+
+
+def _duplicate(values: Mapping[str, Any]) -> DuplicateArtifact:
+    return DuplicateArtifact(
+        f"An artifact named {values.get('name')!r} with version {values.get('version')!r} "
+        "already exists for this owner."
+    )
 
 
 # --- visibility --------------------------------------------------------------------------------
@@ -265,7 +294,12 @@ def visible_to(
     return or_(*conditions)
 
 
-def is_visible(session: Session, row: ArtifactRow, project_id: str | None, is_admin: bool) -> bool:
+def is_visible(
+    session: Session | Connection,
+    row: ArtifactRow | ArtifactRecord,
+    project_id: str | None,
+    is_admin: bool,
+) -> bool:
     """Python twin of ``visible_to(..., by_id=True)`` for a row already loaded.
 
     The membership is looked up only when it decides the answer (a shared artifact of another
@@ -282,7 +316,9 @@ def is_visible(session: Session, row: ArtifactRow, project_id: str | None, is_ad
     return membership_status(session, row.id, project_id) in (ACCEPTED, PENDING)
 
 
-def membership_status(session: Session, artifact_id: str, project_id: str | None) -> str | None:
+def membership_status(
+    session: Session | Connection, artifact_id: str, project_id: str | None
+) -> str | None:
     """Return the project's membership status for the artifact, or None without one."""
     if project_id is None:
         return None
@@ -334,7 +370,7 @@ class ListCompiler:
         project_id: str | None,
         is_admin: bool,
         member_statuses: Sequence[str] = (ACCEPTED,),
-    ) -> tuple[list[ArtifactRow], bool]:
+    ) -> tuple[list[ArtifactRecord], bool]:
         """Return up to ``query.limit`` rows and whether more follow."""
         base = self._base(type_names, query, project_id, is_admin, member_statuses)
         conditions = self._matching(base, query)
@@ -342,12 +378,13 @@ class ListCompiler:
         if query.marker is not None:
             conditions.append(self._after_marker(session, query.marker, base, order))
         stmt = (
-            select(ArtifactRow)
+            select(*ARTIFACT_COLUMNS)
             .where(*conditions)
             .order_by(*self._order_by(order))
             .limit(query.limit + 1)
         )
-        rows = list(session.scalars(stmt))
+        # Plain rows, not ORM instances: a page is rendered and dropped, never changed.
+        rows = [ArtifactRecord(*row) for row in session.execute(stmt)]
         return rows[: query.limit], len(rows) > query.limit
 
     def count(

@@ -10,30 +10,61 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from artifacts.errors import ServiceUnavailable
 
 _WRITE = "artifacts_write"
+_SINGLE_STATEMENT = "artifacts_single_statement"
+#: Execution options of a connection whose transactions write (``BEGIN IMMEDIATE`` on SQLite).
+WRITE_TRANSACTION = {_WRITE: True}
 
 #: How long a SQLite writer waits for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def build_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
+@dataclass(frozen=True)
+class PoolSettings:
+    """Connection pool of one process (see ``Settings.database_pool_*`` for the reasoning)."""
+
+    size: int = 5
+    max_overflow: int = 5
+    timeout: float = 10
+    recycle: int = 1800
+    pre_ping: bool = True
+    connect_timeout: int = 5
+
+
+def build_engine(url: str, *, pool: PoolSettings | None = None, echo: bool = False) -> Engine:
     """Create an engine configured for this service's transaction discipline."""
+    pool = pool or PoolSettings()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_size": pool_size, "echo": echo}
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    kwargs: dict[str, Any] = {
+        "pool_pre_ping": pool.pre_ping,
+        "pool_size": pool.size,
+        "max_overflow": pool.max_overflow,
+        "pool_timeout": pool.timeout,
+        "pool_recycle": pool.recycle if pool.recycle > 0 else -1,
+        # A finished request hands its connection to the next one: LIFO keeps a few connections
+        # hot and lets the idle ones reach pool_recycle and be replaced.
+        "pool_use_lifo": True,
+        "echo": echo,
+    }
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.get_driver_name() in ("", "psycopg2"):
+            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        if pool.connect_timeout > 0:
+            kwargs["connect_args"] = {"connect_timeout": pool.connect_timeout}
     return create_engine(url, **kwargs)
 
 
@@ -46,16 +77,20 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
+        # The busy timeout first: switching a new database to WAL takes its lock, and a
+        # process doing so while another holds it must wait, not fail with "locked".
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_SINGLE_STATEMENT, False):
+            return  # autocommit: the one statement is its own transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
     return engine
 
@@ -72,6 +107,20 @@ class Database:
     def read(self) -> Iterator[Session]:
         with _unavailable_on_connect_error(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_statement(self) -> Iterator[Connection]:
+        """A Core connection for reads made of ONE statement, which needs no transaction.
+
+        A single SELECT sees one consistent snapshot by itself, so BEGIN and COMMIT (two more
+        round trips on PostgreSQL, two more statements on SQLite) would buy nothing.
+        """
+        with _unavailable_on_connect_error(), self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                connection.execution_options(**{_SINGLE_STATEMENT: True})
+            else:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -97,6 +146,10 @@ class Database:
 def _unavailable_on_connect_error() -> Iterator[None]:
     try:
         yield
+    except PoolTimeout as exc:
+        raise ServiceUnavailable(
+            "Every database connection of this server is busy; try again later."
+        ) from exc
     except OperationalError as exc:
         if exc.connection_invalidated or "could not connect" in str(exc.orig):
             raise ServiceUnavailable("The database is unreachable; try again later.") from exc

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow, OrphanRow
+from artifacts.db.reads import BlobRecord
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
 from artifacts.engine.digests import Digester
@@ -559,7 +560,7 @@ class BlobService:
         return row
 
 
-def blob_descriptor(type_name: str, blob: BlobRow) -> dict[str, Any]:
+def blob_descriptor(type_name: str, blob: BlobRow | BlobRecord) -> dict[str, Any]:
     """Render a blob record as Glare does inside the artifact."""
     path = f"/artifacts/{type_name}/{blob.artifact_id}/{blob.field}"
     if blob.key:
@@ -578,7 +579,7 @@ def blob_descriptor(type_name: str, blob: BlobRow) -> dict[str, Any]:
 
 
 def blob_values(
-    type_name: str, fields: Mapping[str, f.Field], blobs: Iterable[BlobRow]
+    type_name: str, fields: Mapping[str, f.Field], blobs: Iterable[BlobRow | BlobRecord]
 ) -> dict[str, Any]:
     """Group an artifact's blob rows into field values (a descriptor, or a dict of them)."""
     values: dict[str, Any] = {

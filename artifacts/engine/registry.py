@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -36,8 +37,9 @@ class ArtifactType:
     schema: Mapping[str, Any]
     validator: DocumentValidator
 
-    @property
+    @cached_property
     def fields(self) -> dict[str, Field]:
+        """Every field, common ones first; built once (each request reads it several times)."""
         return self.cls.declared_fields()
 
     @property

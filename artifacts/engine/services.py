@@ -9,7 +9,7 @@ from pathlib import Path
 
 from artifacts.config import Settings
 from artifacts.db import migrate
-from artifacts.db.session import Database, build_engine
+from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.health import HealthService
@@ -44,6 +44,18 @@ class Services:
         self.database.dispose()
 
 
+def pool_settings(settings: Settings) -> PoolSettings:
+    """The connection pool a worker process keeps, from the ``[database]`` settings."""
+    return PoolSettings(
+        size=settings.database_pool_size,
+        max_overflow=settings.database_pool_max_overflow,
+        timeout=settings.database_pool_timeout,
+        recycle=settings.database_pool_recycle,
+        pre_ping=settings.database_pool_pre_ping,
+        connect_timeout=settings.database_connect_timeout,
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -56,9 +68,7 @@ def build_services(
     """Construct every service from ``settings``; tests may hand in types, database or stores."""
     registry = types or TypeRegistry.from_entry_points(settings.enabled_types or None)
     if database is None:
-        engine = build_engine(
-            settings.effective_database_url, pool_size=settings.database_pool_size
-        )
+        engine = build_engine(settings.effective_database_url, pool=pool_settings(settings))
         if upgrade_schema:
             migrate.upgrade(engine)
         database = Database(engine)

@@ -105,7 +105,10 @@ class Field(ovo.Field[Any]):
 
     def initial_value(self) -> Any:
         """Return a fresh copy of the default, so list and dict defaults are never shared."""
-        return copy.deepcopy(self.default_value)
+        default = self.default_value
+        if default is None or isinstance(default, str | int | float):
+            return default  # immutable: nothing to copy (deepcopy showed up in list profiles)
+        return copy.deepcopy(default)
 
     def value_schema(self) -> dict[str, Any]:
         """Describe a non-null value of this kind."""
@@ -398,7 +401,10 @@ def _require_scalar(field: Field, container: str) -> None:
 
 def format_datetime(value: dt.datetime) -> str:
     """Render UTC timestamps the way Glare clients parse them (ISO 8601, ``Z`` suffix)."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    # isoformat is C code; strftime parses its format on every call (a list renders 75 of these).
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 __all__ = [

@@ -8,12 +8,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.conftest import s3_client, s3_store_toml
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -97,32 +100,11 @@ def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A gunicorn server whose blobs go to S3: moto's server on a loopback port."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.session.Session(
-        aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
-    ).client("s3", endpoint_url=endpoint).create_bucket(Bucket="artifacts")
+def s3_server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[Server]:
+    """A gunicorn server whose blobs go to S3 (the session's moto server)."""
+    bucket = f"functional-{uuid.uuid4().hex[:8]}"
+    s3_client(s3_endpoint).create_bucket(Bucket=bucket)
     data_dir = tmp_path_factory.mktemp("s3-server")
     config = data_dir / "artifacts.toml"
-    config.write_text(
-        "[stores.default]\n"
-        'driver = "s3"\n'
-        'bucket = "artifacts"\n'
-        'prefix = "functional"\n'
-        f'endpoint_url = "{endpoint}"\n'
-        'region = "us-east-1"\n'
-        'access_key = "k"\n'
-        'secret_key = "s"\n'
-        'addressing_style = "path"\n'
-    )
-    try:
-        yield from start_server(data_dir, extra_env={"ARTIFACTS_CONFIG": str(config)})
-    finally:
-        moto.stop()
+    config.write_text(s3_store_toml(s3_endpoint, bucket, "functional"))
+    yield from start_server(data_dir, extra_env={"ARTIFACTS_CONFIG": str(config)})

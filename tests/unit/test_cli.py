@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from artifacts.cli import main
+from artifacts.cli import _fresh_metrics_dir, _gunicorn_command, main
+from artifacts.config import Settings
 from artifacts.db import migrate
 
 
@@ -147,3 +148,30 @@ def test_db_indexes_apply_is_a_no_op_on_sqlite(capsys: pytest.CaptureFixture[str
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "indexes", "--apply"]) == 0
     assert "nothing to do on sqlite" in capsys.readouterr().out
+
+
+def test_gunicorn_command_carries_the_server_settings(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, graceful_timeout=45, max_requests=100, max_requests_jitter=10
+    )
+    command = _gunicorn_command(settings, "127.0.0.1:1", workers=3, threads=2)
+    options = dict(zip(command[3:-1:2], command[4:-1:2], strict=True))
+    assert options["--config"] == "python:api.gunicorn_hooks"
+    assert options["--worker-class"] == "gthread"
+    assert (options["--workers"], options["--threads"]) == ("3", "2")
+    assert options["--graceful-timeout"] == "45"
+    assert (options["--max-requests"], options["--max-requests-jitter"]) == ("100", "10")
+    assert command[-1] == "api.wsgi:create_wsgi_app()"
+    sync = _gunicorn_command(Settings(worker_class="sync"), "127.0.0.1:1", workers=3, threads=2)
+    assert "--threads" not in sync
+
+
+def test_metrics_directory_is_emptied_at_start_and_per_bind(tmp_path: Path) -> None:
+    first = _fresh_metrics_dir(tmp_path, "127.0.0.1:9494")
+    (first / "counter_123.db").write_bytes(b"old run")
+    again = _fresh_metrics_dir(tmp_path, "127.0.0.1:9494")
+    assert again == first
+    assert list(again.iterdir()) == []
+    other = _fresh_metrics_dir(tmp_path, "127.0.0.1:9495")
+    assert other != first
+    assert other.parent == tmp_path.resolve() / "metrics"

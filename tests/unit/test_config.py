@@ -123,3 +123,33 @@ def test_policy_file_is_relative_to_the_config_and_keystone_options_pass_through
     assert settings.policy_file == str((tmp_path / "etc" / "policy.yaml").resolve())
     assert settings.keystone["www_authenticate_uri"] == "https://keystone.example.com/identity"
     assert settings.keystone["memcached_servers"] == ["10.0.0.1:11211", "10.0.0.2:11211"]
+
+
+def test_pool_and_server_settings_from_toml_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "a.toml"
+    config.write_text(
+        "[database]\npool_size = 8\npool_max_overflow = 2\npool_pre_ping = false\n"
+        '[server]\nworker_class = "sync"\ngraceful_timeout = 60\nmax_requests = 0\n'
+    )
+    settings = load_settings(
+        config, environ={"ARTIFACTS_DATABASE_POOL_RECYCLE": "300", "ARTIFACTS_KEEPALIVE": "2"}
+    )
+    assert (settings.database_pool_size, settings.database_pool_max_overflow) == (8, 2)
+    assert settings.database_pool_pre_ping is False
+    assert settings.database_pool_recycle == 300
+    assert (settings.worker_class, settings.graceful_timeout, settings.keepalive) == ("sync", 60, 2)
+    assert settings.max_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"ARTIFACTS_WORKER_CLASS": "eventlet"}, "worker_class must be one of"),
+        ({"ARTIFACTS_DATABASE_POOL_PRE_PING": "maybe"}, "database_pool_pre_ping"),
+        ({"ARTIFACTS_GRACEFUL_TIMEOUT": "0"}, "graceful_timeout must be at least 1"),
+        ({"ARTIFACTS_DATABASE_POOL_MAX_OVERFLOW": "-1"}, "must not be negative"),
+    ],
+)
+def test_bad_server_and_pool_settings_are_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=environ)

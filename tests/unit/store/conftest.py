@@ -1,15 +1,14 @@
 """Stores for the conformance suite: every driver, each fresh for every test.
 
-The S3 driver talks real HTTP to moto's standalone server on loopback (one per session, on a
-port the OS picks), so the botocore stack (signing, retries, streaming bodies, error parsing)
-is exercised as in production. Each S3 test gets its own prefix in one bucket: cheaper than a
-bucket per test, and just as isolated.
+The S3 driver talks real HTTP to moto's standalone server on loopback (the session's
+``s3_endpoint`` from tests/conftest.py). Each S3 test gets its own prefix in one bucket:
+cheaper than a bucket per test, and just as isolated.
 
 The same driver also runs against a real object store when one is configured: OpenStack Swift's
 S3 API (``../shared/tools/start_swift_s3.sh``, which ``.ci/run`` starts), named by
 ``ARTIFACTS_TEST_SWIFT_S3_URL`` with ``ARTIFACTS_TEST_SWIFT_S3_KEY`` / ``…_SECRET`` (the
-script's defaults otherwise). Without it
-those cases skip, saying so; with ``ARTIFACTS_REQUIRE_SWIFT=1`` (CI) they fail instead.
+script's defaults otherwise). Without it those cases skip, saying so; with
+``ARTIFACTS_REQUIRE_SWIFT=1`` (CI) they fail instead.
 """
 
 from __future__ import annotations
@@ -22,9 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import delete, select
 
 from artifacts.db import migrate
@@ -35,13 +32,9 @@ from artifacts.store.database import DatabaseStore
 from artifacts.store.filesystem import FilesystemStore
 from artifacts.store.memory import MemoryStore
 from artifacts.store.s3 import MIN_PART_SIZE, S3Store
+from tests.conftest import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_client
 
 BUCKET = "conformance"
-REGION = "us-east-1"
-# moto accepts any credentials; explicit ones keep botocore from searching the environment
-# and the instance-metadata endpoint (which would make every test wait for a timeout).
-ACCESS_KEY = "test-access-key"
-SECRET_KEY = "test-secret-key"
 
 DRIVERS = ("memory", "filesystem", "s3", "s3_swift", "database_sqlite", "database_postgresql")
 
@@ -73,24 +66,6 @@ def new_key(label: str = "obj") -> str:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-def s3_client(endpoint: str) -> Any:
-    """A plain boto3 client, to look at the bucket behind the driver's back."""
-    return boto3.session.Session(
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
-    ).client("s3", endpoint_url=endpoint)
-
-
-@pytest.fixture(scope="session")
 def s3_admin(s3_endpoint: str) -> Any:
     client = s3_client(s3_endpoint)
     client.create_bucket(Bucket=BUCKET)
@@ -100,9 +75,9 @@ def s3_admin(s3_endpoint: str) -> Any:
 def make_s3_store(endpoint: str, prefix: str, **kwargs: Any) -> S3Store:
     options: dict[str, Any] = {
         "endpoint_url": endpoint,
-        "region": REGION,
-        "access_key": ACCESS_KEY,
-        "secret_key": SECRET_KEY,
+        "region": S3_REGION,
+        "access_key": S3_ACCESS_KEY,
+        "secret_key": S3_SECRET_KEY,
         "part_size": MIN_PART_SIZE,
     }
     options.update(kwargs)
@@ -158,7 +133,7 @@ def swift_store_factory() -> Iterator[Callable[[str], S3Store]]:
     bucket = f"conformance-{uuid.uuid4().hex[:12]}"
     options: dict[str, Any] = {
         "endpoint_url": SWIFT_URL,
-        "region": REGION,
+        "region": S3_REGION,
         "access_key": os.environ.get("ARTIFACTS_TEST_SWIFT_S3_KEY", "test:tester"),
         "secret_key": os.environ.get("ARTIFACTS_TEST_SWIFT_S3_SECRET", "testing"),
         "part_size": MIN_PART_SIZE,

@@ -25,7 +25,8 @@ from artifacts.store.base import (
     write_object,
 )
 from artifacts.store.s3 import MIN_PART_SIZE, S3Store
-from tests.unit.store.conftest import BUCKET, SECRET_KEY, make_s3_store, new_key, payload
+from tests.conftest import S3_SECRET_KEY
+from tests.unit.store.conftest import BUCKET, make_s3_store, new_key, payload
 
 PART = MIN_PART_SIZE
 
@@ -112,7 +113,7 @@ def test_missing_bucket_is_not_object_not_found(s3_endpoint: str, s3_driver_clie
 def test_credentials_stay_out_of_what_is_recorded(s3_store: S3Store) -> None:
     key = new_key()
     stored = write_object(s3_store, key, [b"secret stuff"])
-    assert SECRET_KEY not in repr(stored)
+    assert S3_SECRET_KEY not in repr(stored)
     assert stored.key == key  # the key as given: no prefix, no bucket, no endpoint
 
 
@@ -120,7 +121,7 @@ def test_presigned_url_downloads_the_object(s3_store: S3Store) -> None:
     key, data = new_key(), payload(1000)
     write_object(s3_store, key, [data])
     url = s3_store.presign_get(key, 60)
-    assert SECRET_KEY not in url
+    assert S3_SECRET_KEY not in url
     with urllib.request.urlopen(url, timeout=5) as response:
         assert response.read() == data
     with pytest.raises(ValueError, match="expires_in"):
