@@ -120,25 +120,17 @@ class ArtifactService:
         params, member_statuses = _member_statuses(params)
         query = self._parse_list_query(params, fields)
         compiler = repo.ListCompiler(self._db.dialect, fields)
+        # The page and its total_count answer the same question: who lists what, of which types.
+        scope: dict[str, Any] = {
+            "type_names": self._types.names() if all_types else [type_name],
+            "query": query,
+            "project_id": ctx.project_id,
+            "is_admin": ctx.is_admin,
+            "member_statuses": member_statuses,
+        }
         with self._db.read() as session:
-            rows, more = compiler.select_page(
-                session,
-                type_names=self._types.names() if all_types else [type_name],
-                query=query,
-                project_id=ctx.project_id,
-                is_admin=ctx.is_admin,
-                member_statuses=member_statuses,
-            )
-            total = None
-            if query.total_count:
-                total = compiler.count(
-                    session,
-                    type_names=self._types.names() if all_types else [type_name],
-                    query=query,
-                    project_id=ctx.project_id,
-                    is_admin=ctx.is_admin,
-                    member_statuses=member_statuses,
-                )
+            rows, more = compiler.select_page(session, **scope)
+            total = compiler.count(session, **scope) if query.total_count else None
             if all_types:
                 items = [self._render_common(row) for row in rows]
             else:
