@@ -123,13 +123,10 @@ def upload_outcome(status: int) -> str:
 
 
 class MetricsMiddleware:
-    """Time and count every request; count blob bytes and upload outcomes."""
+    """Time (from ``RequestIdMiddleware``'s start) and count every request; count blob bytes."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.started = time.perf_counter()
 
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool

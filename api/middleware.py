@@ -1,8 +1,9 @@
-"""Request middleware: request ids (caller identity is resolved in :mod:`api.identity`)."""
+"""Request middleware: request ids and start times (caller identity is in :mod:`api.identity`)."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -12,9 +13,14 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class RequestIdMiddleware:
-    """Adopt a well-formed ``X-Request-Id`` or mint one, and echo it on every response."""
+    """Adopt a well-formed ``X-Request-Id`` or mint one, and echo it on every response.
+
+    It runs first, so it also stamps ``req.context.started``: the one start time that the
+    request log and the metrics both measure from.
+    """
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
         given = req.get_header("X-Request-Id")
         req.context.request_id = (
             given if given and _REQUEST_ID.match(given) else f"req-{uuid.uuid4()}"

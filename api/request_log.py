@@ -25,20 +25,20 @@ LOGGER_NAME = "artifacts.requests"
 
 
 class RequestLogMiddleware:
-    """Write the request's JSON line once its response is ready (errors included)."""
+    """Write the request's JSON line once its response is ready (errors included).
+
+    The duration runs from ``RequestIdMiddleware``'s stamp, which comes first.
+    """
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._log = logger or logging.getLogger(LOGGER_NAME)
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.log_started = time.perf_counter()
 
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
     ) -> None:
         if not self._log.isEnabledFor(logging.INFO):
             return
-        started = req.context.get("log_started")
+        started = req.context.get("started")
         ctx = req.context.get("ctx")
         line = {
             "ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
