@@ -204,6 +204,26 @@ def get(
     return session.scalars(stmt).one_or_none()
 
 
+def get_visible(
+    session: Session,
+    artifact_id: str,
+    *,
+    type_name: str | None,
+    project_id: str | None,
+    is_admin: bool,
+    for_update: bool = False,
+) -> ArtifactRow | None:
+    """Return the artifact if the caller may see it; None whether it is missing or hidden.
+
+    One answer for both cases is what keeps an invisible artifact indistinguishable from a
+    missing one (a 404 either way).
+    """
+    row = get(session, artifact_id, type_name=type_name, for_update=for_update)
+    if row is None or not is_visible(session, row, project_id, is_admin):
+        return None
+    return row
+
+
 def update(session: Session, row: ArtifactRow, values: Mapping[str, Any]) -> None:
     for column, value in values.items():
         if column not in ("id", "type_name", "owner", "created_at"):

@@ -340,8 +340,14 @@ class ArtifactService:
                 _, _, link_type, link_id = target.split("/")
                 if link_type not in self._types:
                     raise InvalidValue(f"Field {name!r} links to unknown type {link_type!r}.")
-                row = repo.get(session, link_id, type_name=link_type)
-                if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
+                linked = repo.get_visible(
+                    session,
+                    link_id,
+                    type_name=link_type,
+                    project_id=ctx.project_id,
+                    is_admin=ctx.is_admin,
+                )
+                if linked is None:
                     raise InvalidValue(f"Field {name!r} links to {target}, which does not exist.")
 
     # --- helpers -------------------------------------------------------------------------------
@@ -355,15 +361,15 @@ class ArtifactService:
         *,
         for_update: bool = False,
     ) -> ArtifactRow:
-        row = repo.get(
+        row = repo.get_visible(
             session,
             artifact_id,
             type_name=type_name,
+            project_id=ctx.project_id,
+            is_admin=ctx.is_admin,
             for_update=for_update and self._db.locks_rows,
         )
-        if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
-            raise ArtifactNotFound(artifact_id)
-        if type_name is None and row.type_name not in self._types:
+        if row is None or (type_name is None and row.type_name not in self._types):
             raise ArtifactNotFound(artifact_id)
         return row
 

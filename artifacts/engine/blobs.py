@@ -552,10 +552,15 @@ class BlobService:
         *,
         for_update: bool = False,
     ) -> ArtifactRow:
-        row = repo.get(
-            session, artifact_id, type_name=type_name, for_update=for_update and self._db.locks_rows
+        row = repo.get_visible(
+            session,
+            artifact_id,
+            type_name=type_name,
+            project_id=ctx.project_id,
+            is_admin=ctx.is_admin,
+            for_update=for_update and self._db.locks_rows,
         )
-        if row is None or not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
+        if row is None:
             raise ArtifactNotFound(artifact_id)
         return row
 
