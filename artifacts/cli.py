@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from artifacts.config import CONFIG_ENV, ConfigError, Settings, check_bind, load_settings
+from artifacts.config import (
+    CONFIG_ENV,
+    TOKENS,
+    ConfigError,
+    Settings,
+    check_bind,
+    load_settings,
+)
 from artifacts.db import migrate, type_indexes
 from artifacts.db.session import Database, build_engine
 from artifacts.engine.artifacts import utcnow
@@ -115,16 +123,20 @@ def _duration(raw: str) -> dt.timedelta:
     return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
-def _token_service(settings: Settings) -> tuple[TokenService, Database]:
+@contextlib.contextmanager
+def _token_service(settings: Settings) -> Iterator[TokenService]:
+    """The token service on a migrated database, whose connections close with the block."""
     engine = build_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     database = Database(engine)
-    return TokenService(database, clock=utcnow), database
+    try:
+        yield TokenService(database, clock=utcnow)
+    finally:
+        database.dispose()
 
 
 def _token_create(settings: Settings, args: argparse.Namespace) -> int:
-    tokens, database = _token_service(settings)
-    try:
+    with _token_service(settings) as tokens:
         issued = tokens.create(
             project_id=args.project,
             user_id=args.user,
@@ -132,8 +144,6 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
             lifetime=args.expires_in,
             description=args.description,
         )
-    finally:
-        database.dispose()
     info = issued.info
     print(issued.token)
     print(
@@ -141,7 +151,7 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
         f"[{','.join(info.roles)}], expires {info.expires_at.isoformat()}; it is shown only once",
         file=sys.stderr,
     )
-    if settings.auth_mode != "tokens":
+    if settings.auth_mode != TOKENS:
         print(
             f"note: auth mode is {settings.auth_mode!r}; tokens work only in 'tokens' mode",
             file=sys.stderr,
@@ -150,11 +160,8 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _token_list(settings: Settings, args: argparse.Namespace) -> int:
-    tokens, database = _token_service(settings)
-    try:
+    with _token_service(settings) as tokens:
         found = tokens.list(args.project)
-    finally:
-        database.dispose()
     now = utcnow()
     print("id\tproject\tuser\troles\tstate\texpires\tdescription")
     for info in found:
@@ -166,11 +173,8 @@ def _token_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _token_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    tokens, database = _token_service(settings)
-    try:
+    with _token_service(settings) as tokens:
         info = tokens.revoke(args.token_id)
-    finally:
-        database.dispose()
     print(f"token {info.id} revoked")
     return 0
 
