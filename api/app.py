@@ -10,12 +10,7 @@ from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.microversion import MicroversionMiddleware
 from api.middleware import RequestIdMiddleware
 from api.request_log import RequestLogMiddleware
-from api.resources.artifacts import (
-    AllArtifactsCollection,
-    AllArtifactsItem,
-    ArtifactCollection,
-    ArtifactItem,
-)
+from api.resources.artifacts import ArtifactCollection, ArtifactItem
 from api.resources.blobs import BlobResource
 from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
@@ -56,8 +51,6 @@ def create_app(
 
     collection = ArtifactCollection(services.artifacts, settings.max_json_body)
     item = ArtifactItem(services.artifacts, settings.max_json_body)
-    app.add_route("/artifacts/all", AllArtifactsCollection(services.artifacts))
-    app.add_route("/artifacts/all/{artifact_id}", AllArtifactsItem(services.artifacts))
     app.add_route("/artifacts/{type_name}", collection)
     app.add_route("/artifacts/{type_name}/{artifact_id}", item)
     # Literal segments win over fields in falcon's router, so "members" never reaches the blob

@@ -8,6 +8,12 @@
 Before each scenario every artifact on the peer is deleted (as an admin, unrecorded), so a
 scenario starts from an empty repository, as its replay does. Re-recording keeps the
 ``expected_ours`` of exchanges that are still marked with the same deviation.
+
+    python -m tests.compat.record --fill-ours [NAME...]
+
+replays recordings against our server (in process, on a scratch SQLite database) and writes,
+for every exchange marked with a deviation, what our answer differs in as its ``expected_ours``.
+Review that diff: it is what the replay test will hold us to.
 """
 
 from __future__ import annotations
@@ -163,12 +169,70 @@ def _keep_expected_ours(target: Path, exchanges: list[dict[str, Any]]) -> None:
             new["expected_ours"] = previous["expected_ours"]
 
 
+def fill_expected_ours(path: Path) -> int:
+    """Set ``expected_ours`` of the deviation-marked exchanges of one recording from our answers."""
+    import tempfile
+
+    from artifacts.db import migrate
+    from artifacts.db.session import Database, build_engine
+    from tests.compat import ours
+    from tests.compat.replay import load, replay
+
+    document = load(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = build_engine(f"sqlite:///{scratch}/replay.db")
+        migrate.upgrade(engine)
+        answers: list[dict[str, Any]] = []
+        replay(document, ours.sender(Database(engine), ours.glare_types(), Path(scratch)), answers)
+        engine.dispose()
+    filled = 0
+    for exchange, answer in zip(document["exchanges"], answers, strict=True):
+        if not exchange.get("deviation"):
+            continue
+        exchange["expected_ours"] = _difference(exchange["response"], answer)
+        filled += 1
+    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    return filled
+
+
+def _difference(glare_raw: dict[str, Any], ours_raw: dict[str, Any]) -> dict[str, Any]:
+    from tests.compat.transcript import comparable
+
+    glare, ours = comparable(glare_raw), comparable(ours_raw)
+    out: dict[str, Any] = {}
+    if glare["status"] != ours["status"]:
+        out["status"] = ours["status"]
+    headers = {
+        name: ours_raw["headers"].get(name)
+        for name in sorted(set(glare["headers"]) | set(ours["headers"]))
+        if glare["headers"].get(name) != ours["headers"].get(name)
+    }
+    if headers:
+        out["headers"] = headers
+    bodies = ("json", "text", "bytes")
+    if any(glare.get(k) != ours.get(k) for k in bodies):
+        out.update({k: ours_raw[k] for k in bodies if k in ours_raw})
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--noauth", help="base URL of a Glare peer started with 'noauth'")
     parser.add_argument("--trusted", help="base URL of a Glare peer started with 'trusted'")
+    parser.add_argument(
+        "--fill-ours",
+        action="store_true",
+        help="write our answers into the deviation-marked exchanges instead of recording",
+    )
     parser.add_argument("names", nargs="*", help="scenarios to record (default: all)")
     args = parser.parse_args(argv)
+    if args.fill_ours:
+        from tests.compat.replay import recordings
+
+        for path in recordings("glare"):
+            if not args.names or path.stem in args.names:
+                print(f"{path.stem}: expected_ours set on {fill_expected_ours(path)} exchanges")
+        return 0
     chosen = [s for s in load_scenarios() if not args.names or s.name in args.names]
     unknown = set(args.names) - {s.name for s in chosen}
     if unknown:

@@ -37,15 +37,23 @@ def request_parts(ids: IdMap, request: dict[str, Any]) -> tuple[str, dict[str, s
     return path, headers, body
 
 
-def replay(recording: dict[str, Any], send: Send) -> list[str]:
-    """Run every exchange in order; return one readable line per difference."""
+def replay(
+    recording: dict[str, Any], send: Send, answers: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Run every exchange in order; return one readable line per difference.
+
+    ``answers``, when given, receives our normalised response to every exchange.
+    """
     ids = IdMap()
     problems = []
     for number, exchange in enumerate(recording["exchanges"], 1):
         request = exchange["request"]
         path, headers, body = request_parts(ids, request)
         status, got_headers, content = send(request["method"], path, headers, body)
-        ours = comparable(response_record(ids, status, got_headers, content))
+        answer = response_record(ids, status, got_headers, content)
+        if answers is not None:
+            answers.append(answer)
+        ours = comparable(answer)
         wanted = comparable(expected_for_us(exchange))
         if ours != wanted:
             problems.append(_describe(number, request, wanted, ours))
@@ -56,6 +64,14 @@ def _describe(
     number: int, request: dict[str, Any], wanted: dict[str, Any], ours: dict[str, Any]
 ) -> str:
     lines = [f"#{number} {request['method']} {request['path']}"]
+    if wanted["status"] != ours["status"]:
+        sent = request.get("json", request.get("data"))
+        if sent is not None:
+            lines.append(f"   sent: {_short(sent, 160)}")
+        lines.append(f"   status: glare={wanted['status']} ours={ours['status']}")
+        lines.append(f"   glare: {_short(_gist(wanted), 200)}")
+        lines.append(f"   ours:  {_short(_gist(ours), 200)}")
+        return "\n".join(lines)
     for key in sorted(set(wanted) | set(ours)):
         if wanted.get(key) != ours.get(key):
             if key == "headers":
@@ -74,6 +90,15 @@ def _describe(
                     f"   {key}: glare={_short(wanted.get(key))} ours={_short(ours.get(key))}"
                 )
     return "\n".join(lines)
+
+
+def _gist(response: dict[str, Any]) -> Any:
+    body = response.get("json", response.get("text"))
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"].get("type")
+    if isinstance(body, dict) and "id" in body:
+        return {k: body[k] for k in ("id", "name", "version") if k in body}
+    return body
 
 
 def _json_diff(a: Any, b: Any, where: str) -> list[str]:

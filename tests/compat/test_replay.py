@@ -1,72 +1,37 @@
 """Replay every conversation recorded against the real Glare 5.0.1 against our server.
 
-Each recording runs on an empty database (SQLite and PostgreSQL), in-process through falcon's
-test client with Glare's list limits, and must get the same answers, normalised as in
+Each recording runs on an empty database (SQLite and PostgreSQL), in process through falcon's
+test client with Glare's types and list limits, and must get the same answers, normalised as in
 :mod:`tests.compat.transcript`, except at exchanges marked with a deviation listed in
 docs/glare-v1-wire.md.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-import falcon.testing
 import pytest
 
-from api.app import create_app
-from artifacts.config import Settings
 from artifacts.db.session import Database
-from artifacts.engine.registry import TypeRegistry, discover_types
-from artifacts.engine.services import build_services
+from artifacts.engine.registry import TypeRegistry
+from tests.compat import ours
 from tests.compat.replay import load, recordings, replay
 
-GLARE_TYPES = (
-    "images",
-    "heat_templates",
-    "heat_environments",
-    "tosca_templates",
-    "murano_packages",
-)
 WIRE_DOC = Path(__file__).parents[2] / "docs" / "glare-v1-wire.md"
 RECORDINGS = recordings("glare")
 
 
 @pytest.fixture(scope="module")
 def glare_types() -> TypeRegistry:
-    """Exactly the types the Glare peer serves, so /schemas documents the same set."""
-    return TypeRegistry(discover_types(GLARE_TYPES))
-
-
-def _send_through(
-    client: falcon.testing.TestClient,
-) -> Callable[..., tuple[int, dict[str, str], bytes]]:
-    def send(
-        method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        route, _, query = path.partition("?")
-        result = client.simulate_request(
-            method, route, query_string=query or None, headers=headers, body=body or None
-        )
-        return result.status_code, dict(result.headers), result.content
-
-    return send
+    return ours.glare_types()
 
 
 @pytest.mark.parametrize("recording", RECORDINGS, ids=[p.stem for p in RECORDINGS])
 def test_replay_matches_glare(
-    recording: Path,
-    database: Database,
-    glare_types: TypeRegistry,
-    clock: Callable[[], dt.datetime],
-    tmp_path: Path,
+    recording: Path, database: Database, glare_types: TypeRegistry, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, default_list_limit=25, max_list_limit=1000)
-    services = build_services(settings, types=glare_types, database=database, clock=clock)
-    client = falcon.testing.TestClient(create_app(settings, services))
-    problems = replay(load(recording), _send_through(client))
+    problems = replay(load(recording), ours.sender(database, glare_types, tmp_path))
     assert not problems, f"{len(problems)} answers differ from Glare's:\n" + "\n".join(problems)
 
 

@@ -53,10 +53,9 @@ class IdMap:
     def learn_request(self, text: str) -> None:
         """Keep UUIDs a request invents literal, so their echo in a response stays literal."""
         for found in UUID.findall(text):
-            self.real_to_token.setdefault(found.lower(), found.lower())
+            self.real_to_token.setdefault(found, found)
 
     def token_for(self, real: str) -> str:
-        real = real.lower()
         token = self.real_to_token.get(real)
         if token is None:
             token = f"<id-{len(self.token_to_real) + 1}>"
@@ -66,7 +65,7 @@ class IdMap:
 
     def to_tokens(self, text: str) -> str:
         """Replace known real ids in a request (path or body) by their placeholders."""
-        return UUID.sub(lambda m: self.real_to_token.get(m.group().lower(), m.group()), text)
+        return UUID.sub(lambda m: self.real_to_token.get(m.group(), m.group()), text)
 
     def to_real(self, text: str) -> str:
         """Put this server's ids back into a recorded request."""

@@ -38,7 +38,7 @@ def microversions(s: Session) -> None:
         "artifact  1.1",
         "",
     ):
-        s.get("/schemas/heat_environments", headers={VERSION_HEADER: value})
+        s.get("/artifacts/heat_environments", headers={VERSION_HEADER: value})
     for accept in (
         "application/vnd.openstack.artifacts-1.1",
         "application/vnd.openstack.artifacts-1.0",
@@ -47,9 +47,9 @@ def microversions(s: Session) -> None:
         "application/json",
         "*/*",
     ):
-        s.get("/schemas/heat_environments", headers={"Accept": accept})
+        s.get("/artifacts/heat_environments", headers={"Accept": accept})
     s.get(
-        "/schemas/heat_environments",
+        "/artifacts/heat_environments",
         headers={
             VERSION_HEADER: "artifact 1.0",
             "Accept": "application/vnd.openstack.artifacts-1.1",
@@ -58,4 +58,4 @@ def microversions(s: Session) -> None:
     s.get("/artifacts/images", headers={VERSION_HEADER: "artifact 1.1"})
     s.get("/artifacts/images", headers={VERSION_HEADER: "artifact 3.0"})
     s.get("/artifacts/nosuchtype", headers={VERSION_HEADER: "artifact 1.1"})
-    s.get("/nowhere", headers={VERSION_HEADER: "artifact 1.1"})
+    s.get("/nowhere", headers={VERSION_HEADER: "artifact 1.1"}, deviation="json-error-pages")
