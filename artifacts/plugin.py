@@ -5,7 +5,7 @@ backwards compatible; removing a name takes one release of deprecation. ``__all_
 test so a change here is always a deliberate one.
 """
 
-from artifacts.errors import InvalidValue
+from artifacts.errors import BlobRejected, InvalidValue, NotAllowed, Refused
 from artifacts.model.base import BaseArtifact
 from artifacts.model.fields import (
     Blob,
@@ -20,6 +20,17 @@ from artifacts.model.fields import (
     List,
     String,
     Version,
+)
+from artifacts.model.hooks import BlobEvent, Caller, HookContext
+from artifacts.model.streaming import (
+    ACCEPT,
+    PostStoreCheck,
+    StoredBlob,
+    StreamCheck,
+    StreamResult,
+    StreamValidator,
+    Upload,
+    Verdict,
 )
 from artifacts.model.validators import (
     UUID,
@@ -36,16 +47,21 @@ from artifacts.model.validators import (
 )
 
 __all__ = [
+    "ACCEPT",
     "UUID",
     "AllowedValues",
     "BaseArtifact",
     "Blob",
     "BlobDict",
+    "BlobEvent",
+    "BlobRejected",
     "Boolean",
+    "Caller",
     "DateTime",
     "Dict",
     "Field",
     "Float",
+    "HookContext",
     "Integer",
     "InvalidValue",
     "Link",
@@ -56,9 +72,18 @@ __all__ = [
     "MaxNumber",
     "MinLength",
     "MinNumber",
+    "NotAllowed",
+    "PostStoreCheck",
+    "Refused",
     "Regex",
+    "StoredBlob",
+    "StreamCheck",
+    "StreamResult",
+    "StreamValidator",
     "String",
     "Unique",
+    "Upload",
     "Validator",
+    "Verdict",
     "Version",
 ]

@@ -115,6 +115,22 @@ def row_values(
     return out
 
 
+def property_values(fields: Mapping[str, f.Field], updates: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``properties`` entries storing some type-specific field values."""
+    properties: dict[str, Any] = {}
+    for name, value in updates.items():
+        field = fields[name]
+        if isinstance(field, f.Version):
+            version = None if value is None else semver.normalize_version(value)
+            properties[name] = version
+            properties[name + VERSION_KEY_SUFFIX] = version and semver.sort_key(version)
+        elif isinstance(field, f.DateTime) and isinstance(value, str):
+            properties[name] = f.format_datetime(dt.datetime.fromisoformat(value))
+        else:
+            properties[name] = _to_document(field, value)
+    return properties
+
+
 def field_values(
     row: ArtifactRow | ArtifactRecord, fields: Mapping[str, f.Field]
 ) -> dict[str, Any]:

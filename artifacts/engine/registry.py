@@ -18,6 +18,7 @@ from artifacts.errors import TypeNotFound, TypeRegistrationError
 from artifacts.model._ovo import ovo_base
 from artifacts.model.base import COMMON_FIELDS, BaseArtifact
 from artifacts.model.fields import Field
+from artifacts.model.hooks import HOOK_NAMES
 from artifacts.model.schema import DocumentValidator, type_schema
 
 ENTRY_POINT_GROUP = "artifacts.types"
@@ -36,6 +37,8 @@ class ArtifactType:
     cls: type[BaseArtifact]
     schema: Mapping[str, Any]
     validator: DocumentValidator
+    #: The hooks the type overrides; the engine skips the others without building a context.
+    hooks: frozenset[str] = frozenset()
 
     @cached_property
     def fields(self) -> dict[str, Field]:
@@ -165,7 +168,10 @@ def prepare_type(cls: type[BaseArtifact]) -> ArtifactType:
         raise TypeRegistrationError(
             f"{where}: its fields do not form a valid schema: {exc}"
         ) from exc
-    return ArtifactType(name=cls.TYPE, cls=cls, schema=schema, validator=validator)
+    hooks = frozenset(
+        name for name in HOOK_NAMES if getattr(cls, name) is not getattr(BaseArtifact, name)
+    )
+    return ArtifactType(name=cls.TYPE, cls=cls, schema=schema, validator=validator, hooks=hooks)
 
 
 def _qualname(cls: type) -> str:
