@@ -48,11 +48,11 @@ from artifacts.engine.validation import (
 )
 from artifacts.errors import (
     ArtifactNotFound,
+    BlobRejected,
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
-    PluginError,
     RangeNotSatisfiable,
     ServiceUnavailable,
     TooLarge,
@@ -301,21 +301,27 @@ class BlobService:
                     label=label,
                 )
             )
-        rendered = self._finish_upload(
-            artifact_type,
-            artifact_id,
-            field_name,
-            key,
-            upload_id=upload_id,
-            store_name=store_name,
-            location=stored.key,
-            size=stored.size,
-            md5=digests.md5,
-            sha1=digests.sha1,
-            sha256=digests.sha256,
-            content_type=content_type,
-            annotations=fields,
-        )
+        try:
+            rendered = self._finish_upload(
+                artifact_type,
+                artifact_id,
+                field_name,
+                key,
+                upload_id=upload_id,
+                store_name=store_name,
+                location=stored.key,
+                size=stored.size,
+                md5=digests.md5,
+                sha1=digests.sha1,
+                sha256=digests.sha256,
+                content_type=content_type,
+                annotations=fields,
+            )
+        except BlobRejected:
+            # What the checks found does not fit the type: undo as for any refusal.
+            self._abort_upload(artifact_id, field_name, key, upload_id)
+            self._remover.remove([(store_name, stored.key)], "upload refused by a check")
+            raise
         if begun.hook is not None:
             blob = BlobEvent(field_name, key, content_type, stored.size, _digest_map(digests))
             after = dataclasses.replace(begun.hook, after=rendered)
@@ -535,10 +541,8 @@ class BlobService:
         try:
             artifact_type.validator.validate(document)
         except InvalidInput as exc:
-            raise PluginError(
-                f"A streaming validator of {artifact_type.name} recorded an invalid value: "
-                f"{exc.message}"
-            ) from exc
+            # The value came from the uploaded bytes (a manifest's name, say): the upload's fault.
+            raise BlobRejected(f"the data yields an invalid field: {exc.message}") from exc
         row.properties = {
             **(row.properties or {}),
             **repo.property_values(artifact_type.fields, annotations),
