@@ -161,6 +161,12 @@ class DuplicateArtifact(Conflict):
     code = "duplicate_artifact"
 
 
+class NewerSchema(Conflict):
+    """The artifact was written by a newer version of its type's plugin than this node runs."""
+
+    code = "newer_schema_version"
+
+
 class DuplicateMember(Conflict):
     code = "duplicate_member"
 

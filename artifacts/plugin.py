@@ -45,6 +45,7 @@ from artifacts.model.validators import (
     Unique,
     Validator,
 )
+from artifacts.model.versions import Migration
 
 __all__ = [
     "ACCEPT",
@@ -70,6 +71,7 @@ __all__ = [
     "MaxKeys",
     "MaxLength",
     "MaxNumber",
+    "Migration",
     "MinLength",
     "MinNumber",
     "NotAllowed",

@@ -132,9 +132,14 @@ def property_values(fields: Mapping[str, f.Field], updates: Mapping[str, Any]) -
 
 
 def field_values(
-    row: ArtifactRow | ArtifactRecord, fields: Mapping[str, f.Field]
+    row: ArtifactRow | ArtifactRecord,
+    fields: Mapping[str, f.Field],
+    properties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return an artifact's field values from its row (blob fields are filled by the caller)."""
+    """Return an artifact's field values from its row (blob fields are filled by the caller).
+
+    ``properties`` replaces the row's own when given (upgraded to the type's current version).
+    """
     values: dict[str, Any] = {
         "id": row.id,
         "name": row.name,
@@ -149,7 +154,8 @@ def field_values(
         "updated_at": aware(row.updated_at),
         "activated_at": aware(row.activated_at),
     }
-    properties = row.properties or {}
+    if properties is None:
+        properties = row.properties or {}
     for name, field in fields.items():
         if name in COMMON_FIELDS or field.is_blob:
             continue

@@ -28,6 +28,7 @@ from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ALL_TYPES, ArtifactType, TypeRegistry
+from artifacts.engine.versions import readable_properties, stamp, writable_properties
 from artifacts.errors import (
     ActivationRequirementsMissing,
     ArtifactNotFound,
@@ -217,7 +218,7 @@ class ArtifactService:
         with self._db.write() as session:
             self._check_links(session, ctx, artifact_type, obj, set(body))
             self._hooks.before(artifact_type, "before_create", obj, hook)
-            row = repo.insert(session, repo.row_values(type_name, obj.to_values(), fields))
+            row = repo.insert(session, _row_values(artifact_type, obj))
             rendered = _render(artifact_type, row, [])
         if hook is not None:
             after = dataclasses.replace(hook, after=rendered)
@@ -239,7 +240,7 @@ class ArtifactService:
             self._policy.enforce(ctx, "artifact:update", Target(owner=row.owner))
             fields = artifact_type.fields
             blobs = repo.blobs_of(session, [row.id])[row.id]
-            current = repo.field_values(row, fields)
+            current = repo.field_values(row, fields, writable_properties(artifact_type, row))
             current.update(blob_values(type_name, fields, blobs))
             before = _wire_document(fields, current)
             after = _apply_patch(operations, before, fields)
@@ -281,7 +282,7 @@ class ArtifactService:
                 ]
                 for hook in hooks:
                     self._hooks.before(artifact_type, f"before_{hook.event}", obj, hook)
-            repo.update(session, row, repo.row_values(type_name, obj.to_values(), fields))
+            repo.update(session, row, _row_values(artifact_type, obj))
             rendered = _render(artifact_type, row, blobs)
         for hook in hooks:
             committed = dataclasses.replace(hook, after=rendered)
@@ -303,7 +304,8 @@ class ArtifactService:
                 if blob.pending_store and blob.pending_location:
                     locations.append((blob.pending_store, blob.pending_location))
             if self._hooks.wants(artifact_type, "before_delete", "after_delete"):
-                values = repo.field_values(row, artifact_type.fields)
+                properties = readable_properties(artifact_type, row)
+                values = repo.field_values(row, artifact_type.fields, properties)
                 values.update(blob_values(type_name, artifact_type.fields, blobs))
                 obj = artifact_type.cls.from_values(values)
                 hook = HookContext(
@@ -495,7 +497,7 @@ def _render(
     """
     fields = artifact_type.fields
     document = _common_wire_values(row)
-    properties = row.properties or {}
+    properties = readable_properties(artifact_type, row)
     blob_documents = blob_values(row.type_name, fields, blobs)
     for name, field in fields.items():
         if name in document:
@@ -507,6 +509,13 @@ def _render(
         else:
             document[name] = field.to_json(field.initial_value())
     return {name: document[name] for name in fields}
+
+
+def _row_values(artifact_type: ArtifactType, obj: BaseArtifact) -> dict[str, Any]:
+    """The columns storing an artifact at its type's current schema version."""
+    values = repo.row_values(artifact_type.name, obj.to_values(), artifact_type.fields)
+    values.update(stamp(artifact_type, values["properties"]))
+    return values
 
 
 def _common_wire_values(row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:

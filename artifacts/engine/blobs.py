@@ -46,6 +46,7 @@ from artifacts.engine.validation import (
     check_annotations,
     run_post_store,
 )
+from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import (
     ArtifactNotFound,
     BlobRejected,
@@ -543,10 +544,13 @@ class BlobService:
         except InvalidInput as exc:
             # The value came from the uploaded bytes (a manifest's name, say): the upload's fault.
             raise BlobRejected(f"the data yields an invalid field: {exc.message}") from exc
-        row.properties = {
-            **(row.properties or {}),
+        properties = {
+            **writable_properties(artifact_type, row),
             **repo.property_values(artifact_type.fields, annotations),
         }
+        row.properties = properties
+        for column, value in stamp(artifact_type, properties).items():
+            setattr(row, column, value)
 
     # --- external locations --------------------------------------------------------------------
 

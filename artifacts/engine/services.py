@@ -19,6 +19,7 @@ from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tokens import TokenService
 from artifacts.engine.validation import UploadValidators
+from artifacts.engine.versions import check_stored_versions
 from artifacts.store.base import BlobStore
 from artifacts.store.registry import build_stores
 
@@ -78,6 +79,7 @@ def build_services(
         if upgrade_schema:
             migrate.upgrade(engine)
         database = Database(engine)
+    check_stored_versions(database, registry)
     blob_stores = stores if stores is not None else build_stores(settings.effective_stores)
     policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)

@@ -7,7 +7,7 @@ the registry prepares the class (not at import, so importing a plugin has no sid
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 from artifacts.model import fields as f
@@ -15,6 +15,7 @@ from artifacts.model import lifecycle
 from artifacts.model import validators as v
 from artifacts.model._ovo import ovo_base
 from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.model.versions import Migration
 
 
 def _common_fields() -> dict[str, f.Field]:
@@ -108,6 +109,8 @@ class BaseArtifact(ovo_base.VersionedObject):
     DISPLAY_NAME: ClassVar[str] = ""
     #: Schema version of the type's field set (oslo.versionedobjects' VERSION).
     VERSION = "1.0"
+    #: Steps from each earlier schema version to the next, oldest first (see model.versions).
+    MIGRATIONS: ClassVar[Sequence[Migration]] = ()
     #: Ceiling on the bytes of all blobs of one artifact together (None: fields' limits only).
     MAX_TOTAL_BLOB_SIZE: ClassVar[int | None] = None
 

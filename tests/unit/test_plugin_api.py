@@ -27,6 +27,7 @@ def test_public_plugin_api_is_frozen() -> None:
         "MaxKeys",
         "MaxLength",
         "MaxNumber",
+        "Migration",
         "MinLength",
         "MinNumber",
         "NotAllowed",
