@@ -22,6 +22,7 @@ from artifacts.db import reads
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
+from artifacts.engine.actions import available_actions
 from artifacts.engine.blobs import DataRemover, blob_values
 from artifacts.engine.context import RequestContext
 from artifacts.engine.policy import Policy, Target
@@ -110,6 +111,10 @@ class ArtifactService:
             # Through "all", an artifact is shown as the "all" schema describes it.
             return self._render_common(row)
         return _render(self._types.get(row.type_name), row, blobs)
+
+    def actions(self, ctx: RequestContext, artifact: Mapping[str, Any]) -> frozenset[str]:
+        """What ``ctx`` may do to ``artifact`` (as :meth:`show` rendered it); see engine.actions."""
+        return available_actions(self._policy, ctx, artifact)
 
     def list(self, ctx: RequestContext, type_name: str, params: Sequence[tuple[str, str]]) -> Page:
         """List visible artifacts matching Glare query parameters, one page at a time."""
