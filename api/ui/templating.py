@@ -79,13 +79,13 @@ def page_headers(resp: falcon.Response) -> None:
 
 
 def filesize(size: int | None) -> str:
-    """``1536`` → ``1.5 KiB``; bytes below a KiB are counted exactly."""
+    """``1536`` → ``1.5 KiB (1,536 bytes)``: readable, and exact for comparing with a file."""
     if size is None:
         return "—"
     value = float(size)
     for unit in _UNITS:
         if value < 1024 or unit == _UNITS[-1]:
-            return f"{size:,} B" if unit == "B" else f"{value:.1f} {unit}"
+            return f"{size:,} B" if unit == "B" else f"{value:.1f} {unit} ({size:,} bytes)"
         value /= 1024
     raise AssertionError("unreachable")
 
