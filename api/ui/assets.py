@@ -18,7 +18,8 @@ class Download(CatalogResource):
     """A blob's data, as the API serves it, for the visitor the sign-in cookie names.
 
     The API's blob resource does the serving (checksum headers, ranges, external redirects);
-    this only supplies the visitor's identity and asks the browser to save the file.
+    this only supplies the visitor's identity and asks the browser to save the file under the
+    artifact's name and version.
     """
 
     def __init__(self, catalog: Catalog, blobs: BlobResource) -> None:
@@ -29,10 +30,13 @@ class Download(CatalogResource):
     def on_get(
         self, req: falcon.Request, resp: falcon.Response, visitor: Visitor, **params: str
     ) -> None:
+        artifact = self.services.artifacts.show(
+            visitor.ctx, params["type_name"], params["artifact_id"]
+        )
         req.context.ctx = visitor.ctx
         self._blobs.on_get(req, resp, **params)
-        name = params.get("key") or params["field"]
-        filename = name.rsplit("/", 1)[-1] or params["field"]
+        part = (params.get("key") or params["field"]).rsplit("/", 1)[-1] or params["field"]
+        filename = f"{artifact['name']}-{artifact['version']}-{part}"
         resp.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename)}")
         resp.set_header("Cache-Control", "private, no-store")
         resp.set_header("X-Content-Type-Options", "nosniff")

@@ -55,7 +55,7 @@ class HomePage(CatalogResource):
             pending = self.services.artifacts.list(
                 visitor.ctx,
                 ALL_TYPES,
-                [("member_status", lifecycle.PENDING), ("limit", "1"), ("total_count", "true")],
+                [*awaiting_answer(visitor), ("limit", "1"), ("total_count", "true")],
             ).total_count
         self.catalog.page(
             resp, visitor, "home.html", sections=sections, pending=pending, done=_done(req)
@@ -200,7 +200,7 @@ class SharesPage(CatalogResource):
             raise Unauthenticated("Sign in to see the shares offered to your project.")
         params = parse_qsl(req.query_string)
         marker = next((value for key, value in params if key == "marker"), None)
-        query = [("member_status", lifecycle.PENDING), ("sort", "created_at:desc")]
+        query = [*awaiting_answer(visitor), ("sort", "created_at:desc")]
         page = self.services.artifacts.list(
             visitor.ctx, ALL_TYPES, [*query, *([("marker", marker)] if marker else [])]
         )
@@ -215,6 +215,20 @@ class SharesPage(CatalogResource):
             next_url=next_url,
             done=_done(req),
         )
+
+
+def awaiting_answer(visitor: Visitor) -> list[tuple[str, str]]:
+    """The query for shares awaiting the visitor's answer.
+
+    ``member_status=pending`` brings pending shares into a listing that still holds the
+    caller's own and the public artifacts; the visibility and owner conditions keep only the
+    shares offered by other projects.
+    """
+    return [
+        ("member_status", lifecycle.PENDING),
+        ("visibility", f"in:{lifecycle.SHARED},{lifecycle.COMMUNITY}"),
+        ("owner", f"neq:{visitor.ctx.project_id}"),
+    ]
 
 
 def _title(artifact_type: ArtifactType) -> str:

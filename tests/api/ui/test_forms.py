@@ -9,7 +9,7 @@ import falcon.testing
 
 from artifacts.engine.services import Services
 from tests.api.ui.conftest import Browser, artifact_links, text_of
-from tests.factories import JSON, activate, create, identity, patch, replace, show
+from tests.factories import ADMIN, JSON, activate, create, identity, patch, replace, show
 
 
 def _shared_widget(client: falcon.testing.TestClient, member: str = "p2") -> str:
@@ -114,21 +114,30 @@ def test_a_member_accepts_a_share_from_its_shares_page(
     client: falcon.testing.TestClient, browser: Callable[..., Browser]
 ) -> None:
     artifact_id = _shared_widget(client)
+    public = create(client, name="public-bolt", version="1.0.0", serial="AB-1234")["id"]
+    activate(client, "widgets", public)
+    assert (
+        patch(client, "widgets", public, [replace("visibility", "public")], ADMIN).status_code
+        == 200
+    )
+    create(client, project="p2", name="own-bolt", version="1.0.0")
     member = browser(identity("p2"))
     bystander = browser(identity("p3"))
 
     before = member.get("/ui/types/widgets")
+    home = member.get("/ui")
     shares = member.get("/ui/shares")
     accepted = member.post(
         f"/ui/types/widgets/{artifact_id}/answer", {"status": "accepted", "next": "/ui/shares"}
     )
     after = member.get("/ui/types/widgets")
 
-    assert artifact_links(before.text, "widgets") == []
+    assert artifact_id not in artifact_links(before.text, "widgets")
+    assert "1 share awaiting your answer" in text_of(home.text)
     assert artifact_links(shares.text, "widgets") == [artifact_id]
     assert accepted.status_code == 303
     assert accepted.headers["Location"] == "/ui/shares?done=accepted"
-    assert artifact_links(after.text, "widgets") == [artifact_id]
+    assert artifact_id in artifact_links(after.text, "widgets")
     assert artifact_links(member.get("/ui/shares").text, "widgets") == []
     assert artifact_links(bystander.get("/ui/shares").text, "widgets") == []
     assert bystander.get(f"/ui/types/widgets/{artifact_id}").status_code == 404
