@@ -148,6 +148,11 @@ class ArtifactPage(CatalogResource):
         if members is not None and artifact["owner"] != visitor.ctx.project_id:
             own = next((m for m in members if m["member_id"] == visitor.ctx.project_id), None)
         fields = artifact_type.fields
+        properties = [
+            (name, artifact[name], fields[name].description)
+            for name in fields
+            if name not in COMMON_FIELDS and not fields[name].is_blob
+        ]
         self.catalog.page(
             resp,
             visitor,
@@ -158,11 +163,8 @@ class ArtifactPage(CatalogResource):
             type_name=type_name,
             type_title=_title(artifact_type),
             artifact=artifact,
-            properties=[
-                (name, artifact[name], fields[name].description)
-                for name in fields
-                if name not in COMMON_FIELDS and not fields[name].is_blob
-            ],
+            properties=[p for p in properties if not _unset(p[1])],
+            unset=[p[0] for p in properties if _unset(p[1])],
             blobs=_blobs(type_name, artifact, fields),
             versions=versions,
             members=members if own is None else None,
@@ -229,6 +231,10 @@ def awaiting_answer(visitor: Visitor) -> list[tuple[str, str]]:
         ("visibility", f"in:{lifecycle.SHARED},{lifecycle.COMMUNITY}"),
         ("owner", f"neq:{visitor.ctx.project_id}"),
     ]
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value in ([], {})
 
 
 def _title(artifact_type: ArtifactType) -> str:

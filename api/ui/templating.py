@@ -55,7 +55,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._env.filters.update(filesize=filesize, when=when, label=label_of)
+        self._env.filters.update(filesize=filesize, when=when, day=day, label=label_of)
         self._env.globals.update(static=self.static_url)
 
     def static_url(self, name: str) -> str:
@@ -96,3 +96,8 @@ def when(value: str | None) -> str:
         return "—"
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(value: str | None) -> str:
+    """An API timestamp's UTC date, for listings (``2026-01-01``)."""
+    return when(value)[:10] if value else "—"

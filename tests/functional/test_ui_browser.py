@@ -122,6 +122,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         )
         team_a.patch("heat_templates", template, status="active")
         admin.patch("heat_templates", template, visibility="public")
+        environment = team_a.create("heat_environments", name="production", version="1.4.0")
+        team_a.upload("heat_environments", environment, "environment", b"parameters: {}\n")
+        team_a.patch("heat_environments", environment, status="active")
+        admin.patch("heat_environments", environment, visibility="public")
         secret = team_a.create(
             "images", name=SECRET, version="1.0.0", disk_format="raw", container_format="bare"
         )

@@ -151,7 +151,9 @@ def test_artifact_page_shows_files_fields_versions_and_downloads(
     download = visitor.get(f"/ui/types/widgets/{current}/download/manual")
     assert download.status_code == 200
     assert download.content == data
-    assert download.headers["Content-Disposition"] == "attachment; filename*=UTF-8''bolt-1.1.0-manual"
+    assert (
+        download.headers["Content-Disposition"] == "attachment; filename*=UTF-8''bolt-1.1.0-manual"
+    )
     assert download.headers["X-Openstack-Glare-Content-SHA256"] == sha256
 
 
