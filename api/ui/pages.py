@@ -17,6 +17,9 @@ from artifacts.model import fields as f
 from artifacts.model import lifecycle
 from artifacts.model.base import COMMON_FIELDS
 
+#: Counts stop here: past it a page says "more than" (counting every match of a broad filter
+#: over a large catalog would cost more than the page itself).
+COUNT_UP_TO = 1000
 #: Newest artifacts shown per type on the home page.
 HOME_NEWEST = 4
 #: Versions of one name shown on an artifact page's timeline.
@@ -41,7 +44,9 @@ class HomePage(CatalogResource):
         sections = []
         params = [("limit", str(HOME_NEWEST)), ("total_count", "true")]
         for artifact_type in self.catalog.types:
-            page = self.services.artifacts.list(visitor.ctx, artifact_type.name, params)
+            page = self.services.artifacts.list(
+                visitor.ctx, artifact_type.name, params, count_up_to=COUNT_UP_TO + 1
+            )
             sections.append(
                 {
                     "name": artifact_type.name,
@@ -56,9 +61,16 @@ class HomePage(CatalogResource):
                 visitor.ctx,
                 ALL_TYPES,
                 [*awaiting_answer(visitor), ("limit", "1"), ("total_count", "true")],
+                count_up_to=COUNT_UP_TO + 1,
             ).total_count
         self.catalog.page(
-            resp, visitor, "home.html", sections=sections, pending=pending, done=_done(req)
+            resp,
+            visitor,
+            "home.html",
+            sections=sections,
+            pending=pending,
+            done=_done(req),
+            count_up_to=COUNT_UP_TO,
         )
 
 
@@ -77,7 +89,10 @@ class TypePage(CatalogResource):
         next_url = None
         try:
             page = self.services.artifacts.list(
-                visitor.ctx, type_name, [*query, ("total_count", "true")]
+                visitor.ctx,
+                type_name,
+                [*query, ("total_count", "true")],
+                count_up_to=COUNT_UP_TO + 1,
             )
         except InvalidInput as exc:
             errors.append(exc.message)
@@ -103,6 +118,7 @@ class TypePage(CatalogResource):
             next_url=next_url,
             first_url=_url(req.path, form.form_params()) if form.marker else None,
             api_request=api_url(type_name, query),
+            count_up_to=COUNT_UP_TO,
             columns=_list_columns(artifact_type),
         )
 
