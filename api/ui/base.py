@@ -134,7 +134,12 @@ def read_form(req: falcon.Request, visitor: Visitor) -> dict[str, str]:
 
 def local_target(value: str | None, default: str) -> str:
     """A redirect target from a form: only a path of this catalog, never another site."""
-    if value and value.startswith("/ui") and not value.startswith("//") and "\\" not in value:
+    if (
+        value
+        and (value == "/ui" or value.startswith(("/ui/", "/ui?")))
+        and value.isprintable()
+        and not any(char in value for char in " \\")
+    ):
         return value
     return default
 
