@@ -77,6 +77,18 @@ class Browser:
 
         return list(self.driver.find_elements(By.CSS_SELECTOR, css))
 
+    def follow(self, css: str) -> None:
+        """Click a link or submit button and wait until the next page has replaced this one."""
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        page = self.find("html")
+        self.find(css).click()
+        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 20).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete"
+        )
+
     def texts(self, css: str) -> list[str]:
         return [element.text for element in self.find_all(css)]
 

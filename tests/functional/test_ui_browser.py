@@ -151,7 +151,7 @@ def _sign_in(browser: Browser, token: str) -> None:
     browser.sign_out()
     browser.open("/ui/sign-in")
     browser.find("#token").send_keys(token)
-    browser.find("form.stack button[type=submit]").click()
+    browser.follow("form.stack button[type=submit]")
     assert "You are signed in." in browser.find("main").text
 
 
@@ -166,10 +166,10 @@ def test_browse_search_and_filter_by_a_version_range(anonymous: Browser) -> None
     browser.screenshot("home")
     browser.screenshot("home-phone", PHONE)
 
-    browser.find(".types a[href='/ui/types/images']").click()
+    browser.follow(".types a[href='/ui/types/images']")
     browser.find("#q").send_keys("cir")
     browser.find("#version").send_keys("^0.6")
-    browser.find(".search button[type=submit]").click()
+    browser.follow(".search button[type=submit]")
 
     assert browser.texts("table.artifacts td.version") == ["0.6.2", "0.6.1"]
     assert browser.find(".page-head .count").text == "2 matches"
@@ -193,7 +193,7 @@ def test_type_page_sorts_and_fits_a_phone(anonymous: Browser) -> None:
 def test_open_an_artifact_and_download_its_image(anonymous: Browser, seeded: Seeded) -> None:
     browser = anonymous
     browser.open("/ui/types/images?q=cirros&version=0.6.2")
-    browser.find("table.artifacts td:first-child a").click()
+    browser.follow("table.artifacts td:first-child a")
 
     assert browser.find("h1").text == "cirros 0.6.2"
     timeline = browser.texts(".timeline .version")
@@ -213,17 +213,17 @@ def test_sign_in_and_accept_a_share(browser: Browser, seeded: Seeded) -> None:
     _sign_in(browser, seeded.tokens["team-b"])
     assert "team-b" in browser.find(".who").text
     assert SECRET not in browser.source
-    browser.find(".hero .notice a").click()
+    browser.follow(".hero .notice a")
 
     assert browser.texts(".share .card-title") == [SECRET]
     browser.check_accessibility()
     browser.screenshot("shares")
-    browser.find(".share button[value=accepted]").click()
+    browser.follow(".share button[value=accepted]")
 
     assert "You accepted the share" in browser.find("main").text
     browser.open("/ui/types/images?q=secret")
     assert browser.texts("table.artifacts td:first-child a") == [SECRET]
-    browser.find("table.artifacts td:first-child a").click()
+    browser.follow("table.artifacts td:first-child a")
     assert "Your answer: accepted" in browser.find("main").text
     saved = browser.download(browser.find(".blob a.button"), f"{SECRET}-1.0.0-image")
     assert saved == b"classified" * 1000
