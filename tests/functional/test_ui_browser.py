@@ -8,10 +8,8 @@ pages are saved as screenshots (see ``tests/functional/browser.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from artifacts.config import Settings
+from artifacts.engine.services import build_services
 from tests.functional.browser import PHONE, Browser, chromium, console_errors
-from tests.functional.conftest import REPO, Server, start_server
+from tests.functional.conftest import Server, start_server
 
 pytestmark = pytest.mark.functional
 
@@ -38,15 +38,28 @@ class Seeded:
     cirros_data: bytes
 
 
-def _token(data_dir: Path, project: str, roles: str = "") -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
-    env.update(ARTIFACTS_DATA_DIR=str(data_dir), ARTIFACTS_AUTH_MODE="tokens")
-    command = [sys.executable, "-m", "artifacts.cli", "token", "create"]
-    command += ["--project", project, "--user", f"{project}-user", "--expires-in", "1d"]
-    if roles:
-        command += ["--roles", roles]
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=True)
-    return done.stdout.splitlines()[0]
+def _tokens(data_dir: Path) -> dict[str, str]:
+    """API tokens for the three teams and an admin, issued into the server's own database."""
+    services = build_services(Settings(data_dir=data_dir))
+    try:
+        issued = {
+            project: services.tokens.create(
+                project_id=project,
+                user_id=f"{project}-user",
+                roles=roles,
+                lifetime=dt.timedelta(days=1),
+            ).token
+            for project, roles in (
+                ("team-a", ()),
+                ("team-b", ()),
+                ("team-c", ()),
+                ("operators", ("admin",)),
+            )
+        }
+    finally:
+        services.close()
+    issued["admin"] = issued.pop("operators")
+    return issued
 
 
 class _Api:
@@ -84,8 +97,7 @@ class _Api:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     data_dir = tmp_path_factory.mktemp("ui-server")
     for server in start_server(data_dir, extra_env={"ARTIFACTS_AUTH_MODE": "tokens"}):
-        tokens = {p: _token(data_dir, p) for p in ("team-a", "team-b", "team-c")}
-        tokens["admin"] = _token(data_dir, "operators", "admin")
+        tokens = _tokens(data_dir)
         team_a, admin = _Api(server.url, tokens["team-a"]), _Api(server.url, tokens["admin"])
         cirros: dict[str, str] = {}
         cirros_data = b""
@@ -240,6 +252,8 @@ def test_the_owner_sees_members_and_may_manage_sharing(browser: Browser, seeded:
         "community",
     }
     browser.check_accessibility()
+    browser.driver.set_window_size(*PHONE)
+    assert not browser.overflows_horizontally()
     browser.screenshot("artifact-owner")
     browser.screenshot("artifact-owner-phone", PHONE)
 
