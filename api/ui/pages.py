@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -11,6 +12,7 @@ from api.ui.base import CatalogResource, display_name, html_errors
 from api.ui.query import PAGE_SIZES, SearchForm, api_url, controls
 from api.ui.session import Visitor
 from artifacts.engine import actions
+from artifacts.engine.context import RequestContext
 from artifacts.engine.registry import ALL_TYPES, ArtifactType
 from artifacts.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from artifacts.model import fields as f
@@ -58,7 +60,7 @@ class HomePage(CatalogResource):
         pending = None
         if visitor.signed_in:
             pending = self.services.artifacts.list(
-                visitor.ctx,
+                as_project(visitor),
                 ALL_TYPES,
                 [*awaiting_answer(visitor), ("limit", "1"), ("total_count", "true")],
                 count_up_to=COUNT_UP_TO + 1,
@@ -220,7 +222,7 @@ class SharesPage(CatalogResource):
         marker = next((value for key, value in params if key == "marker"), None)
         query = [*awaiting_answer(visitor), ("sort", "created_at:desc")]
         page = self.services.artifacts.list(
-            visitor.ctx, ALL_TYPES, [*query, *([("marker", marker)] if marker else [])]
+            as_project(visitor), ALL_TYPES, [*query, *([("marker", marker)] if marker else [])]
         )
         titles = {t.name: _title(t) for t in self.catalog.types}
         next_url = _url(req.path, [("marker", page.next_marker)]) if page.next_marker else None
@@ -247,6 +249,15 @@ def awaiting_answer(visitor: Visitor) -> list[tuple[str, str]]:
         ("visibility", f"in:{lifecycle.SHARED},{lifecycle.COMMUNITY}"),
         ("owner", f"neq:{visitor.ctx.project_id}"),
     ]
+
+
+def as_project(visitor: Visitor) -> RequestContext:
+    """The visitor as its project alone: shares are offered to a project, not to a role.
+
+    An administrator sees every artifact, so through its full context "shares awaiting an
+    answer" would be every shared artifact of every project.
+    """
+    return replace(visitor.ctx, roles=frozenset())
 
 
 def _unset(value: Any) -> bool:

@@ -13,7 +13,11 @@ from tests.factories import ADMIN, JSON, activate, create, identity, patch, repl
 
 
 def _shared_widget(client: falcon.testing.TestClient, member: str = "p2") -> str:
-    artifact_id = str(create(client, name="shared-bolt", version="1.0.0", serial="AB-1234")["id"])
+    return _shared_widget_named(client, "shared-bolt", member)
+
+
+def _shared_widget_named(client: falcon.testing.TestClient, name: str, member: str) -> str:
+    artifact_id = str(create(client, name=name, version="1.0.0", serial="AB-1234")["id"])
     activate(client, "widgets", artifact_id)
     assert (
         patch(client, "widgets", artifact_id, [replace("visibility", "shared")]).status_code == 200
@@ -245,3 +249,15 @@ def test_sign_out_forgets_the_session(
     assert signed_out.status_code == 303
     assert "artifacts_ui_session" not in visitor.cookies
     assert "Sign in" in visitor.get("/ui").text
+
+
+def test_an_administrator_sees_only_the_shares_offered_to_its_own_project(
+    client: falcon.testing.TestClient, browser: Callable[..., Browser]
+) -> None:
+    to_admins = _shared_widget(client, member="admin-project")
+    to_others = _shared_widget_named(client, "other-bolt", member="p2")
+
+    shares = browser(ADMIN).get("/ui/shares")
+
+    assert artifact_links(shares.text, "widgets") == [to_admins]
+    assert to_others not in shares.text
