@@ -48,11 +48,17 @@ GLARE_NAMES: dict[type[errors.ArtifactError], str] = {
     errors.TypeNotFound: "TypeNotFound",
     errors.ArtifactNotFound: "ArtifactNotFound",
     errors.Conflict: "Conflict",
+    errors.NewerSchema: "NewerSchema",
     errors.LengthRequired: "LengthRequired",
     errors.TooLarge: "RequestEntityTooLarge",
     errors.UnsupportedMediaType: "UnsupportedMediaType",
     errors.RangeNotSatisfiable: "RequestRangeNotSatisfiable",
     errors.ServiceUnavailable: "ServiceUnavailable",
+    # Raised by type plugins: named after their class, as Glare names every exception.
+    errors.Refused: "Refused",
+    errors.NotAllowed: "NotAllowed",
+    errors.BlobRejected: "BlobRejected",
+    errors.PluginError: "PluginError",
 }
 
 #: (title, explanation) of each status, as webob words them.
