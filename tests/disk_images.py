@@ -37,6 +37,8 @@ class ImageMaker:
     def qemu(self, fmt: str, name: str, size: str = "10M", *options: str) -> Path:
         qemu_img = require_tool("qemu-img")
         path = self.root / name
+        if path.exists():  # made by an earlier test of the session, with the same options
+            return path
         subprocess.run(
             [qemu_img, "create", "-q", "-f", fmt, *options, str(path), size],
             check=True,

@@ -1,6 +1,7 @@
 """VM images: the flagship type, with the fields Glare and Glance clients expect."""
 
 from artifacts import plugin as p
+from type_plugins.images.multihash import MultihashValidator
 from type_plugins.images.validator import ImageFormatValidator
 
 CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
@@ -52,7 +53,7 @@ class Image(p.BaseArtifact):
         ),
         "image": p.Blob(
             max_size=MAX_IMAGE_SIZE,
-            stream_validators=[ImageFormatValidator()],
+            stream_validators=[ImageFormatValidator(), MultihashValidator()],
             description="Image binary; its format is inspected as it uploads.",
         ),
         "detected_format": p.String(
@@ -64,6 +65,15 @@ class Image(p.BaseArtifact):
             system=True,
             sortable=True,
             description="Size of the virtual disk in bytes, as the image's metadata states it.",
+        ),
+        "os_hash_algo": p.String(
+            system=True,
+            description="Algorithm of os_hash_value (Glance's multihash), e.g. sha512.",
+        ),
+        "os_hash_value": p.String(
+            system=True,
+            max_length=128,
+            description="Hex digest of the image data under os_hash_algo.",
         ),
         "format_details": p.Dict(
             p.String(),
