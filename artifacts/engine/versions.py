@@ -33,9 +33,9 @@ def readable_properties(artifact_type: ArtifactType, row: Row) -> dict[str, Any]
     """The row's type-specific values at this node's version of the type."""
     properties = row.properties or {}
     stored = row.type_version
-    if stored == artifact_type.version:
-        return properties
     history = artifact_type.schema_history
+    if stored == artifact_type.version or history.effective(stored) == artifact_type.version:
+        return properties  # the common case, and rows of a type that never changed: as stored
     if history.is_newer(stored):
         if row.backport_version == artifact_type.version and row.backport is not None:
             return row.backport
