@@ -20,6 +20,7 @@ from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
+from api.resources.whoami import WhoAmIResource
 from artifacts.config import Settings
 from artifacts.engine.services import Services
 
@@ -47,6 +48,7 @@ def create_app(
     versions = VersionsResource()
     app.add_route("/", versions)
     app.add_route("/versions", versions)
+    app.add_route("/whoami", WhoAmIResource())
 
     schemas = SchemasResource(services.types)
     app.add_route("/schemas", schemas)
