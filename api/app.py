@@ -8,6 +8,7 @@ from api import errors
 from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.middleware import RequestIdMiddleware
+from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import (
     AllArtifactsCollection,
@@ -69,4 +70,5 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
+    openapi.add_routes(app, services.types, settings)
     return app
