@@ -411,8 +411,10 @@ def build(
     ).items():
         paths.setdefault(template, {})[method.lower()] = operation
     everything = infos[ALL_TYPES]
-    paths["/artifacts/all"] = {"get": _list(everything)}
-    paths["/artifacts/all/{artifact_id}"] = {"get": _show(everything)}
+    paths["/artifacts/all"] = {"get": {**_list(everything), "summary": "List every type at once"}}
+    paths["/artifacts/all/{artifact_id}"] = {
+        "get": {**_show(everything), "summary": "Show any artifact by its id"}
+    }
     for name, info in sorted(infos.items()):
         if name == ALL_TYPES:
             continue

@@ -92,7 +92,11 @@ def show(session: Session, reference: str, output_format: str) -> None:
 def set_fields(
     session: Session, reference: str, assignments_: tuple[str, ...], output_format: str
 ) -> None:
-    """Change fields: min_ram=512, tags=a,b, metadata.os=linux (typed by the type's schema)."""
+    """Change fields: min_ram=512 tags=a,b metadata.os=linux.
+
+    Values are typed by the type's schema: numbers, booleans, lists (JSON or commas), dicts
+    (JSON); metadata.key sets one key of a dict field.
+    """
     client = session.client
     found = resolve(client, reference)
     patch = Patch()
@@ -163,7 +167,11 @@ def rm(session: Session, references: tuple[str, ...], missing_ok: bool) -> None:
 @output.format_option
 @pass_session
 def schema(session: Session, type_name: str | None, output_format: str) -> None:
-    """The types the server serves, or the fields of TYPE (filters, sorting, mutability)."""
+    """The types the server serves, or the fields of TYPE.
+
+    For each field: its kind, filter operators, whether it sorts, changes after activation or
+    is needed for it.
+    """
     client = session.client
     if type_name is None:
         schemas = {k: v for k, v in client.schemas().items() if k != "all"}

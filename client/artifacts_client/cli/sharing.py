@@ -20,7 +20,10 @@ from artifacts_client.refs import parse_reference
 @output.format_option
 @pass_session
 def share(session: Session, reference: str, projects: tuple[str, ...], output_format: str) -> None:
-    """Share an artifact with projects (it becomes 'shared'; each member then accepts)."""
+    """Share an artifact with projects; each member then accepts.
+
+    The artifact's visibility becomes 'shared' if it was private.
+    """
     client = session.client
     output.members(client.share(resolve(client, reference), *projects), output_format)
 
@@ -87,7 +90,7 @@ def _answer(status: str, doc: str) -> click.Command:
     return command
 
 
-accept = _answer(ACCEPTED, "Accept an artifact shared with your project (it then shows in ls).")
+accept = _answer(ACCEPTED, "Accept an artifact shared with your project: it shows in ls.")
 reject = _answer(REJECTED, "Reject an artifact shared with your project.")
 
 COMMANDS = [share, unshare, members, accept, reject]

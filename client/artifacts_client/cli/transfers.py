@@ -105,9 +105,10 @@ def push(
     progress: bool | None,
     output_format: str,
 ) -> None:
-    """Create an artifact, upload FILE into it (verified by sha256), optionally activate it.
+    """Create an artifact and upload FILE into it, verified by sha256.
 
-    Running it again after a failed upload reuses the drafted artifact the first run created.
+    With --activate it is activated once verified. Running it again after a failed upload
+    reuses the drafted artifact the first run created.
     """
     client = session.client
     field = _blob_field(client, type_name, blob)
@@ -155,7 +156,7 @@ def pull(
     resume: bool,
     progress: bool | None,
 ) -> None:
-    """Download an artifact's blob, verify its digests, and keep it only if they match.
+    """Download an artifact's blob, kept only if its digests match.
 
     The data goes to FILE.part until verified; an interrupted pull continues from there.
     Without -o the file is NAME-VERSION in the current directory.
