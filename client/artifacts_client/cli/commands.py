@@ -13,7 +13,7 @@ from artifacts_client.cli.fields import assignments, split_assignment
 from artifacts_client.cli.session import Session
 from artifacts_client.client import Client
 from artifacts_client.errors import NotFound
-from artifacts_client.models import Artifact
+from artifacts_client.models import Artifact, Identity
 from artifacts_client.patch import Patch
 
 pass_session = click.make_pass_decorator(Session)
@@ -215,21 +215,29 @@ def _field_row(name: str, spec: dict[str, Any]) -> list[Any]:
 def whoami(session: Session, output_format: str) -> None:
     """The server, profile and identity this client uses."""
     profile = session.profile
-    identity = session.client.whoami()
-    values = {
+    try:
+        identity: Identity | None = session.client.whoami()
+    except NotFound:  # a server without /whoami (Glare itself): say what is configured
+        identity = None
+    values: dict[str, Any] = {
         "url": profile.url,
         "profile": profile.name,
         "profile_file": str(profile.source) if profile.source else None,
         "credentials": profile.auth_description,
-        "project_id": identity.project_id,
-        "user_id": identity.user_id,
-        "roles": list(identity.roles),
-        "authenticated": identity.authenticated,
     }
+    if identity is None:
+        values["server_identity"] = "not reported (the server has no /whoami)"
+    else:
+        values.update(
+            project_id=identity.project_id,
+            user_id=identity.user_id,
+            roles=list(identity.roles),
+            authenticated=identity.authenticated,
+        )
     if output_format == output.JSON:
         output.print_json(values)
         return
-    output.table(("", ""), values.items())
+    output.table(("setting", "value"), values.items(), header=False)
 
 
 @click.command()

@@ -51,8 +51,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None) -> None:
-    out = Table(title=title, show_edge=False, header_style="bold")
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    title: str | None = None,
+    header: bool = True,
+) -> None:
+    out = Table(title=title, show_edge=False, header_style="bold", show_header=header)
     for column in columns:
         # Ids are copied into the next command: never cut or wrap them.
         out.add_column(column, no_wrap=column == "id", min_width=36 if column == "id" else None)

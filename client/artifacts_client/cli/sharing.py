@@ -74,6 +74,15 @@ def _offered(client: Client, reference: str) -> Artifact:
         return found
 
 
+def _own_project(session: Session) -> str | None:
+    """The caller's project as the server resolves it, or as configured where the server
+    has no ``/whoami`` (Glare itself)."""
+    try:
+        return session.client.whoami().project_id
+    except NotFound:
+        return session.profile.project
+
+
 def _answer(status: str, doc: str) -> click.Command:
     @click.command(status[:-2] if status.endswith("ed") else status, help=doc)
     @reference_argument
@@ -82,7 +91,7 @@ def _answer(status: str, doc: str) -> click.Command:
     def command(session: Session, reference: str, output_format: str) -> None:
         client = session.client
         found = _offered(client, reference)
-        project = client.whoami().project_id
+        project = _own_project(session)
         if project is None:
             raise click.UsageError("answering a share needs a project: set --project or a token")
         output.members([client.answer_share(found, project, status)], output_format)
