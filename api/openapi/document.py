@@ -52,8 +52,19 @@ def _member_json() -> dict[str, Any]:
     return json_content(ref("schemas", "Member"))
 
 
+#: Marks what Glare's v1 API does not have: ours alone, absent from a Glare server.
+EXTENSION = "x-artifact-repo-extension"
+#: Tags whose operations are all our extensions.
+_EXTENSION_TAGS = {"sharing"}
+_EXTENSION_PATHS = {"/whoami", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
+                    "/docs/static/docs.js"}  # fmt: skip
+
+
 def _op(summary: str, tag: str, responses: dict[str, Any], **extra: Any) -> Operation:
-    return {"summary": summary, "tags": [tag], "responses": responses, **extra}
+    operation = {"summary": summary, "tags": [tag], "responses": responses, **extra}
+    if tag in _EXTENSION_TAGS:
+        operation[EXTENSION] = True
+    return operation
 
 
 def _artifact_response(info: TypeInfo, description: str) -> dict[str, Any]:
@@ -92,6 +103,7 @@ def _list_parameters(info: TypeInfo) -> list[dict[str, Any]]:
             "in": "query",
             "schema": {"enum": ["pending", "all"]},
             "description": "Shares offered to the caller's project: awaiting an answer, or all.",
+            EXTENSION: True,
         },
     ]
     for name, spec in sorted(info.properties.items()):
@@ -409,7 +421,8 @@ def build(
     for (template, method), operation in _service_paths(
         sorted(n for n in types if n != ALL_TYPES)
     ).items():
-        paths.setdefault(template, {})[method.lower()] = operation
+        marked = {**operation, EXTENSION: True} if template in _EXTENSION_PATHS else operation
+        paths.setdefault(template, {})[method.lower()] = marked
     everything = infos[ALL_TYPES]
     paths["/artifacts/all"] = {"get": {**_list(everything), "summary": "List every type at once"}}
     paths["/artifacts/all/{artifact_id}"] = {
@@ -435,7 +448,8 @@ def build(
             "version": version,
             "description": "Typed artifacts (JSON fields and blobs) over OpenStack Glare's v1 API, "
             "with our extensions: members, shared and community visibility, SemVer ranges, "
-            "member_status, /whoami. Errors use Glare's fault format.",
+            "member_status, /whoami; each is marked x-artifact-repo-extension. Errors use "
+            "Glare's fault format.",
         },
         "servers": [{"url": "/"}],
         "security": [{}, {"apiToken": []}, {"bearer": []}, {"trustedProject": []}],

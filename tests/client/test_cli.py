@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -87,3 +88,12 @@ def test_client_commands_never_import_the_server() -> None:
         "sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
+
+
+def test_the_server_configuration_option_reaches_server_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[nope]\nx = 1\n")
+    assert main(["--config", str(bad), "types"]) == 2
+    assert "unknown setting [nope] x" in capsys.readouterr().err
