@@ -22,6 +22,7 @@ from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from api.resources.whoami import WhoAmIResource
+from api.ui import install as install_catalog
 from artifacts.config import Settings
 from artifacts.engine.services import Services
 
@@ -71,4 +72,5 @@ def create_app(
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
     openapi.add_routes(app, services.types, settings)
+    install_catalog(app, settings, services)
     return app

@@ -403,12 +403,63 @@ _BLOB_METHODS = {"PUT": _upload, "GET": _download, "DELETE": _forget}
 _ALL_TEMPLATES = {"/artifacts/all": ("GET",), "/artifacts/all/{artifact_id}": ("GET",)}
 
 
+#: The web catalog's pages and forms (HTML for people, described here so that the document
+#: covers every route; the catalog's own browser tests check what they render).
+_CATALOG: dict[str, tuple[str, ...]] = {
+    "/ui": ("GET",),
+    "/ui/shares": ("GET",),
+    "/ui/sign-in": ("GET", "POST"),
+    "/ui/sign-out": ("POST",),
+    "/ui/static/{name}": ("GET",),
+    "/ui/types/{type_name}": ("GET",),
+    "/ui/types/{type_name}/{artifact_id}": ("GET",),
+    "/ui/types/{type_name}/{artifact_id}/status": ("POST",),
+    "/ui/types/{type_name}/{artifact_id}/visibility": ("POST",),
+    "/ui/types/{type_name}/{artifact_id}/members": ("POST",),
+    "/ui/types/{type_name}/{artifact_id}/answer": ("POST",),
+    "/ui/types/{type_name}/{artifact_id}/download/{field}": ("GET",),
+    "/ui/types/{type_name}/{artifact_id}/download/{field}/{key:path}": ("GET",),
+}
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _catalog_operation(template: str, method: str) -> Operation:
+    names = [part.strip("{}").split(":")[0] for part in template.split("/") if part[:1] == "{"]
+    anything = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+    ok = anything if "/download/" in template or "/static/" in template else _HTML
+    operation: Operation = {
+        "summary": f"Web catalog: {'page' if method == 'GET' else 'form'} {template}",
+        "tags": ["web catalog"],
+        EXTENSION: True,
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ],
+        "responses": {
+            "200": {"description": "The page.", "content": ok},
+            "303": {"description": "Done: the page to go to next."},
+            "400": {"description": "A form that cannot be used.", "content": _HTML},
+            "401": {"description": "Sign in first.", "content": _HTML},
+            "403": {"description": "Not allowed.", "content": _HTML},
+            "404": {"description": "Nothing here.", "content": _HTML},
+            "409": {"description": "Not in this state.", "content": _HTML},
+        },
+    }
+    if method == "POST":
+        form = {"type": "object", "additionalProperties": {"type": "string"}}
+        operation["requestBody"] = {
+            "content": {"application/x-www-form-urlencoded": {"schema": form}}
+        }
+    return operation
+
+
 def documented_routes(extra: Iterable[tuple[str, str]] = ()) -> set[tuple[str, str]]:
     """Every (route template, method) this module describes."""
     routes = set(_service_paths([]))
     routes |= {(t, m) for t, methods in _TYPED.items() for m in methods}
     routes |= {(t, m) for t in _BLOB_TEMPLATES for m in _BLOB_METHODS}
     routes |= {(t, m) for t, methods in _ALL_TEMPLATES.items() for m in methods}
+    routes |= {(t, m) for t, methods in _CATALOG.items() for m in methods}
     return routes | set(extra)
 
 
@@ -423,6 +474,10 @@ def build(
     ).items():
         marked = {**operation, EXTENSION: True} if template in _EXTENSION_PATHS else operation
         paths.setdefault(template, {})[method.lower()] = marked
+    for page, page_methods in _CATALOG.items():
+        paths[page.replace(":path}", "}")] = {
+            m.lower(): _catalog_operation(page, m) for m in page_methods
+        }
     everything = infos[ALL_TYPES]
     paths["/artifacts/all"] = {"get": {**_list(everything), "summary": "List every type at once"}}
     paths["/artifacts/all/{artifact_id}"] = {
