@@ -51,6 +51,11 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     )
     requests = len(json.loads(har.read_text())["log"]["entries"]) if har.exists() else 0
     summary = done.stdout[done.stdout.find("SUMMARY") :]
-    assert done.returncode == 0, f"{requests} requests:\n{done.stdout[-20000:]}\n{done.stderr}"
+    logs = server.logs()
+    errors = logs[logs.find("Unexpected error") :] if "Unexpected error" in logs else ""
+    assert done.returncode == 0, (
+        f"{requests} requests:\n{done.stdout[-20000:]}\n{done.stderr}\n"
+        f"server errors logged:\n{errors[:8000]}"
+    )
     assert requests > 1000, summary
     print(f"schemathesis: {requests} requests, {summary.splitlines()[-1]}")
