@@ -9,6 +9,7 @@ from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.microversion import MicroversionMiddleware
 from api.middleware import RequestIdMiddleware
+from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import ArtifactCollection, ArtifactItem
 from api.resources.blobs import BlobResource
@@ -16,6 +17,7 @@ from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
+from api.resources.whoami import WhoAmIResource
 from api.ui import install as install_catalog
 from artifacts.config import Settings
 from artifacts.engine.services import Services
@@ -46,6 +48,7 @@ def create_app(
     versions = VersionsResource()
     app.add_route("/", versions)
     app.add_route("/versions", versions)
+    app.add_route("/whoami", WhoAmIResource())
 
     schemas = SchemasResource(services.types)
     app.add_route("/schemas", schemas)
@@ -64,5 +67,6 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
+    openapi.add_routes(app, services.types, settings)
     install_catalog(app, settings, services)
     return app

@@ -579,3 +579,21 @@ def test_all_is_read_only(client: falcon.testing.TestClient, method: str, path: 
     # Glare's answer: the "all" type is a read-only view.
     assert_error(result, 403, "Forbidden")
     assert show(client, "widgets", artifact_id).json["name"] == "bolt"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "a\u0000b"},
+        {"name": "ok", "tags": ["x\u0000"]},
+        {"name": "ok", "metadata": {"k\u0000": "v"}},
+    ],
+)
+def test_nul_characters_are_refused_on_every_database(
+    client: falcon.testing.TestClient, fields: dict[str, object]
+) -> None:
+    created = client.simulate_post(
+        "/artifacts/widgets", json=fields, headers={"X-Project-Id": "p1"}
+    )
+    assert created.status_code == 400, created.text
+    assert "U+0000" in created.json["error"]["message"]
