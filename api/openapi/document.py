@@ -360,8 +360,12 @@ def _service_paths(type_names: list[str]) -> dict[tuple[str, str], Operation]:
     ]
     one_schema["responses"].update(error_responses("404"))
     return {
-        ("/", "GET"): versions,
-        ("/versions", "GET"): versions,
+        # Glare answers the version document whatever the method, and so do we.
+        **{
+            (path, method): versions
+            for path in ("/", "/versions")
+            for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        },
         ("/healthz", "GET"): _fixed("Liveness", "service", "200", {"type": "object"}),
         ("/readyz", "GET"): readiness,
         ("/metrics", "GET"): _fixed("Prometheus metrics", "service", "200", None),
@@ -398,7 +402,6 @@ _BLOB_TEMPLATES = {
     "/artifacts/{type_name}/{artifact_id}/{field}/{key:path}": "BlobDict",
 }
 _BLOB_METHODS = {"PUT": _upload, "GET": _download, "DELETE": _forget}
-_ALL_TEMPLATES = {"/artifacts/all": ("GET",), "/artifacts/all/{artifact_id}": ("GET",)}
 
 
 #: The web catalog's pages and forms (HTML for people, described here so that the document
@@ -456,7 +459,6 @@ def documented_routes(extra: Iterable[tuple[str, str]] = ()) -> set[tuple[str, s
     routes = set(_service_paths([]))
     routes |= {(t, m) for t, methods in _TYPED.items() for m in methods}
     routes |= {(t, m) for t in _BLOB_TEMPLATES for m in _BLOB_METHODS}
-    routes |= {(t, m) for t, methods in _ALL_TEMPLATES.items() for m in methods}
     routes |= {(t, m) for t, methods in _CATALOG.items() for m in methods}
     return routes | set(extra)
 
