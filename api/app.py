@@ -7,15 +7,11 @@ import falcon
 from api import errors
 from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
+from api.microversion import MicroversionMiddleware
 from api.middleware import RequestIdMiddleware
 from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
-from api.resources.artifacts import (
-    AllArtifactsCollection,
-    AllArtifactsItem,
-    ArtifactCollection,
-    ArtifactItem,
-)
+from api.resources.artifacts import ArtifactCollection, ArtifactItem
 from api.resources.blobs import BlobResource
 from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
@@ -37,6 +33,7 @@ def create_app(
         RequestIdMiddleware(),
         RequestLogMiddleware(),
         MetricsMiddleware(metrics),
+        MicroversionMiddleware(),
         identity_middleware(settings.auth_mode, services.tokens),
     ]
     app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
@@ -59,8 +56,6 @@ def create_app(
 
     collection = ArtifactCollection(services.artifacts, settings.max_json_body)
     item = ArtifactItem(services.artifacts, settings.max_json_body)
-    app.add_route("/artifacts/all", AllArtifactsCollection(services.artifacts))
-    app.add_route("/artifacts/all/{artifact_id}", AllArtifactsItem(services.artifacts))
     app.add_route("/artifacts/{type_name}", collection)
     app.add_route("/artifacts/{type_name}/{artifact_id}", item)
     # Literal segments win over fields in falcon's router, so "members" never reaches the blob

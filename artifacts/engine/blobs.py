@@ -241,7 +241,7 @@ class BlobService:
     ) -> dict[str, Any]:
         """Store a blob from a request stream and return the updated artifact."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         upload_id = str(uuid.uuid4())
         store_name = self._choice.for_field(type_name, field_name)
         store = self._stores[store_name]
@@ -557,7 +557,7 @@ class BlobService:
     def set_external(self, ctx: RequestContext, ref: BlobRef, location: Any) -> dict[str, Any]:
         """Record a blob that lives at a URL; the server never fetches it."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         url, digests = _parse_location(location)
         now = self._clock()
         replaced: list[tuple[str, str]] = []
@@ -588,7 +588,7 @@ class BlobService:
     def delete_external(self, ctx: RequestContext, ref: BlobRef) -> dict[str, Any]:
         """Forget an external blob (uploaded data is replaced, never deleted on its own)."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         with self._db.write() as session:
             row, _ = self._writable(session, ctx, artifact_type, ref)
             blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)

@@ -67,6 +67,7 @@ def _common_fields() -> dict[str, f.Field]:
         "description": f.String(
             mutable=True,
             max_length=4096,
+            default="",
             filter_ops=(),
             description="Free-form description.",
         ),
@@ -74,11 +75,12 @@ def _common_fields() -> dict[str, f.Field]:
             f.String(max_length=255, validators=[v.MinLength(1), v.Regex(r"^[^,/]+$")]),
             mutable=True,
             unique=True,
+            collapse_duplicates=True,
             max_items=255,
             description="Labels (no ',' or '/'); filter with tags=a,b (all) or tags-any=a,b.",
         ),
         "metadata": f.Dict(
-            f.String(max_length=255),
+            f.String(max_length=255, validators=[v.MinLength(1)]),
             mutable=True,
             max_keys=255,
             description="String key/value pairs; filter with metadata.<key>=<op>:<value>.",

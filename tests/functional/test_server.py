@@ -46,11 +46,11 @@ def test_readme_walkthrough_works_verbatim(server: Server) -> None:
     assert result.returncode == 0, result.stderr + result.stdout
     lines = result.stdout.strip().splitlines()
     listing = json.loads(lines[-1])
-    assert [(i["name"], i["status"], i["tags"]) for i in listing["images"]] == [
+    assert [(i["name"], i["status"], i["tags"]) for i in listing["artifacts"]] == [
         ("cirros", "active", ["tiny"])
     ]
     downloaded, uploaded = (line.split()[0] for line in lines[-4:-2])
-    assert downloaded == uploaded == listing["images"][0]["image"]["sha256"]
+    assert downloaded == uploaded == listing["artifacts"][0]["image"]["sha256"]
 
 
 def test_concurrent_patches_lose_no_update(server: Server) -> None:
@@ -77,11 +77,11 @@ def test_concurrent_creates_of_one_name_and_version_have_one_winner(server: Serv
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 7, [r.text for r in responses]
     conflict = next(r for r in responses if r.status_code == 409).json()
-    assert conflict["error"]["type"] == "duplicate_artifact"
+    assert conflict["error"]["type"] == "Conflict"
     listing = requests.get(
         f"{server.url}/artifacts/images", params={"name": name}, headers=OWNER, timeout=30
     ).json()
-    assert len(listing["images"]) == 1
+    assert len(listing["artifacts"]) == 1
 
 
 def test_example_plugin_type_is_served_once_installed(sqlite_server: Server) -> None:
