@@ -7,6 +7,7 @@ import falcon
 from api import errors
 from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
+from api.microversion import MicroversionMiddleware
 from api.middleware import RequestIdMiddleware
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import (
@@ -33,6 +34,7 @@ def create_app(
         RequestIdMiddleware(),
         RequestLogMiddleware(),
         MetricsMiddleware(metrics),
+        MicroversionMiddleware(),
         identity_middleware(settings.auth_mode, services.tokens),
     ]
     app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap

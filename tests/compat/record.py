@@ -1,0 +1,188 @@
+"""Record scenarios against a live Glare 5.0.1 into ``recordings/glare/<scenario>.json``.
+
+    /work/shared/tools/start_glare_peer.sh 9610 noauth     # and, for "trusted" scenarios,
+    /work/shared/tools/start_glare_peer.sh 9611 trusted
+    python -m tests.compat.record --noauth http://127.0.0.1:9610 \
+        --trusted http://127.0.0.1:9611 [NAME...]
+
+Before each scenario every artifact on the peer is deleted (as an admin, unrecorded), so a
+scenario starts from an empty repository, as its replay does. Re-recording keeps the
+``expected_ours`` of exchanges that are still marked with the same deviation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.compat import scenarios as scenario_package
+from tests.compat.replay import RECORDINGS
+from tests.compat.scenario import ADMIN, ALICE, REGISTERED, Actor, Reply, Scenario
+from tests.compat.transcript import IdMap, response_record
+
+PEER = "Glare 5.0.1"
+
+
+def load_scenarios() -> list[Scenario]:
+    for module in pkgutil.iter_modules(scenario_package.__path__):
+        importlib.import_module(f"{scenario_package.__name__}.{module.name}")
+    names = [s.name for s in REGISTERED]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise SystemExit(f"scenario names used twice: {sorted(duplicates)}")
+    return list(REGISTERED)
+
+
+class RecordingSession:
+    """A :class:`~tests.compat.scenario.Session` that talks to Glare and writes down everything."""
+
+    def __init__(self, base_url: str) -> None:
+        self._base = base_url.rstrip("/")
+        self._http = requests.Session()
+        self.ids = IdMap()
+        self.exchanges: list[dict[str, Any]] = []
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_: Actor | None = ALICE,
+        json: Any = None,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        deviation: str | None = None,
+    ) -> Reply:
+        sent = dict(as_.headers() if as_ else {})
+        body = b""
+        recorded: dict[str, Any] = {"method": method, "path": self.ids.to_tokens(path)}
+        if json is not None:
+            sent["Content-Type"] = "application/json"
+            body = _dumps(json).encode()
+            recorded["json"] = self.ids.request_value(json, self.ids.to_tokens)
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else data
+            recorded["data"] = self.ids.to_tokens(body.decode())
+        sent.update(headers or {})
+        self.ids.learn_request(path + body.decode("utf-8", "replace"))
+        recorded["headers"] = {k: self.ids.to_tokens(v) for k, v in sent.items()}
+        # requests adds Accept, User-Agent and friends unless told not to; send only ours.
+        prepared = requests.Request(method, self._base + path, headers=sent, data=body).prepare()
+        for name in ("Accept", "User-Agent", "Accept-Encoding", "Connection"):
+            if name not in sent:
+                prepared.headers.pop(name, None)
+        response = self._http.send(prepared, allow_redirects=False)
+        headers_got = dict(response.headers)
+        exchange: dict[str, Any] = {
+            "request": recorded,
+            "response": response_record(
+                self.ids, response.status_code, headers_got, response.content
+            ),
+        }
+        if deviation:
+            exchange["deviation"] = deviation
+        self.exchanges.append(exchange)
+        return Reply(response.status_code, headers_got, response.content)
+
+    def get(self, path: str, **kw: Any) -> Reply:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Reply:
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Reply:
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Reply:
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Reply:
+        return self.request("DELETE", path, **kw)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value)
+
+
+def empty_peer(base_url: str, flavor: str) -> None:
+    """Delete every artifact (as an admin), so the next scenario starts from nothing."""
+    if flavor == "trusted":
+        headers = {"X-Auth-Token": f"{ADMIN.user}:{ADMIN.project}:admin"}
+    else:
+        headers = ADMIN.headers()
+    base = base_url.rstrip("/")
+    for _ in range(20):
+        listing = requests.get(f"{base}/artifacts/all?limit=1000", headers=headers, timeout=30)
+        listing.raise_for_status()
+        items = listing.json()["artifacts"]
+        if not items:
+            return
+        for item in items:
+            url = f"{base}/artifacts/{item['type_name']}/{item['id']}"
+            requests.delete(url, headers=headers, timeout=30)
+    raise RuntimeError(f"{base_url} still holds artifacts after 20 rounds of deletion")
+
+
+def record(scenario: Scenario, base_url: str) -> Path:
+    empty_peer(base_url, scenario.flavor)
+    session = RecordingSession(base_url)
+    scenario.run(session)
+    target = RECORDINGS / "glare" / f"{scenario.name}.json"
+    _keep_expected_ours(target, session.exchanges)
+    document = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "module": scenario.module.rsplit(".", 1)[-1],
+        "peer": f"{PEER} ({scenario.flavor})",
+        "flavor": scenario.flavor,
+        "exchanges": session.exchanges,
+    }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    return target
+
+
+def _keep_expected_ours(target: Path, exchanges: list[dict[str, Any]]) -> None:
+    if not target.exists():
+        return
+    old = json.loads(target.read_text())["exchanges"]
+    for new, previous in zip(exchanges, old, strict=False):
+        same = (
+            new["request"]["method"] == previous["request"]["method"]
+            and new["request"]["path"] == previous["request"]["path"]
+            and new.get("deviation") == previous.get("deviation")
+        )
+        if same and new.get("deviation") and "expected_ours" in previous:
+            new["expected_ours"] = previous["expected_ours"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--noauth", help="base URL of a Glare peer started with 'noauth'")
+    parser.add_argument("--trusted", help="base URL of a Glare peer started with 'trusted'")
+    parser.add_argument("names", nargs="*", help="scenarios to record (default: all)")
+    args = parser.parse_args(argv)
+    chosen = [s for s in load_scenarios() if not args.names or s.name in args.names]
+    unknown = set(args.names) - {s.name for s in chosen}
+    if unknown:
+        parser.error(f"unknown scenarios: {sorted(unknown)}")
+    for item in chosen:
+        url = args.trusted if item.flavor == "trusted" else args.noauth
+        if not url:
+            print(f"skip {item.name}: no --{item.flavor} peer given", file=sys.stderr)
+            continue
+        target = record(item, url)
+        count = len(json.loads(target.read_text())["exchanges"])
+        print(f"{item.name}: {count} exchanges -> {target.relative_to(Path.cwd())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

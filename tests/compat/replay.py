@@ -1,0 +1,101 @@
+"""Replay a recorded conversation against a server and list where its answers differ."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.compat.transcript import IdMap, comparable, expected_for_us, response_record
+
+RECORDINGS = Path(__file__).parent / "recordings"
+
+#: send(method, path_with_query, headers, body) -> (status, headers, content)
+Send = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
+def load(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
+def recordings(protocol: str = "glare") -> list[Path]:
+    return sorted((RECORDINGS / protocol).glob("*.json"))
+
+
+def request_parts(ids: IdMap, request: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+    """The recorded request with this server's ids put back."""
+    path = ids.to_real(request["path"])
+    headers = {k: ids.to_real(v) for k, v in request.get("headers", {}).items()}
+    body = b""
+    if "json" in request:
+        body = json.dumps(ids.request_value(request["json"], ids.to_real)).encode()
+    elif "data" in request:
+        body = ids.to_real(request["data"]).encode()
+    ids.learn_request(path + body.decode("utf-8", "replace"))
+    return path, headers, body
+
+
+def replay(recording: dict[str, Any], send: Send) -> list[str]:
+    """Run every exchange in order; return one readable line per difference."""
+    ids = IdMap()
+    problems = []
+    for number, exchange in enumerate(recording["exchanges"], 1):
+        request = exchange["request"]
+        path, headers, body = request_parts(ids, request)
+        status, got_headers, content = send(request["method"], path, headers, body)
+        ours = comparable(response_record(ids, status, got_headers, content))
+        wanted = comparable(expected_for_us(exchange))
+        if ours != wanted:
+            problems.append(_describe(number, request, wanted, ours))
+    return problems
+
+
+def _describe(
+    number: int, request: dict[str, Any], wanted: dict[str, Any], ours: dict[str, Any]
+) -> str:
+    lines = [f"#{number} {request['method']} {request['path']}"]
+    for key in sorted(set(wanted) | set(ours)):
+        if wanted.get(key) != ours.get(key):
+            if key == "headers":
+                for name in sorted(set(wanted["headers"]) | set(ours.get("headers", {}))):
+                    a, b = wanted["headers"].get(name), ours.get("headers", {}).get(name)
+                    if a != b:
+                        lines.append(f"   header {name}: glare={a!r} ours={b!r}")
+            elif (
+                key == "json"
+                and isinstance(wanted.get(key), dict)
+                and isinstance(ours.get(key), dict)
+            ):
+                lines.extend(_json_diff(wanted[key], ours[key], "   body"))
+            else:
+                lines.append(
+                    f"   {key}: glare={_short(wanted.get(key))} ours={_short(ours.get(key))}"
+                )
+    return "\n".join(lines)
+
+
+def _json_diff(a: Any, b: Any, where: str) -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a:
+                out.append(f"{where}.{k}: only ours={_short(b[k])}")
+            elif k not in b:
+                out.append(f"{where}.{k}: only glare={_short(a[k])}")
+            elif a[k] != b[k]:
+                out.extend(_json_diff(a[k], b[k], f"{where}.{k}"))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                out.extend(_json_diff(x, y, f"{where}[{i}]"))
+        return out
+    return [f"{where}: glare={_short(a)} ours={_short(b)}"]
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
