@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import falcon
 
-from api import errors
+from api import errors, glance
+from api.glance import discovery
+from api.glance import faults as glance_faults
 from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.microversion import MicroversionMiddleware
@@ -34,19 +36,20 @@ def create_app(
         RequestIdMiddleware(),
         RequestLogMiddleware(),
         MetricsMiddleware(metrics),
-        MicroversionMiddleware(),
+        MicroversionMiddleware(other_doors=(glance.PREFIX,)),
         identity_middleware(settings.auth_mode, services.tokens),
     ]
     app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
-    errors.register(app)
+    errors.register(app, doors=((glance.PREFIX, glance_faults.write_fault),))
 
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadinessResource(services.health))
     app.add_route("/metrics", MetricsResource(metrics))
 
-    versions = VersionsResource()
+    images_enabled = "images" in services.types
+    versions = VersionsResource(discovery.glance_versions if images_enabled else None)
     app.add_route("/", versions)
     app.add_route("/versions", versions)
 
@@ -69,4 +72,5 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
+    glance.add_routes(app, settings, services)
     return app

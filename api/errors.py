@@ -7,8 +7,10 @@ the request id added: ``{"code": 404, "title": "Not Found", "explanation": "…"
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -50,26 +52,48 @@ def _write(req: falcon.Request, resp: falcon.Response, status: int, body: dict[s
     resp.text = json.dumps(body)
 
 
+#: How a front door other than Glare's renders an error: (req, resp, status, message).
+FaultWriter = Callable[[falcon.Request, falcon.Response, int, str], None]
+#: Path prefixes of those doors, each with its writer (``/v2`` → Glance's faults).
+Doors = Sequence[tuple[str, FaultWriter]]
+
+
+def _door(req: falcon.Request, doors: Doors) -> FaultWriter | None:
+    return next((writer for prefix, writer in doors if req.path.startswith(prefix)), None)
+
+
 def _request_id(req: falcon.Request) -> str | None:
     return getattr(req.context, "request_id", None)
 
 
 def handle_domain_error(
-    req: falcon.Request, resp: falcon.Response, ex: errors.ArtifactError, params: Any
+    req: falcon.Request,
+    resp: falcon.Response,
+    ex: errors.ArtifactError,
+    params: Any,
+    doors: Doors = (),
 ) -> None:
     status = next((code for kind, code in STATUS_BY_KIND.items() if isinstance(ex, kind)), 500)
     if status == 401:
         resp.set_header("WWW-Authenticate", 'Token realm="artifacts"')
     if isinstance(ex, errors.RangeNotSatisfiable):
         resp.set_header("Content-Range", f"bytes */{ex.size}")
+    writer = _door(req, doors)
+    if writer is not None:
+        writer(req, resp, status, ex.message)
+        return
     body = error_body(status, ex.title, ex.message, ex.code, _request_id(req))
     _write(req, resp, status, body)
 
 
 def handle_unexpected(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any, doors: Doors = ()
 ) -> None:
     LOG.exception("Unexpected error [request_id=%s] %s %s", _request_id(req), req.method, req.path)
+    writer = _door(req, doors)
+    if writer is not None:
+        writer(req, resp, 500, "The server failed to handle the request; it has been logged.")
+        return
     body = error_body(
         500,
         "Internal Server Error",
@@ -80,13 +104,19 @@ def handle_unexpected(
     _write(req, resp, 500, body)
 
 
-def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
+def serialize_http_error(
+    req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, doors: Doors = ()
+) -> None:
     """Render falcon's own errors (unknown route, wrong method) in the same JSON shape."""
     status = ex.status_code
     phrase = HTTPStatus(status).phrase
     explanation = ex.description or _DEFAULT_EXPLANATIONS.get(status, phrase)
     if status == 405:
         explanation = f"Method {req.method} is not allowed on {req.path}."
+    writer = _door(req, doors)
+    if writer is not None:
+        writer(req, resp, status, explanation)
+        return
     code = phrase.lower().replace(" ", "_")
     resp.content_type = falcon.MEDIA_JSON
     resp.text = json.dumps(error_body(status, phrase, explanation, code, _request_id(req)))
@@ -97,7 +127,8 @@ _DEFAULT_EXPLANATIONS = {
 }
 
 
-def register(app: falcon.App[falcon.Request, falcon.Response]) -> None:
-    app.add_error_handler(Exception, handle_unexpected)
-    app.add_error_handler(errors.ArtifactError, handle_domain_error)
-    app.set_error_serializer(serialize_http_error)
+def register(app: falcon.App[falcon.Request, falcon.Response], doors: Doors = ()) -> None:
+    """Render errors in Glare's shape, or in the shape of the door whose prefix a path has."""
+    app.add_error_handler(Exception, functools.partial(handle_unexpected, doors=doors))
+    app.add_error_handler(errors.ArtifactError, functools.partial(handle_domain_error, doors=doors))
+    app.set_error_serializer(functools.partial(serialize_http_error, doors=doors))
