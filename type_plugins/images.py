@@ -1,9 +1,9 @@
 """VM images: the flagship type, with the fields Glare and Glance clients expect.
 
-The descriptive fields (boot requirements, kernel and ramdisk, OS facts) and the free-form
-``properties`` stay mutable after activation: Glance's users set them on active images (``openstack
-image set --min-ram``, ``--property``), and nothing about the image data depends on them. The
-formats and the data itself are fixed once the image is active.
+The name, the descriptive fields (boot requirements, kernel and ramdisk, OS facts) and the
+free-form ``properties`` stay mutable after activation: Glance's users set them on active images
+(``openstack image set --name``, ``--min-ram``, ``--property``), and nothing about the image data
+depends on them. The formats and the data itself are fixed once the image is active.
 """
 
 from artifacts import plugin as p
@@ -35,6 +35,7 @@ class Image(p.BaseArtifact):
     TYPE = "images"
     DISPLAY_NAME = "Images"
     VERSION = "1.0"
+    MUTABLE_COMMON_FIELDS = frozenset({"name"})
 
     fields = {  # noqa: RUF012 - oslo.versionedobjects declares fields as a class-level dict
         "container_format": p.String(

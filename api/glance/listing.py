@@ -62,39 +62,40 @@ def translate(params: Sequence[tuple[str, str]], declared: Mapping[str, Any]) ->
         out.append(("sort", _sort_from_expression(",".join(sort))))
     elif sort_keys or sort_dirs:
         out.append(("sort", _sort_from_keys(sort_keys, sort_dirs)))
-    hidden_asked = False
+    filters = [(key, value) for key, value in params if key not in ("sort", "sort_key", "sort_dir")]
     nothing = False
-    for key, value in params:
-        if key in ("sort", "sort_key", "sort_dir"):
-            continue
-        if key in UNSUPPORTED:
-            raise InvalidInput(f"Filtering images by {key!r} is not supported by this server.")
-        if key == "tag":
-            out.append(("tags", value))
-        elif key == "visibility":
-            if value != "all":
-                out.append(("visibility", value))
-        elif key == "status":
-            statuses = _statuses(value)
-            if statuses:
-                out.append(("status", f"in:{','.join(statuses)}"))
-            else:
-                nothing = True
-        elif key in ("os_hidden", "protected"):
-            flag = _flag(key, value)
-            hidden_asked = hidden_asked or key == "os_hidden"
-            if key in declared:
-                out.append((key, str(flag).lower()))
-            elif flag:
-                nothing = True
-        elif key in PASSED:
-            out.append((key, value))
+    for key, value in filters:
+        translated = _filter(key, value, declared)
+        if translated is None:
+            nothing = True
         else:
-            out.append((f"{wire.PROPERTIES_FIELD}.{key}", value))
-    if "os_hidden" in declared and not hidden_asked:
+            out.extend(translated)
+    if "os_hidden" in declared and not any(key == "os_hidden" for key, _ in filters):
         # Glance leaves hidden images out of a list unless it asks for them.
         out.append(("os_hidden", "false"))
     return Translated(out, nothing)
+
+
+def _filter(key: str, value: str, declared: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    """One Glance filter as engine parameters (none: no filter); None when nothing can match."""
+    if key in UNSUPPORTED:
+        raise InvalidInput(f"Filtering images by {key!r} is not supported by this server.")
+    if key == "tag":
+        return [("tags", value)]
+    if key == "visibility":
+        return [] if value == "all" else [("visibility", value)]
+    if key == "status":
+        statuses = _statuses(value)
+        return [("status", f"in:{','.join(statuses)}")] if statuses else None
+    if key in ("os_hidden", "protected"):
+        flag = _flag(key, value)
+        if key in declared:
+            return [(key, str(flag).lower())]
+        # Without the field no image is hidden or protected.
+        return None if flag else []
+    if key in PASSED:
+        return [(key, value)]
+    return [(f"{wire.PROPERTIES_FIELD}.{key}", value)]
 
 
 def _sort_from_expression(expression: str) -> str:

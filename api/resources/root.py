@@ -43,6 +43,8 @@ class VersionsResource:
         if self._more_versions is None:
             resp.text = self._body
             return
-        resp.text = json.dumps({"versions": [*self._glare, *self._more_versions(req.prefix)]})
+        # The other doors' entries first: python-glanceclient reads the first entry's "id",
+        # which Glare's entries do not have.
+        resp.text = json.dumps({"versions": [*self._more_versions(req.prefix), *self._glare]})
 
     on_post = on_put = on_patch = on_delete = on_head = on_get
