@@ -48,8 +48,8 @@ def create_app(
     app.add_route("/readyz", ReadinessResource(services.health))
     app.add_route("/metrics", MetricsResource(metrics))
 
-    images_enabled = "images" in services.types
-    versions = VersionsResource(discovery.glance_versions if images_enabled else None)
+    glance_door = settings.glance_api and "images" in services.types
+    versions = VersionsResource(discovery.glance_versions if glance_door else None)
     app.add_route("/", versions)
     app.add_route("/versions", versions)
 
@@ -72,5 +72,6 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
-    glance.add_routes(app, settings, services)
+    if glance_door:
+        glance.add_routes(app, settings, services)
     return app

@@ -22,9 +22,7 @@ PREFIX = "/v2"
 def add_routes(
     app: falcon.App[falcon.Request, falcon.Response], settings: Settings, services: Services
 ) -> None:
-    """Route ``/v2/…`` to the Glance resources, when the images type is enabled."""
-    if "images" not in services.types:
-        return
+    """Route ``/v2/…`` to the Glance resources (the images type must be enabled)."""
     image_type = services.types.get("images")
     declared = image_type.fields
     image_schema = schemas.image_schema(

@@ -9,7 +9,6 @@ import falcon.testing
 from tests.api.glance.conftest import (
     ACCEPT_JSON,
     ADMIN,
-    DATA,
     OTHER,
     OWNER,
     ImageMaker,
