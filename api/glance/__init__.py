@@ -50,7 +50,8 @@ def add_routes(
         f"{PREFIX}/images/{{image_id}}/actions/{{action}}", images.ImageAction(services.artifacts)
     )
     app.add_route(
-        f"{PREFIX}/images/{{image_id}}/file", data.ImageData(services.artifacts, services.blobs)
+        f"{PREFIX}/images/{{image_id}}/file",
+        data.ImageData(services.artifacts, services.blobs, declared),
     )
     app.add_route(
         f"{PREFIX}/images/{{image_id}}/members", members.MemberCollection(services.members, limit)

@@ -7,25 +7,39 @@ download, with Glance's headers (``Content-MD5`` as a hex digest, ranges as 206)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import falcon
 
 from api.glance import wire
 from api.resources.blobs import request_body, streamed
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
-from artifacts.errors import NotFound, UnsupportedMediaType
+from artifacts.errors import ActivationRequirementsMissing, NotFound, UnsupportedMediaType
+from artifacts.model import fields as f
 
 DATA_MEDIA_TYPE = "application/octet-stream"
 
 
 class ImageData:
-    def __init__(self, artifacts: ArtifactService, blobs: BlobService) -> None:
+    def __init__(
+        self, artifacts: ArtifactService, blobs: BlobService, declared: Mapping[str, f.Field]
+    ) -> None:
         self._artifacts = artifacts
         self._blobs = blobs
+        self._required = [name for name, fld in declared.items() if fld.required_on_activate]
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         if (req.content_type or "").split(";")[0].strip().lower() != DATA_MEDIA_TYPE:
             raise UnsupportedMediaType(f"Image data must be sent as {DATA_MEDIA_TYPE}.")
+        # The upload activates the image, so what activation needs is asked for before any
+        # byte is stored (Glance: disk_format and container_format first).
+        current = self._artifacts.show(req.context.ctx, wire.TYPE_NAME, image_id)
+        missing = [name for name in self._required if current.get(name) is None]
+        if missing:
+            raise ActivationRequirementsMissing(
+                f"Properties {', '.join(missing)} must be set prior to saving data."
+            )
         ref = BlobRef(wire.TYPE_NAME, image_id, wire.BLOB_FIELD)
         req.context.blob_upload = True
         self._blobs.upload(

@@ -1,7 +1,8 @@
-"""Glance's error answers: JSON ``{"message", "code", "title"}`` or webob's HTML page.
+"""Glance's error answers: JSON ``{"message", "code", "title"}``, or webob's HTML page.
 
-Glance answers errors as HTML unless the client accepts JSON (python-glanceclient and
-openstacksdk do), and glanceclient shows the text of either; both forms are rendered here.
+Glance answers errors as JSON to a client that accepts it (openstacksdk), as plain text to one
+that names no preference, and as HTML otherwise (python-glanceclient sends ``*/*``);
+glanceclient shows the text of any of them.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from http import HTTPStatus
 
 import falcon
 
-#: A Glance-wide rule the engine has no notion of is still a protocol fact: these are the
-#: statuses Glance gives the engine's error kinds where they differ from the Glare door's.
-PREFIX = "/v2"
-
 
 def write_fault(req: falcon.Request, resp: falcon.Response, status: int, message: str) -> None:
     """Render one error the way Glance's webob faults look."""
     phrase = HTTPStatus(status).phrase
     resp.status = status
-    if "json" in (req.get_header("Accept") or ""):
+    accept = req.get_header("Accept")
+    if accept is None:
+        # webob's choice for a client that states no preference.
+        resp.content_type = "text/plain; charset=UTF-8"
+        resp.text = f"{status} {phrase}\n\n{message}\n\n   "
+        return
+    if "json" in accept:
         resp.content_type = falcon.MEDIA_JSON
         resp.text = json.dumps(
             {

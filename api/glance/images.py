@@ -33,12 +33,16 @@ class ImageCollection:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         params = parse_qsl(req.query_string, keep_blank_values=True)
         translated = listing.translate(params, self._declared)
-        body: dict[str, Any] = {"images": [], "first": "/v2/images", "schema": "/v2/schemas/images"}
+        body: dict[str, Any] = {
+            "images": [],
+            "first": listing.first_link(params),
+            "schema": "/v2/schemas/images",
+        }
         if not translated.nothing:
             page = self._service.list(req.context.ctx, wire.TYPE_NAME, translated.params)
             body["images"] = [wire.to_image(item) for item in page.items]
             if page.next_marker is not None:
-                body["next"] = listing.next_link(params, page.next_marker, page.query.limit)
+                body["next"] = listing.next_link(params, page.next_marker)
         write_json(resp, body)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -133,8 +133,7 @@ def _statuses(value: str) -> list[str]:
     wanted = rest.split(",") if sep and op == "in" else [value]
     found: list[str] = []
     for status in wanted:
-        if status not in wire.GLANCE_STATUSES:
-            raise InvalidInput(f"Invalid status value: {status}")
+        # An unknown status matches no image (Glance answers an empty list, not an error).
         found.extend(s for s in wire.ARTIFACT_STATUSES.get(status, ()) if s not in found)
     return found
 
@@ -146,10 +145,13 @@ def _flag(key: str, value: str) -> bool:
     return lowered == "true"
 
 
-def next_link(params: Sequence[tuple[str, str]], marker: str, limit: int) -> str:
-    """The ``next`` link: the caller's parameters with the new marker (and the page size)."""
-    kept = [(k, v) for k, v in params if k != "marker"]
-    if not any(k == "limit" for k, _ in kept):
-        kept.append(("limit", str(limit)))
-    kept.append(("marker", marker))
-    return f"/v2/images?{urlencode(kept)}"
+def first_link(params: Sequence[tuple[str, str]]) -> str:
+    """Glance's ``first`` link: the caller's parameters (one value each, the last) but a marker."""
+    kept = {key: value for key, value in params if key != "marker"}
+    return f"/v2/images?{urlencode(kept)}" if kept else "/v2/images"
+
+
+def next_link(params: Sequence[tuple[str, str]], marker: str) -> str:
+    """Glance's ``next`` link: the ``first`` link's parameters and the new marker."""
+    kept = {key: value for key, value in params if key != "marker"}
+    return f"/v2/images?{urlencode({**kept, 'marker': marker})}"

@@ -80,6 +80,18 @@ def image_schema(container_formats: list[str], disk_formats: list[str]) -> dict[
                 "properties": {
                     "url": {"type": "string", "maxLength": 255},
                     "metadata": {"type": "object"},
+                    "validation_data": {
+                        "description": "Digests the location's data must have.",
+                        "type": "object",
+                        "writeOnly": True,
+                        "additionalProperties": False,
+                        "properties": {
+                            "checksum": {"type": "string", "minLength": 32, "maxLength": 32},
+                            "os_hash_algo": {"type": "string", "maxLength": 64},
+                            "os_hash_value": {"type": "string", "maxLength": 128},
+                        },
+                        "required": ["os_hash_algo", "os_hash_value"],
+                    },
                 },
                 "required": ["url", "metadata"],
             },

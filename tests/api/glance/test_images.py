@@ -9,6 +9,7 @@ import falcon.testing
 from tests.api.glance.conftest import (
     ACCEPT_JSON,
     ADMIN,
+    DATA,
     OTHER,
     OWNER,
     ImageMaker,
@@ -158,7 +159,8 @@ def test_errors_are_glance_faults_in_json_or_html(client: falcon.testing.TestCli
     missing = "00000000-0000-4000-8000-000000000000"
 
     as_json = client.simulate_get(f"/v2/images/{missing}", headers={**OWNER, **ACCEPT_JSON})
-    as_html = client.simulate_get(f"/v2/images/{missing}", headers=OWNER)
+    as_html = client.simulate_get(f"/v2/images/{missing}", headers={**OWNER, "Accept": "*/*"})
+    as_text = client.simulate_get(f"/v2/images/{missing}", headers=OWNER)
     no_route = client.simulate_get("/v2/nowhere", headers=ACCEPT_JSON)
 
     assert as_json.status_code == 404
@@ -168,6 +170,8 @@ def test_errors_are_glance_faults_in_json_or_html(client: falcon.testing.TestCli
     assert as_html.status_code == 404
     assert as_html.headers["Content-Type"].startswith("text/html")
     assert "<h1>404 Not Found</h1>" in as_html.text
+    assert as_text.headers["Content-Type"].startswith("text/plain")
+    assert as_text.text.startswith("404 Not Found\n\n")
     assert no_route.json["code"] == "404 Not Found"
 
 
@@ -248,3 +252,34 @@ def test_one_catalog_an_image_is_the_same_artifact_through_both_doors(
     assert through_glance["k"] == "v"
     assert through_glance["status"] == "queued"
     assert through_glance["disk_format"] == "qcow2"
+
+
+def test_data_needs_the_formats_first_and_nothing_is_stored_without_them(
+    client: falcon.testing.TestClient,
+) -> None:
+    created = client.simulate_post("/v2/images", json={"name": "bare"}, headers=OWNER).json
+    path = f"/v2/images/{created['id']}"
+
+    refused = client.simulate_put(
+        f"{path}/file", body=b"data", headers={**OWNER, **DATA, **ACCEPT_JSON}
+    )
+    shown = client.simulate_get(path, headers=OWNER).json
+
+    assert refused.status_code == 400
+    assert "disk_format" in refused.json["message"]
+    assert (shown["status"], shown["size"]) == ("queued", None)
+    assert client.simulate_get(f"{path}/file", headers=OWNER).status_code == 204
+
+
+def test_names_are_required_and_unique_per_owner(
+    client: falcon.testing.TestClient, make_image: ImageMaker
+) -> None:
+    make_image(name="twice")
+
+    nameless = client.simulate_post("/v2/images", json={}, headers={**OWNER, **ACCEPT_JSON})
+    again = client.simulate_post("/v2/images", json={"name": "twice"}, headers=OWNER)
+    elsewhere = client.simulate_post("/v2/images", json={"name": "twice"}, headers=OTHER)
+
+    assert nameless.status_code == 400
+    assert again.status_code == 409
+    assert elsewhere.status_code == 201

@@ -34,6 +34,7 @@ def catalog(client: falcon.testing.TestClient, make_image: ImageMaker) -> None:
         ("status=active&sort_key=name&sort_dir=asc", ["alpha", "gamma"]),
         ("status=queued", ["beta"]),
         ("status=killed", []),
+        ("status=bogus", []),
         ("flavor=small&sort_key=name&sort_dir=asc", ["alpha", "gamma"]),
         ("os_distro=ubuntu", ["alpha"]),
         ("min_ram=gte:1500", ["gamma"]),
@@ -79,7 +80,8 @@ def test_paging_follows_next_links_to_the_end(client: falcon.testing.TestClient)
         query = link.query
     assert names == ["alpha", "beta", "gamma"]
     assert pages == 2
-    assert page["first"] == "/v2/images"
+    # Glance's first link keeps the query, without the marker.
+    assert page["first"] == "/v2/images?limit=2&sort_key=name&sort_dir=asc"
     assert page["schema"] == "/v2/schemas/images"
 
 
@@ -91,7 +93,6 @@ def test_paging_follows_next_links_to_the_end(client: falcon.testing.TestClient)
         "sort_key=name&sort_dir=sideways",
         "sort_key=name&sort_key=id&sort_dir=asc&sort_dir=desc&sort_dir=asc",
         "sort=name&sort_key=id",
-        "status=bogus",
         "os_hidden=maybe",
         "limit=zero",
         "marker=00000000-0000-4000-8000-000000000000",
