@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 import falcon
 
 from api.glance import listing, wire
-from api.media import read_json, write_json
+from api.media import media_type, read_json, write_json
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.errors import InvalidInput, NotFound
 from artifacts.model import fields as f
@@ -68,6 +68,8 @@ class ImageItem:
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         operations = read_json(req, max_bytes=self._max_json_body, accept=PATCH_MEDIA_TYPES)
+        if media_type(req) == wire.PATCH_MEDIA_TYPE_V20:
+            operations = wire.from_draft_10(operations)
         current = show(self._service, req, image_id)
         patch = wire.artifact_patch(operations, current, self._declared)
         updated = self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)

@@ -167,6 +167,16 @@ def glance_time(value: str | None) -> str | None:
     return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def unsupported_default(attribute: str, value: Any, declared: Mapping[str, Any]) -> bool:
+    """Whether this writes the fixed value of an attribute the type lacks (a harmless no-op)."""
+    return (
+        attribute in OPTIONAL_ATTRIBUTES
+        and attribute not in declared
+        and attribute not in READ_ONLY
+        and value == OPTIONAL_ATTRIBUTES[attribute]
+    )
+
+
 def field_path(attribute: str, declared: Mapping[str, Any]) -> str:
     """The artifact JSON pointer that holds a Glance attribute."""
     if attribute in READ_ONLY:
@@ -186,6 +196,8 @@ def create_body(body: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[st
     fields: dict[str, Any] = {}
     properties: dict[str, Any] = {}
     for attribute, value in body.items():
+        if unsupported_default(attribute, value, declared):
+            continue
         path = field_path(attribute, declared)
         if path.startswith(f"/{PROPERTIES_FIELD}/"):
             properties[attribute] = _property_value(attribute, value)
@@ -214,14 +226,30 @@ PATCH_MEDIA_TYPE_V20 = "application/openstack-images-v2.0-json-patch"
 PATCH_OPS = ("add", "remove", "replace")
 
 
+def from_draft_10(operations: Any) -> Any:
+    """Glance's v2.0 patch dialect (``{"replace": "/name", "value": …}``) as RFC 6902 operations."""
+    if not isinstance(operations, list):
+        return operations
+    converted = []
+    for op in operations:
+        names = [name for name in PATCH_OPS if isinstance(op, dict) and name in op]
+        if len(names) != 1:
+            raise InvalidInput(
+                f"Operation objects must name exactly one of {', '.join(PATCH_OPS)}."
+            )
+        rest = {k: v for k, v in op.items() if k != names[0]}
+        converted.append({"op": names[0], "path": op[names[0]], **rest})
+    return converted
+
+
 def artifact_patch(
     operations: Any, image: Mapping[str, Any], declared: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """Rewrite a Glance patch onto the artifact's fields.
 
     Glance's semantics are kept: ``add`` of an existing attribute replaces it, ``replace`` and
-    ``remove`` of a property that does not exist are conflicts; only top-level paths (and
-    ``/tags``) are accepted.
+    ``remove`` of a property that does not exist are conflicts; only top-level paths are
+    accepted. Setting ``protected``/``os_hidden`` to ``false`` on a type without them is a no-op.
     """
     if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
         raise InvalidInput("Request body must be a JSON array of operation objects.")
@@ -229,6 +257,11 @@ def artifact_patch(
     for op in operations:
         name = op.get("op")
         path = op.get("path")
+        attribute_name = path[1:] if isinstance(path, str) else ""
+        if name in ("add", "replace") and unsupported_default(
+            attribute_name, op.get("value"), declared
+        ):
+            continue
         if name not in PATCH_OPS:
             raise InvalidInput(f"Operation must be one of {', '.join(PATCH_OPS)}, not {name!r}.")
         if not isinstance(path, str) or not path.startswith("/") or path.count("/") != 1:

@@ -6,6 +6,7 @@ import hashlib
 
 import falcon.testing
 
+from artifacts.engine.registry import TypeRegistry
 from tests.api.glance.conftest import (
     ACCEPT_JSON,
     ADMIN,
@@ -283,3 +284,27 @@ def test_names_are_required_and_unique_per_owner(
     assert nameless.status_code == 400
     assert again.status_code == 409
     assert elsewhere.status_code == 201
+
+
+def test_the_v2_0_patch_dialect_and_default_protection_values_are_accepted(
+    client: falcon.testing.TestClient, make_image: ImageMaker, registry: TypeRegistry
+) -> None:
+    image = make_image(b"data", protected=False, os_hidden=False)
+
+    draft = client.simulate_patch(
+        f"/v2/images/{image['id']}",
+        body='[{"replace": "/name", "value": "draft"}, {"add": "/k", "value": "v"}]',
+        headers={**OWNER, "Content-Type": "application/openstack-images-v2.0-json-patch"},
+    )
+    unprotect = glance_patch(
+        client, image["id"], {"op": "replace", "path": "/protected", "value": False}
+    )
+    protect = glance_patch(
+        client, image["id"], {"op": "replace", "path": "/protected", "value": True}
+    )
+
+    assert draft.status_code == 200, draft.text
+    assert (draft.json["name"], draft.json["k"]) == ("draft", "v")
+    assert unprotect.status_code == 200
+    # Protection is the images type's: without its field, an image cannot be protected.
+    assert protect.status_code == (200 if "protected" in registry.get("images").fields else 403)
