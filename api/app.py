@@ -23,6 +23,8 @@ from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
+from api.ui import PREFIX as CATALOG_PREFIX
+from api.ui import install as install_catalog
 from artifacts.config import Settings
 from artifacts.engine.services import Services
 
@@ -36,7 +38,8 @@ def create_app(
         RequestIdMiddleware(),
         RequestLogMiddleware(),
         MetricsMiddleware(metrics),
-        MicroversionMiddleware(other_doors=(glance.PREFIX,)),
+        # Glare's microversions are the Glare API's; the other doors have their own rules.
+        MicroversionMiddleware(other_doors=(glance.PREFIX, CATALOG_PREFIX)),
         identity_middleware(settings.auth_mode, services.tokens),
     ]
     app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
@@ -74,4 +77,5 @@ def create_app(
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
     if glance_door:
         glance.add_routes(app, settings, services)
+    install_catalog(app, settings, services)
     return app

@@ -180,7 +180,7 @@ def test_openstack_image_life_cycle(
         return _run([str(clients / "bin" / "openstack"), *args], env={**env, "OS_TOKEN": token})
 
     create = [
-        "image", "create", "--file", str(image_file), "--disk-format", "qcow2",
+        "image", "create", "--file", str(image_file), "--disk-format", "raw",
         "--container-format", "bare", "--property", "hw_disk_bus=virtio", "osc-image",
     ]  # fmt: skip
     created = json.loads(openstack(*create, "-f", "json"))
