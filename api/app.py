@@ -11,6 +11,7 @@ from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.microversion import MicroversionMiddleware
 from api.middleware import RequestIdMiddleware
+from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import (
     AllArtifactsCollection,
@@ -23,6 +24,7 @@ from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
+from api.resources.whoami import WhoAmIResource
 from api.ui import PREFIX as CATALOG_PREFIX
 from api.ui import install as install_catalog
 from artifacts.config import Settings
@@ -34,6 +36,7 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the WSGI app; everything it needs is passed in, nothing is global."""
     metrics = metrics or Metrics()
+    services.hooks.listen(metrics.hook_failed)
     middleware = [
         RequestIdMiddleware(),
         RequestLogMiddleware(),
@@ -55,6 +58,7 @@ def create_app(
     versions = VersionsResource(discovery.glance_versions if glance_door else None)
     app.add_route("/", versions)
     app.add_route("/versions", versions)
+    app.add_route("/whoami", WhoAmIResource())
 
     schemas = SchemasResource(services.types)
     app.add_route("/schemas", schemas)
@@ -77,5 +81,6 @@ def create_app(
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
     if glance_door:
         glance.add_routes(app, settings, services)
+    openapi.add_routes(app, services.types, settings)
     install_catalog(app, settings, services)
     return app

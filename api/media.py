@@ -32,11 +32,25 @@ def read_json(req: falcon.Request, *, max_bytes: int, accept: Iterable[str]) -> 
     if not raw.strip():
         raise InvalidInput("The request body is empty; a JSON document is expected.")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        body = json.loads(raw, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"The request body is not valid JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput("The request body is nested too deeply.") from None
+    if b"\\u0000" in raw and _has_nul(body):
+        # PostgreSQL cannot store U+0000 in text or JSON; refuse it on every database alike.
+        raise InvalidInput("Strings in the request body may not contain U+0000 (NUL).")
+    return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _refuse_constant(name: str) -> Any:

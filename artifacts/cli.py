@@ -1,4 +1,9 @@
-"""The ``artifacts`` command: run the service and manage its database."""
+"""Server administration: run the service and manage its database and tokens.
+
+These are the server's commands of the ``artifacts`` command line, whose client package finds
+them through the ``artifacts.cli`` entry point (:func:`command_summaries` and :func:`main`);
+``python -m artifacts.cli`` runs them without it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from artifacts.config import (
     CONFIG_ENV,
     TOKENS,
@@ -23,6 +30,7 @@ from artifacts.config import (
 )
 from artifacts.db import migrate, type_indexes
 from artifacts.db.session import Database, build_engine
+from artifacts.engine import versions
 from artifacts.engine.artifacts import utcnow
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import build_services
@@ -35,6 +43,24 @@ WSGI_TARGET = "api.wsgi:create_wsgi_app()"
 GUNICORN_HOOKS = "python:api.gunicorn_hooks"
 #: Where prometheus-client's multi-process mode keeps each worker's metric files.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+#: What ``--help`` says of the server commands, in plain text (no markup).
+DESCRIPTION = "Server administration: run the service, manage its database and API tokens."
+
+
+class NoDatabase(ArtifactError):
+    """A read-only command found no database, and creates none."""
+
+    code = "no_database"
+
+
+def command_summaries() -> dict[str, str]:
+    """Each server command's name and one-line help, for the client's ``--help``."""
+    for action in _parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return {choice.dest: choice.help or "" for choice in action._choices_actions}
+    return {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="artifacts", description=__doc__)
+    parser = argparse.ArgumentParser(prog="artifacts", description=DESCRIPTION)
     parser.add_argument("--config", help=f"TOML configuration file (or ${CONFIG_ENV})")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -75,9 +101,30 @@ def _parser() -> argparse.ArgumentParser:
         help="print (or --apply) PostgreSQL indexes for the sortable fields of the served types",
     )
     indexes.add_argument(
-        "--apply", action="store_true", help="create the missing ones (CONCURRENTLY)"
+        "--apply",
+        action="store_true",
+        help="create the missing ones and rebuild stale ones (CONCURRENTLY)",
+    )
+    indexes.add_argument(
+        "--check",
+        action="store_true",
+        help="report missing and stale ones (exit status 1 if any)",
     )
     indexes.set_defaults(handler=_db_indexes)
+    migrate_types = db_commands.add_parser(
+        "migrate-types",
+        help="rewrite stored artifacts at their type's current schema version (online, batched)",
+    )
+    migrate_types.add_argument(
+        "--type", action="append", dest="types", metavar="T", help="only this type (repeatable)"
+    )
+    migrate_types.add_argument(
+        "--dry-run", action="store_true", help="run the migrations and report, write nothing"
+    )
+    migrate_types.add_argument(
+        "--batch-size", type=int, default=500, help="rows per transaction (default 500)"
+    )
+    migrate_types.set_defaults(handler=_db_migrate_types)
 
     types = commands.add_parser("types", help="list the artifact types that would be served")
     types.set_defaults(handler=_types)
@@ -123,9 +170,30 @@ def _duration(raw: str) -> dt.timedelta:
     return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
+def _require_database(settings: Settings) -> None:
+    """Refuse, creating nothing, when the SQLite database file is not there.
+
+    Opening a SQLite URL creates its file (and directory): a read-only command run in the
+    wrong directory or without ``--config`` would leave an empty database behind.
+    """
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if not Path(url.database).exists():
+        raise NoDatabase(
+            f"no database at {url.database} (is --config or ARTIFACTS_DATA_DIR right? "
+            "'artifacts db upgrade' creates it)"
+        )
+
+
 @contextlib.contextmanager
-def _token_service(settings: Settings) -> Iterator[TokenService]:
-    """The token service on a migrated database, whose connections close with the block."""
+def _token_service(settings: Settings, *, create: bool = False) -> Iterator[TokenService]:
+    """The token service on a migrated database, whose connections close with the block.
+
+    Only a command that writes (``create``) makes a missing database.
+    """
+    if not create:
+        _require_database(settings)
     engine = build_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     database = Database(engine)
@@ -136,7 +204,7 @@ def _token_service(settings: Settings) -> Iterator[TokenService]:
 
 
 def _token_create(settings: Settings, args: argparse.Namespace) -> int:
-    with _token_service(settings) as tokens:
+    with _token_service(settings, create=True) as tokens:
         issued = tokens.create(
             project_id=args.project,
             user_id=args.user,
@@ -188,6 +256,7 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    _require_database(settings)
     engine = build_engine(settings.effective_database_url)
     current = migrate.current_revision(engine)
     head = migrate.head_revision()
@@ -203,7 +272,7 @@ def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
         for artifact_type in registry
         for index in type_indexes.type_indexes(artifact_type.name, artifact_type.fields)
     ]
-    if not args.apply:
+    if not (args.apply or args.check):
         for index in wanted:
             print(f"{index.ddl};")
         return 0
@@ -212,13 +281,46 @@ def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
         if engine.dialect.name != "postgresql":
             print("per-type indexes are for PostgreSQL; nothing to do on", engine.dialect.name)
             return 0
-        created = type_indexes.apply(engine, wanted)
-        for index in created:
-            print(f"created {index.name} ({index.kind} of {index.type_name}.{index.field})")
-        print(f"{len(wanted) - len(created)} of {len(wanted)} were in place already")
+        if args.check:
+            states = type_indexes.inspect(engine, wanted)
+            for found in states:
+                item = found.index
+                print(f"{found.state}\t{item.name} ({item.kind} of {item.type_name}.{item.field})")
+            return 0 if all(found.state == "ok" for found in states) else 1
+        built = type_indexes.apply(engine, wanted)
+        for index in built:
+            print(f"built {index.name} ({index.kind} of {index.type_name}.{index.field})")
+        print(f"{len(wanted) - len(built)} of {len(wanted)} were in place already")
     finally:
         engine.dispose()
     return 0
+
+
+def _db_migrate_types(settings: Settings, args: argparse.Namespace) -> int:
+    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
+    database = Database(build_engine(settings.effective_database_url))
+    try:
+        reports = versions.migrate_types(
+            database,
+            registry,
+            only=args.types,
+            batch_size=args.batch_size,
+            dry_run=args.dry_run,
+        )
+    finally:
+        database.dispose()
+    verb = "would upgrade" if args.dry_run else "upgraded"
+    failed = 0
+    for report in reports:
+        found = ", ".join(f"{n} at {v}" for v, n in sorted(report.found.items())) or "none"
+        print(
+            f"{report.type_name} (version {report.version}): older or newer rows: {found}; "
+            f"{verb} {report.upgraded}, failed {report.failed}, newer left alone {report.newer}"
+        )
+        for reason in report.reasons:
+            print(f"  failed: {reason}")
+        failed += report.failed
+    return 1 if failed else 0
 
 
 def _types(settings: Settings, _args: argparse.Namespace) -> int:
@@ -252,8 +354,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # here rather than racing migrations in every worker.
     bind = args.bind or settings.bind
     check_bind(settings, bind)
-    TypeRegistry.from_entry_points(settings.enabled_types or None)
+    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
     _db_upgrade(settings, args)
+    database = Database(build_engine(settings.effective_database_url))
+    try:
+        versions.check_stored_versions(database, registry)
+    finally:
+        database.dispose()
     workers = args.workers or settings.workers
     threads = args.threads or settings.threads
     env = dict(os.environ)

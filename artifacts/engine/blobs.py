@@ -16,6 +16,7 @@ active whose bytes and digests were not fully written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -33,11 +34,22 @@ from artifacts.db.models import ArtifactRow, BlobRow, OrphanRow
 from artifacts.db.reads import BlobRecord
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
-from artifacts.engine.digests import Digester
+from artifacts.engine.digests import Digester, Digests
+from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.validation import (
+    Outcome,
+    RunningChecks,
+    StoredData,
+    UploadValidators,
+    check_annotations,
+    run_post_store,
+)
+from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import (
     ArtifactNotFound,
+    BlobRejected,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -48,6 +60,9 @@ from artifacts.errors import (
 )
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
+from artifacts.model.base import BaseArtifact
+from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.model.streaming import StreamResult, Upload
 from artifacts.store.base import CHUNK_SIZE, BlobStore, ByteRange, ReadHandle, StoreError
 
 __all__ = [
@@ -65,6 +80,10 @@ __all__ = [
 ]
 
 SAVING = "saving"
+#: Stored, waiting for the type's post-store checks; still a pending upload underneath.
+CHECKING = "checking"
+#: Blob statuses during which the artifact's status cannot change.
+IN_FLIGHT = frozenset({SAVING, CHECKING})
 #: Request bytes read per step: large enough that per-chunk costs (thread hand-offs to the
 #: digest lanes, store calls) vanish, small enough to keep an upload's memory bounded.
 UPLOAD_READ_SIZE = CHUNK_SIZE
@@ -194,7 +213,11 @@ class BlobService:
         upload_timeout: dt.timedelta = dt.timedelta(hours=1),
         clock: Callable[[], dt.datetime],
         render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+        validators: UploadValidators | None = None,
+        hooks: HookRunner | None = None,
     ) -> None:
+        self._validators = validators or UploadValidators(types)
+        self._hooks = hooks or HookRunner()
         self._db = db
         self._types = types
         self._policy = policy
@@ -223,7 +246,8 @@ class BlobService:
         store_name = self._choice.for_field(type_name, field_name)
         store = self._stores[store_name]
         location = _location(artifact_id, field_name, key, upload_id)
-        limit = self._begin_upload(
+        label = _label(field_name, key).strip("'")
+        begun = self._begin_upload(
             ctx,
             artifact_type,
             artifact_id,
@@ -233,28 +257,28 @@ class BlobService:
             store_name=store_name,
             location=location,
             content_length=content_length,
+            content_type=content_type,
         )
         try:
+            checks = (
+                RunningChecks.start(begun.validators, begun.upload, label)
+                if begun.upload is not None
+                else None
+            )
             writer = store.open_writer(location)
         except StoreError as exc:
             self._abort_upload(artifact_id, field_name, key, upload_id)
             raise ServiceUnavailable(f"The blob store is unavailable: {exc}") from exc
-        digester = Digester(sink=writer.write)
+        except BaseException:
+            self._abort_upload(artifact_id, field_name, key, upload_id)
+            raise
+        digester = Digester(sink=writer.write, watch=checks.feed if checks else None)
+        outcome = Outcome(fields={}, post_store=())
         try:
-            while True:
-                chunk = stream.read(UPLOAD_READ_SIZE)
-                if not chunk:
-                    break
-                if digester.size + len(chunk) > limit:
-                    raise TooLarge(
-                        f"Blob {_label(field_name, key)} is larger than its limit of {limit} bytes."
-                    )
-                digester.update(chunk)
-            if content_length is not None and digester.size != content_length:
-                raise InvalidInput(
-                    f"The upload ended after {digester.size} of {content_length} bytes."
-                )
-            digests = digester.digests()
+            digests = _receive(stream, digester, begun.limit, content_length, label)
+            if checks is not None:
+                outcome = checks.finish(StreamResult(digester.size, _digest_map(digests)))
+                check_annotations(artifact_type, outcome.fields, label)
             stored = writer.commit()
         except BaseException as exc:
             digester.abandon()
@@ -263,20 +287,78 @@ class BlobService:
             if isinstance(exc, StoreError):
                 raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
             raise
-        return self._finish_upload(
-            artifact_type,
-            artifact_id,
-            field_name,
-            key,
-            upload_id=upload_id,
-            store_name=store_name,
-            location=stored.key,
-            size=stored.size,
-            md5=digests.md5,
-            sha1=digests.sha1,
-            sha256=digests.sha256,
-            content_type=content_type,
-        )
+        fields = dict(outcome.fields)
+        if outcome.post_store:
+            fields.update(
+                self._post_store(
+                    artifact_type,
+                    ref,
+                    upload_id=upload_id,
+                    checks=outcome.post_store,
+                    stored=StoredData(
+                        store, stored.key, stored.size, _digest_map(digests), content_type
+                    ),
+                    store_name=store_name,
+                    label=label,
+                )
+            )
+        try:
+            rendered = self._finish_upload(
+                artifact_type,
+                artifact_id,
+                field_name,
+                key,
+                upload_id=upload_id,
+                store_name=store_name,
+                location=stored.key,
+                size=stored.size,
+                md5=digests.md5,
+                sha1=digests.sha1,
+                sha256=digests.sha256,
+                content_type=content_type,
+                annotations=fields,
+            )
+        except BlobRejected:
+            # What the checks found does not fit the type: undo as for any refusal.
+            self._abort_upload(artifact_id, field_name, key, upload_id)
+            self._remover.remove([(store_name, stored.key)], "upload refused by a check")
+            raise
+        if begun.hook is not None:
+            blob = BlobEvent(field_name, key, content_type, stored.size, _digest_map(digests))
+            after = dataclasses.replace(begun.hook, after=rendered)
+            obj = artifact_type.cls.from_values(_wire_values(artifact_type, rendered))
+            self._hooks.after(artifact_type, "after_upload", obj, after, blob)
+        return rendered
+
+    def _post_store(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        upload_id: str,
+        checks: tuple[Any, ...],
+        stored: StoredData,
+        store_name: str,
+        label: str,
+    ) -> dict[str, Any]:
+        """Mark the stored upload ``checking``, run the post-store checks, undo on refusal.
+
+        The status is committed before the checks run, so a crash during them leaves a blob
+        that cannot be downloaded or activated, and that the stale-upload sweep undoes.
+        """
+        with self._db.write() as session:
+            blob = session.get(BlobRow, (ref.artifact_id, ref.field, ref.key), with_for_update=True)
+            if blob is not None and blob.pending_upload_id == upload_id:
+                blob.status = CHECKING
+                blob.updated_at = self._clock()
+        try:
+            fields = run_post_store(checks, stored, label)
+            check_annotations(artifact_type, fields, label)
+        except BaseException:
+            self._abort_upload(ref.artifact_id, ref.field, ref.key, upload_id)
+            self._remover.remove([(store_name, stored.location)], "upload refused by a check")
+            raise
+        return fields
 
     def _begin_upload(
         self,
@@ -290,17 +372,23 @@ class BlobService:
         store_name: str,
         location: str,
         content_length: int | None,
-    ) -> int:
-        """Record the pending upload; return the byte limit for this upload."""
+        content_type: str,
+    ) -> _Begun:
+        """Record the pending upload; return its byte limit and what its checks are told."""
         now = self._clock()
+        validators = self._validators.for_field(artifact_type.name, field_name)
+        with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
         with self._db.write() as session:
-            _, field = self._writable(
+            row, field = self._writable(
                 session,
                 ctx,
                 artifact_type,
                 BlobRef(artifact_type.name, artifact_id, field_name, key),
             )
             all_blobs = repo.blobs_of(session, [artifact_id])[artifact_id]
+            document = (
+                self._render(session, artifact_type, row) if validators or with_hooks else None
+            )
             blobs = {b.key: b for b in all_blobs if b.field == field_name}
             existing = blobs.get(key)
             if existing is not None and existing.pending_upload_id is not None:
@@ -336,6 +424,34 @@ class BlobService:
                     f"Blob {_label(field_name, key)} of {content_length} bytes is larger than "
                     f"its limit of {max(limit, 0)} bytes."
                 )
+            hook = upload = None
+            if document is not None:
+                caller = caller_of(ctx)
+                if with_hooks:
+                    hook = HookContext(
+                        event="upload",
+                        caller=caller,
+                        type_name=artifact_type.name,
+                        artifact_id=artifact_id,
+                        before=document,
+                        after=document,
+                        changed=frozenset({field_name}),
+                    )
+                    blob = BlobEvent(field_name, key, content_type, content_length)
+                    obj = artifact_type.cls.from_values(_wire_values(artifact_type, document))
+                    self._hooks.before(artifact_type, "before_upload", obj, hook, blob)
+                if validators:
+                    upload = Upload(
+                        type_name=artifact_type.name,
+                        artifact_id=artifact_id,
+                        field=field_name,
+                        key=key,
+                        content_type=content_type,
+                        content_length=content_length,
+                        artifact=document,
+                        caller=caller,
+                        max_size=max(limit, 0),
+                    )
             if existing is None:
                 existing = BlobRow(
                     artifact_id=artifact_id, field=field_name, key=key, created_at=now
@@ -347,7 +463,7 @@ class BlobService:
             existing.pending_location = location
             existing.pending_started_at = now
             existing.updated_at = now
-            return max(limit, 0)
+            return _Begun(max(limit, 0), validators, upload, hook)
 
     def _abort_upload(self, artifact_id: str, field_name: str, key: str, upload_id: str) -> None:
         """Forget a failed upload, restoring the blob as it was before."""
@@ -377,6 +493,7 @@ class BlobService:
         sha1: str,
         sha256: str,
         content_type: str,
+        annotations: Mapping[str, Any],
     ) -> dict[str, Any]:
         replaced: list[tuple[str, str]] = []
         now = self._clock()
@@ -400,6 +517,8 @@ class BlobService:
                 blob.pending_upload_id = blob.pending_store = blob.pending_location = None
                 blob.pending_started_at = None
                 blob.updated_at = now
+                if annotations:
+                    self._annotate(session, artifact_type, row, annotations)
                 row.updated_at = now
                 row.revision += 1
                 session.flush()
@@ -409,6 +528,29 @@ class BlobService:
             raise Conflict(f"Blob {_label(field_name, key)} was changed during the upload.")
         self._remover.remove(replaced, "blob replaced")
         return rendered
+
+    def _annotate(
+        self,
+        session: Session,
+        artifact_type: ArtifactType,
+        row: ArtifactRow,
+        annotations: Mapping[str, Any],
+    ) -> None:
+        """Record what the checks found, validated against the type's schema like any write."""
+        document = self._render(session, artifact_type, row)
+        document.update(annotations)
+        try:
+            artifact_type.validator.validate(document)
+        except InvalidInput as exc:
+            # The value came from the uploaded bytes (a manifest's name, say): the upload's fault.
+            raise BlobRejected(f"the data yields an invalid field: {exc.message}") from exc
+        properties = {
+            **writable_properties(artifact_type, row),
+            **repo.property_values(artifact_type.fields, annotations),
+        }
+        row.properties = properties
+        for column, value in stamp(artifact_type, properties).items():
+            setattr(row, column, value)
 
     # --- external locations --------------------------------------------------------------------
 
@@ -476,11 +618,17 @@ class BlobService:
                 raise Forbidden("The artifact is deactivated; only administrators may download.")
             blob = session.get(BlobRow, (artifact_id, field_name, key))
             if blob is None or (blob.location is None and blob.external_url is None):
-                if blob is not None and blob.status == SAVING:
+                if blob is not None and blob.status in IN_FLIGHT:
                     raise Conflict(f"Blob {_label(field_name, key)} is still being uploaded.")
                 raise NotFound(f"Blob {_label(field_name, key)} is not set.")
             info = BlobInfo(blob.size, blob.md5, blob.sha1, blob.sha256, blob.content_type)
             store_name, location, external = blob.store, blob.location, blob.external_url
+            hooked = None
+            if self._hooks.wants(artifact_type, "before_download", "after_download"):
+                hooked = self._download_hook(session, ctx, artifact_type, row, blob)
+                self._hooks.before(artifact_type, "before_download", *hooked)
+        if hooked is not None:
+            self._hooks.after(artifact_type, "after_download", *hooked)
         if external is not None:
             return Download(info=info, redirect=external)
         assert store_name is not None
@@ -491,6 +639,32 @@ class BlobService:
         except StoreError as exc:
             raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
         return Download(info=info, handle=handle, byte_range=byte_range)
+
+    def _download_hook(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        row: ArtifactRow,
+        blob: BlobRow,
+    ) -> tuple[BaseArtifact, HookContext, BlobEvent]:
+        document = self._render(session, artifact_type, row)
+        hook = HookContext(
+            event="download",
+            caller=caller_of(ctx),
+            type_name=artifact_type.name,
+            artifact_id=row.id,
+            before=document,
+            after=document,
+        )
+        digests = {
+            name: value
+            for name, value in (("md5", blob.md5), ("sha1", blob.sha1), ("sha256", blob.sha256))
+            if value is not None
+        }
+        event = BlobEvent(blob.field, blob.key, blob.content_type, blob.size, digests)
+        obj = artifact_type.cls.from_values(_wire_values(artifact_type, document))
+        return obj, hook, event
 
     # --- maintenance ---------------------------------------------------------------------------
 
@@ -639,6 +813,47 @@ def _blob_field(artifact_type: ArtifactType, field_name: str, key: str) -> f.Blo
                 "names; no empty, '.' or '..' parts."
             )
     return field
+
+
+def _receive(
+    stream: Readable, digester: Digester, limit: int, content_length: int | None, label: str
+) -> Digests:
+    """Read the request into the digester's lanes, within the limit; return the digests."""
+    while True:
+        chunk = stream.read(UPLOAD_READ_SIZE)
+        if not chunk:
+            break
+        if digester.size + len(chunk) > limit:
+            raise TooLarge(f"Blob {label!r} is larger than its limit of {limit} bytes.")
+        digester.update(chunk)
+    if content_length is not None and digester.size != content_length:
+        raise InvalidInput(f"The upload ended after {digester.size} of {content_length} bytes.")
+    return digester.digests()
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """A recorded pending upload: its byte limit, and its checks' and hooks' view of it."""
+
+    limit: int
+    validators: tuple[Any, ...]
+    upload: Upload | None
+    hook: HookContext | None
+
+
+def _digest_map(digests: Digests) -> dict[str, str]:
+    return {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
+
+
+def _wire_values(artifact_type: ArtifactType, document: Mapping[str, Any]) -> dict[str, Any]:
+    """Field values from a rendered document (datetimes parsed back) for a hook's ``self``."""
+    values = {}
+    for name, field in artifact_type.fields.items():
+        value = document.get(name)
+        if isinstance(field, f.DateTime) and isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        values[name] = value
+    return values
 
 
 def _location(artifact_id: str, field_name: str, key: str, upload_id: str) -> str:

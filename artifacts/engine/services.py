@@ -13,10 +13,13 @@ from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.health import HealthService
+from artifacts.engine.hooks import HookRunner
 from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tokens import TokenService
+from artifacts.engine.validation import UploadValidators
+from artifacts.engine.versions import check_stored_versions
 from artifacts.store.base import BlobStore
 from artifacts.store.registry import build_stores
 
@@ -34,6 +37,8 @@ class Services:
     database: Database
     stores: Mapping[str, BlobStore]
     health: HealthService
+    #: Runs the types' hooks; the HTTP layer listens to it to count failed after-hooks.
+    hooks: HookRunner
 
     def close(self) -> None:
         """Release connections: the stores' (a database store has its own engine), then ours."""
@@ -67,11 +72,14 @@ def build_services(
 ) -> Services:
     """Construct every service from ``settings``; tests may hand in types, database or stores."""
     registry = types or TypeRegistry.from_entry_points(settings.enabled_types or None)
+    validators = UploadValidators(registry, settings.validator_options)
+    hooks = HookRunner()
     if database is None:
         engine = build_engine(settings.effective_database_url, pool=pool_settings(settings))
         if upgrade_schema:
             migrate.upgrade(engine)
         database = Database(engine)
+    check_stored_versions(database, registry)
     blob_stores = stores if stores is not None else build_stores(settings.effective_stores)
     policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)
@@ -82,6 +90,7 @@ def build_services(
         limits=ListLimits(default=settings.default_list_limit, maximum=settings.max_list_limit),
         clock=clock,
         remover=remover,
+        hooks=hooks,
     )
     blobs = BlobService(
         database,
@@ -93,6 +102,8 @@ def build_services(
         upload_timeout=dt.timedelta(seconds=settings.upload_timeout),
         clock=clock,
         render=artifacts.render,
+        validators=validators,
+        hooks=hooks,
     )
     return Services(
         types=registry,
@@ -104,4 +115,5 @@ def build_services(
         database=database,
         stores=blob_stores,
         health=HealthService(database, blob_stores),
+        hooks=hooks,
     )

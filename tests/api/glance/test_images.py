@@ -51,8 +51,9 @@ def test_uploading_data_activates_the_image_and_records_its_digests(
     assert image["status"] == "active"
     assert image["size"] == len(data)
     assert image["checksum"] == hashlib.md5(data).hexdigest()
-    assert image["os_hash_algo"] == "sha256"
-    assert image["os_hash_value"] == hashlib.sha256(data).hexdigest()
+    assert image["os_hash_algo"] == "sha512"
+    assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    assert image["virtual_size"] == len(data)
 
 
 def test_download_streams_the_data_with_its_md5_and_answers_ranges(

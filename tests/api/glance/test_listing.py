@@ -12,8 +12,8 @@ from tests.api.glance.conftest import ACCEPT_JSON, ADMIN, OWNER, ImageMaker, lis
 
 @pytest.fixture
 def catalog(client: falcon.testing.TestClient, make_image: ImageMaker) -> None:
-    make_image(b"a", name="alpha", disk_format="qcow2", os_distro="ubuntu", flavor="small")
-    make_image(name="beta", disk_format="raw", flavor="large", min_ram=1024)
+    make_image(b"a", name="alpha", disk_format="raw", os_distro="ubuntu", flavor="small")
+    make_image(name="beta", disk_format="qcow2", flavor="large", min_ram=1024)
     make_image(b"c", name="gamma", disk_format="raw", flavor="small", min_ram=2048)
 
 
@@ -25,12 +25,12 @@ def catalog(client: falcon.testing.TestClient, make_image: ImageMaker) -> None:
         ("sort_key=name&sort_dir=asc", ["alpha", "beta", "gamma"]),
         (
             "sort_key=disk_format&sort_key=name&sort_dir=asc&sort_dir=desc",
-            ["alpha", "gamma", "beta"],
+            ["beta", "gamma", "alpha"],
         ),
-        ("sort=disk_format:desc,name", ["gamma", "beta", "alpha"]),
+        ("sort=disk_format:desc,name", ["gamma", "alpha", "beta"]),
         ("name=beta", ["beta"]),
         ("name=in:alpha,gamma&sort_key=name&sort_dir=asc", ["alpha", "gamma"]),
-        ("disk_format=raw&sort_key=name&sort_dir=asc", ["beta", "gamma"]),
+        ("disk_format=raw&sort_key=name&sort_dir=asc", ["alpha", "gamma"]),
         ("status=active&sort_key=name&sort_dir=asc", ["alpha", "gamma"]),
         ("status=queued", ["beta"]),
         ("status=killed", []),

@@ -101,15 +101,15 @@ def image_data(s: Session) -> None:
     image = f"/v2/images/{_image(s)}"
     s.get(f"{image}/file")
     s.put(f"{image}/file", data="hello, image", headers=DATA)
-    s.get(image, deviation="data-attributes")
+    s.get(image, deviation="stores-attribute")
     s.get(f"{image}/file")
     s.get(f"{image}/file", headers={"Range": "bytes=0-4"})
     s.get(f"{image}/file", headers={"Range": "bytes=7-"})
     s.post(f"{image}/actions/deactivate", as_=ADMIN)
-    s.get(image, deviation="data-attributes")
+    s.get(image, deviation="stores-attribute")
     s.get(f"{image}/file", as_=ADMIN)
     s.post(f"{image}/actions/reactivate", as_=ADMIN)
-    s.get(image, deviation="data-attributes")
+    s.get(image, deviation="stores-attribute")
     s.delete(image)
 
 
@@ -158,7 +158,7 @@ def tags_members(s: Session) -> None:
     s.get(image)
     s.put(f"{image}/file", data="shared bytes", headers=DATA)
     s.patch(image, data='[{"op": "replace", "path": "/visibility", "value": "shared"}]',
-            headers=PATCH, deviation="data-attributes")  # fmt: skip
+            headers=PATCH, deviation="stores-attribute")  # fmt: skip
     s.post(f"{image}/members", json={"member": "project-b"})
     s.get(f"{image}/members")
     s.get(f"{image}/members/project-b")
