@@ -12,8 +12,10 @@ travels in the ``X-OpenStack-Request-Id`` header.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import falcon
@@ -136,18 +138,36 @@ def _write(req: falcon.Request, resp: falcon.Response, status: int, body: dict[s
     resp.text = json.dumps(body)
 
 
+#: How a front door other than Glare's renders an error: (req, resp, status, message).
+FaultWriter = Callable[[falcon.Request, falcon.Response, int, str], None]
+#: Path prefixes of those doors, each with its writer (``/v2`` → Glance's faults).
+Doors = Sequence[tuple[str, FaultWriter]]
+
+
+def _door(req: falcon.Request, doors: Doors) -> FaultWriter | None:
+    return next((writer for prefix, writer in doors if req.path.startswith(prefix)), None)
+
+
 def _request_id(req: falcon.Request) -> str | None:
     return getattr(req.context, "request_id", None)
 
 
 def handle_domain_error(
-    req: falcon.Request, resp: falcon.Response, ex: errors.ArtifactError, params: Any
+    req: falcon.Request,
+    resp: falcon.Response,
+    ex: errors.ArtifactError,
+    params: Any,
+    doors: Doors = (),
 ) -> None:
     status = next((code for kind, code in STATUS_BY_KIND.items() if isinstance(ex, kind)), 500)
     if status == 401:
         resp.set_header("WWW-Authenticate", 'Token realm="artifacts"')
     if isinstance(ex, errors.RangeNotSatisfiable):
         resp.set_header("Content-Range", f"bytes */{ex.size}")
+    writer = _door(req, doors)
+    if writer is not None:
+        writer(req, resp, status, ex.message)
+        return
     body = error_body(status, ex.message, glare_name(ex))
     if isinstance(ex, UnsupportedVersion):
         body.update(version_bounds())
@@ -155,17 +175,23 @@ def handle_domain_error(
 
 
 def handle_unexpected(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any, doors: Doors = ()
 ) -> None:
     LOG.exception("Unexpected error [request_id=%s] %s %s", _request_id(req), req.method, req.path)
     message = (
         "The server failed to handle the request; it has been logged under request id "
         f"{_request_id(req)}."
     )
+    writer = _door(req, doors)
+    if writer is not None:
+        writer(req, resp, 500, message)
+        return
     _write(req, resp, 500, error_body(500, message, "GlareException"))
 
 
-def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
+def serialize_http_error(
+    req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, doors: Doors = ()
+) -> None:
     """Render falcon's own errors (unknown route, wrong method) in the same JSON shape.
 
     Glare answers these with webob's HTML or plain-text pages; a JSON fault is what every other
@@ -175,6 +201,10 @@ def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.
     message = ex.description or HTTP_TEXTS.get(status, HTTP_TEXTS[500])[1]
     if status == 405:
         message = f"The method {req.method} is not allowed for this resource."
+    writer = _door(req, doors)
+    if writer is not None:
+        writer(req, resp, status, message)
+        return
     name = {404: "NotFound", 405: "MethodNotAllowed", 501: "NotImplemented"}.get(
         status, "BadRequest"
     )
@@ -184,7 +214,8 @@ def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.
     resp.text = json.dumps(body)
 
 
-def register(app: falcon.App[falcon.Request, falcon.Response]) -> None:
-    app.add_error_handler(Exception, handle_unexpected)
-    app.add_error_handler(errors.ArtifactError, handle_domain_error)
-    app.set_error_serializer(serialize_http_error)
+def register(app: falcon.App[falcon.Request, falcon.Response], doors: Doors = ()) -> None:
+    """Render errors in Glare's shape, or in the shape of the door whose prefix a path has."""
+    app.add_error_handler(Exception, functools.partial(handle_unexpected, doors=doors))
+    app.add_error_handler(errors.ArtifactError, functools.partial(handle_domain_error, doors=doors))
+    app.set_error_serializer(functools.partial(serialize_http_error, doors=doors))

@@ -82,11 +82,20 @@ def version_bounds() -> dict[str, str]:
 
 
 class MicroversionMiddleware:
-    """Negotiate the version of every API request; stamp it on successful answers."""
+    """Negotiate the version of every API request; stamp it on successful answers.
+
+    Paths under ``other_doors`` (another protocol's prefix, e.g. Glance's ``/v2``) are not the
+    Glare API and are left alone.
+    """
+
+    def __init__(self, other_doors: tuple[str, ...] = ()) -> None:
+        self._other_doors = tuple(other_doors)
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.api_version = None
         if req.path in VERSION_DOCUMENT_PATHS or req.path in UNVERSIONED_PATHS:
+            return
+        if self._other_doors and req.path.startswith(self._other_doors):
             return
         req.context.api_version = requested_version(
             req.get_header("Accept"), req.get_header(HEADER)

@@ -158,6 +158,12 @@ def prepare_type(cls: type[BaseArtifact]) -> ArtifactType:
         )
     if not _SCHEMA_VERSION.match(str(cls.VERSION)):
         raise TypeRegistrationError(f"{where}: VERSION {cls.VERSION!r} must look like '1.0'")
+    for name in sorted(cls.MUTABLE_COMMON_FIELDS):
+        if name not in COMMON_FIELDS or COMMON_FIELDS[name].system:
+            raise TypeRegistrationError(
+                f"{where}: MUTABLE_COMMON_FIELDS names {name!r}, which is not a common field "
+                "that clients write"
+            )
     own = dict(vars(cls).get("fields", {}))
     for name, fld in own.items():
         if name in COMMON_FIELDS and fld is not COMMON_FIELDS[name]:

@@ -7,6 +7,7 @@ the registry prepares the class (not at import, so importing a plugin has no sid
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
@@ -116,12 +117,27 @@ class BaseArtifact(ovo_base.VersionedObject):
     #: Ceiling on the bytes of all blobs of one artifact together (None: fields' limits only).
     MAX_TOTAL_BLOB_SIZE: ClassVar[int | None] = None
 
+    #: Common fields that stay changeable after activation for this type (``name`` for images,
+    #: which Glance lets its users rename); system fields cannot be listed.
+    MUTABLE_COMMON_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
     fields = dict(COMMON_FIELDS)  # noqa: RUF012 - OVO declares fields as a class-level mapping
 
     @classmethod
     def declared_fields(cls) -> dict[str, f.Field]:
         """Return every field of the type, common ones first."""
-        return {**COMMON_FIELDS, **cast(Mapping[str, f.Field], cls.fields)}
+        common = dict(COMMON_FIELDS)
+        for name in cls.MUTABLE_COMMON_FIELDS:
+            if name in common and not common[name].mutable:
+                changeable = copy.copy(common[name])
+                changeable.mutable = True
+                common[name] = changeable
+        own = {
+            name: fld
+            for name, fld in cast(Mapping[str, f.Field], cls.fields).items()
+            if name not in common
+        }
+        return {**common, **own}
 
     @classmethod
     def type_fields(cls) -> dict[str, f.Field]:

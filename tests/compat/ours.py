@@ -38,8 +38,14 @@ def ticking_clock() -> Callable[[], dt.datetime]:
 
 
 def sender(database: Database, types: TypeRegistry, data_dir: Path) -> Send:
-    """A fresh app on ``database`` (Glare's list limits: 25 by default, at most 1000)."""
-    settings = Settings(data_dir=data_dir, default_list_limit=25, max_list_limit=1000)
+    """A fresh app on ``database`` (Glare's list limits: 25 by default, at most 1000).
+
+    The Glare peer serves no Glance API, so neither does this app: the version document is then
+    Glare's alone (with the Glance door on, it also lists Glance's versions; docs/glance-v2.md).
+    """
+    settings = Settings(
+        data_dir=data_dir, default_list_limit=25, max_list_limit=1000, glance_api=False
+    )
     services = build_services(settings, types=types, database=database, clock=ticking_clock())
     client = falcon.testing.TestClient(create_app(settings, services))
 

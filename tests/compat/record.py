@@ -1,9 +1,10 @@
-"""Record scenarios against a live Glare 5.0.1 into ``recordings/glare/<scenario>.json``.
+"""Record scenarios against a live Glare 5.0.1 or Glance 33 into ``recordings/<protocol>/``.
 
     /work/shared/tools/start_glare_peer.sh 9610 noauth     # and, for "trusted" scenarios,
     /work/shared/tools/start_glare_peer.sh 9611 trusted
+    /work/shared/tools/start_glance_peer.sh 9612            # for the "glance" scenarios
     python -m tests.compat.record --noauth http://127.0.0.1:9610 \
-        --trusted http://127.0.0.1:9611 [NAME...]
+        --trusted http://127.0.0.1:9611 --glance http://127.0.0.1:9612 [NAME...]
 
 Before each scenario every artifact on the peer is deleted (as an admin, unrecorded), so a
 scenario starts from an empty repository, as its replay does. Re-recording keeps the
@@ -33,7 +34,7 @@ from tests.compat.replay import RECORDINGS
 from tests.compat.scenario import ADMIN, ALICE, REGISTERED, Actor, Reply, Scenario
 from tests.compat.transcript import IdMap, response_record
 
-PEER = "Glare 5.0.1"
+PEERS = {"glare": "Glare 5.0.1", "glance": "Glance 33.0.0"}
 
 
 def load_scenarios() -> list[Scenario]:
@@ -51,7 +52,6 @@ class RecordingSession:
 
     def __init__(self, base_url: str) -> None:
         self._base = base_url.rstrip("/")
-        self._http = requests.Session()
         self.ids = IdMap()
         self.exchanges: list[dict[str, Any]] = []
 
@@ -84,7 +84,9 @@ class RecordingSession:
         for name in ("Accept", "User-Agent", "Accept-Encoding", "Connection"):
             if name not in sent:
                 prepared.headers.pop(name, None)
-        response = self._http.send(prepared, allow_redirects=False)
+        # A connection per request: uWSGI (the Glance peer) closes idle ones under our feet.
+        with requests.Session() as http:
+            response = http.send(prepared, allow_redirects=False)
         headers_got = dict(response.headers)
         exchange: dict[str, Any] = {
             "request": recorded,
@@ -117,6 +119,25 @@ def _dumps(value: Any) -> str:
     return json.dumps(value)
 
 
+def empty_glance(base_url: str) -> None:
+    """Delete every image on a Glance peer (every request there runs as an admin)."""
+    base = base_url.rstrip("/")
+    for _ in range(20):
+        listing = requests.get(f"{base}/v2/images?limit=1000", timeout=30)
+        listing.raise_for_status()
+        images = listing.json()["images"]
+        if not images:
+            return
+        for image in images:
+            url = f"{base}/v2/images/{image['id']}"
+            if image.get("protected"):
+                patch = [{"op": "replace", "path": "/protected", "value": False}]
+                media = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
+                requests.patch(url, json=patch, headers=media, timeout=30)
+            requests.delete(url, timeout=30)
+    raise RuntimeError(f"{base_url} still holds images after 20 rounds of deletion")
+
+
 def empty_peer(base_url: str, flavor: str) -> None:
     """Delete every artifact (as an admin), so the next scenario starts from nothing."""
     if flavor == "trusted":
@@ -137,16 +158,19 @@ def empty_peer(base_url: str, flavor: str) -> None:
 
 
 def record(scenario: Scenario, base_url: str) -> Path:
-    empty_peer(base_url, scenario.flavor)
+    if scenario.protocol == "glance":
+        empty_glance(base_url)
+    else:
+        empty_peer(base_url, scenario.flavor)
     session = RecordingSession(base_url)
     scenario.run(session)
-    target = RECORDINGS / "glare" / f"{scenario.name}.json"
+    target = RECORDINGS / scenario.protocol / f"{scenario.name}.json"
     _keep_expected_ours(target, session.exchanges)
     document = {
         "scenario": scenario.name,
         "description": scenario.description,
         "module": scenario.module.rsplit(".", 1)[-1],
-        "peer": f"{PEER} ({scenario.flavor})",
+        "peer": f"{PEERS[scenario.protocol]} ({scenario.flavor})",
         "flavor": scenario.flavor,
         "exchanges": session.exchanges,
     }
@@ -224,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="write our answers into the deviation-marked exchanges instead of recording",
     )
+    parser.add_argument("--glance", help="base URL of a Glance peer (start_glance_peer.sh)")
     parser.add_argument("names", nargs="*", help="scenarios to record (default: all)")
     args = parser.parse_args(argv)
     if args.fill_ours:
@@ -238,9 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenarios: {sorted(unknown)}")
     for item in chosen:
-        url = args.trusted if item.flavor == "trusted" else args.noauth
+        peer = "glance" if item.protocol == "glance" else item.flavor
+        url = {"glance": args.glance, "trusted": args.trusted}.get(peer, args.noauth)
         if not url:
-            print(f"skip {item.name}: no --{item.flavor} peer given", file=sys.stderr)
+            print(f"skip {item.name}: no --{peer} peer given", file=sys.stderr)
             continue
         target = record(item, url)
         count = len(json.loads(target.read_text())["exchanges"])

@@ -101,7 +101,7 @@ def _describe(
                 for name in sorted(set(wanted["headers"]) | set(ours.get("headers", {}))):
                     a, b = wanted["headers"].get(name), ours.get("headers", {}).get(name)
                     if a != b:
-                        lines.append(f"   header {name}: glare={a!r} ours={b!r}")
+                        lines.append(f"   header {name}: peer={a!r} ours={b!r}")
             elif (
                 key == "json"
                 and isinstance(wanted.get(key), dict)
@@ -110,7 +110,7 @@ def _describe(
                 lines.extend(_json_diff(wanted[key], ours[key], "   body"))
             else:
                 lines.append(
-                    f"   {key}: glare={_short(wanted.get(key))} ours={_short(ours.get(key))}"
+                    f"   {key}: peer={_short(wanted.get(key))} ours={_short(ours.get(key))}"
                 )
     return "\n".join(lines)
 
@@ -131,7 +131,7 @@ def _json_diff(a: Any, b: Any, where: str) -> list[str]:
             if k not in a:
                 out.append(f"{where}.{k}: only ours={_short(b[k])}")
             elif k not in b:
-                out.append(f"{where}.{k}: only glare={_short(a[k])}")
+                out.append(f"{where}.{k}: only peer={_short(a[k])}")
             elif a[k] != b[k]:
                 out.extend(_json_diff(a[k], b[k], f"{where}.{k}"))
         return out
@@ -141,7 +141,7 @@ def _json_diff(a: Any, b: Any, where: str) -> list[str]:
             if x != y:
                 out.extend(_json_diff(x, y, f"{where}[{i}]"))
         return out
-    return [f"{where}: glare={_short(a)} ours={_short(b)}"]
+    return [f"{where}: peer={_short(a)} ours={_short(b)}"]
 
 
 def _short(value: Any, limit: int = 300) -> str:

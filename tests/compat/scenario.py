@@ -85,18 +85,20 @@ class Scenario:
     #: The Glare pipeline the scenario needs: "noauth" (identity headers) or "trusted" (tokens).
     flavor: str = "noauth"
     module: str = field(default="")
+    #: The protocol spoken, and the peer recorded: "glare" (Glare 5.0.1) or "glance" (Glance 33).
+    protocol: str = "glare"
 
 
 REGISTERED: list[Scenario] = []
 
 
 def scenario(
-    name: str, description: str, *, flavor: str = "noauth"
+    name: str, description: str, *, flavor: str = "noauth", protocol: str = "glare"
 ) -> Callable[[Callable[[Session], None]], Callable[[Session], None]]:
-    """Register a scenario; its recording is ``recordings/glare/<name>.json``."""
+    """Register a scenario; its recording is ``recordings/<protocol>/<name>.json``."""
 
     def register(fn: Callable[[Session], None]) -> Callable[[Session], None]:
-        REGISTERED.append(Scenario(name, description, fn, flavor, fn.__module__))
+        REGISTERED.append(Scenario(name, description, fn, flavor, fn.__module__, protocol))
         return fn
 
     return register

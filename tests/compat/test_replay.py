@@ -35,22 +35,29 @@ def test_replay_matches_glare(
     assert not problems, f"{len(problems)} answers differ from Glare's:\n" + "\n".join(problems)
 
 
-def listed_deviations() -> set[str]:
-    """The ids in the Deviations section of the wire doc: lines ``- `id`: reason``."""
-    text = WIRE_DOC.read_text()
+def listed_deviations(doc: Path = WIRE_DOC) -> set[str]:
+    """The ids in the Deviations section of a protocol's doc: lines ``- `id`: reason``."""
+    text = doc.read_text()
     section = text.split("\n## Deviations", 1)[1].split("\n## ", 1)[0]
     return set(re.findall(r"^- `([a-z0-9-]+)`", section, flags=re.MULTILINE))
 
 
-def test_every_marked_deviation_is_listed_and_every_listed_one_is_used() -> None:
-    listed = listed_deviations()
-    used: dict[str, list[str]] = {name: ["every image document"] for name in GLOBAL_DEVIATIONS}
-    for path in RECORDINGS:
+def marked_deviations(paths: list[Path]) -> dict[str, list[str]]:
+    """Deviation id → the exchanges (``recording#n``) marked with it."""
+    used: dict[str, list[str]] = {}
+    for path in paths:
         for number, exchange in enumerate(load(path)["exchanges"], 1):
             if "deviation" in exchange:
                 used.setdefault(exchange["deviation"], []).append(f"{path.stem}#{number}")
             else:
                 assert "expected_ours" not in exchange, f"{path.stem}#{number}: no deviation id"
+    return used
+
+
+def test_every_marked_deviation_is_listed_and_every_listed_one_is_used() -> None:
+    listed = listed_deviations()
+    used = {name: ["every image document"] for name in GLOBAL_DEVIATIONS}
+    used.update(marked_deviations(RECORDINGS))
     unlisted = {d: where for d, where in used.items() if d not in listed}
     assert not unlisted, f"deviations marked but not listed in {WIRE_DOC.name}: {unlisted}"
     assert listed <= set(used), f"listed but never marked: {sorted(listed - set(used))}"

@@ -7,9 +7,10 @@ on both sides:
   scenario); later requests that use it carry the placeholder and the replay puts back its own id.
   A UUID first seen in a request (a made-up, missing id) stays literal.
 - request ids (``req-<uuid>``) become ``<request-id>``;
+- the server's own base URL in links (``http://127.0.0.1:PORT``) becomes ``<base>``;
 - timestamps in Glare's form (``2026-12-01T23:38:26Z``, a whole string) become ``<datetime>``;
-- ``error.message`` of a fault body is prose no Glare client parses: kept in the recording for the
-  reader, ignored by the comparison.
+- ``error.message`` of a fault body (``message`` of a Glance fault) is prose no client parses:
+  kept in the recording for the reader, ignored by the comparison.
 
 Only the response headers that clients read are kept (:data:`RESPONSE_HEADERS`).
 """
@@ -24,6 +25,8 @@ UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 REQUEST_ID = re.compile(r"req-" + UUID.pattern)
 PLACEHOLDER = re.compile(r"<id-\d+>")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+#: The server's own base URL in links (a loopback peer, or falcon's test host).
+BASE_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost|falconframework\.org)(?::\d+)?(?=/|$)")
 
 #: Response headers a Glare client reads (lower case). ``location`` counts only on redirects, and
 #: ``content-length`` only for bodies that are not JSON documents (blob downloads, redirects).
@@ -80,6 +83,7 @@ class IdMap:
 
     def normalize_text(self, text: str) -> str:
         text = REQUEST_ID.sub("<request-id>", text)
+        text = BASE_URL.sub("<base>", text)
         text = UUID.sub(lambda m: self.token_for(m.group()), text)
         return "<datetime>" if DATETIME.match(text) else text
 
@@ -146,13 +150,24 @@ def comparable(response: dict[str, Any]) -> dict[str, Any]:
     out["headers"] = {
         k: (v.lower().replace(" ", "") if k in CASELESS_HEADERS else v)
         for k, v in out.get("headers", {}).items()
+        # A 204 has no body to describe: Glance still names one (text/html, length 0), which
+        # PEP 3333 forbids and no client reads.
+        if not (out.get("status") == 204 and k in ("content-type", "content-length"))
     }
     body = out.get("json")
     error = body.get("error") if isinstance(body, dict) and "code" in body else None
     if isinstance(error, dict) and "message" in error:
         error["message"] = IGNORED
-    if "text" in out and "html" in out["headers"].get("content-type", ""):
+    if isinstance(body, dict) and set(body) == {"message", "code", "title"}:
+        # A Glance fault: its message is prose too.
+        body["message"] = IGNORED
+    content_type = out["headers"].get("content-type", "")
+    if "text" in out and "html" in content_type:
         out["text"] = IGNORED
+    if "text" in out and "text/plain" in content_type and out.get("status", 0) >= 400:
+        # Glance's plain-text faults: prose, and so is their length.
+        out["text"] = IGNORED
+        out["headers"].pop("content-length", None)
     return out
 
 
