@@ -62,6 +62,8 @@ def handle_domain_error(
         resp.set_header("WWW-Authenticate", 'Token realm="artifacts"')
     if isinstance(ex, errors.RangeNotSatisfiable):
         resp.set_header("Content-Range", f"bytes */{ex.size}")
+    if isinstance(ex, errors.ServiceUnavailable):
+        resp.set_header("Retry-After", str(ex.retry_after))
     body = error_body(status, ex.title, ex.message, ex.code, _request_id(req))
     _write(req, resp, status, body)
 

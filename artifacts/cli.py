@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from artifacts.config import (
     CONFIG_ENV,
     TOKENS,
@@ -21,7 +23,7 @@ from artifacts.config import (
     check_bind,
     load_settings,
 )
-from artifacts.db import migrate, type_indexes
+from artifacts.db import faults, migrate, type_indexes
 from artifacts.db.session import Database, build_engine
 from artifacts.engine.artifacts import utcnow
 from artifacts.engine.registry import TypeRegistry
@@ -48,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ArtifactError as exc:
         print(f"artifacts: {exc.message}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        # The database is down or refuses us: say which, without a traceback.
+        print(f"artifacts: the database cannot be used: {faults.describe(exc)}", file=sys.stderr)
         return 1
 
 
@@ -237,7 +243,9 @@ def _scrub(settings: Settings, _args: argparse.Namespace) -> int:
         for store in services.stores.values():
             sweep = getattr(store, "sweep_temporary", None)
             if sweep is not None:
-                swept += sweep(dt.timedelta(seconds=settings.upload_timeout))
+                # Abandoned uploads' partial files went with their orphaned keys above; this
+                # catches what no record names, once older than any request may run.
+                swept += sweep(dt.timedelta(seconds=settings.timeout))
     finally:
         services.close()
     print(

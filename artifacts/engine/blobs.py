@@ -8,24 +8,27 @@ An upload is two short transactions around a long, transaction-free transfer:
 3. lock again, check the upload is still the pending one, record size, digests and location,
    mark the blob ``active``, commit; only then delete the data it replaced.
 
-Any failure in 2 or 3 cancels the store write and restores the previous state of the blob. A
-crash leaves the blob ``saving`` with its pending location recorded, so after the upload timeout
-the upload can be retried and the sweeper can remove the partial data: no path marks a blob
-active whose bytes and digests were not fully written.
+Any failure in 2 or 3 cancels the store write (or removes the committed data) and restores the
+previous state of the blob at once, so a retry can start straight away; a store failure answers
+503. While it streams, the upload holds a lease its process renews (:mod:`.uploads`): a crash
+leaves the blob ``saving`` with its pending location recorded, and once the lease lapses,
+seconds later, the upload can be retried and the sweeper removes the partial data. No path
+marks a blob active whose bytes and digests were not fully written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
@@ -33,10 +36,13 @@ from artifacts.db.models import ArtifactRow, BlobRow, OrphanRow
 from artifacts.db.reads import BlobRecord
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
-from artifacts.engine.digests import Digester
+from artifacts.engine.digests import Digester, Digests
+from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.uploads import UploadLeases, cancel_quietly
 from artifacts.errors import (
+    ArtifactError,
     ArtifactNotFound,
     Conflict,
     Forbidden,
@@ -48,7 +54,14 @@ from artifacts.errors import (
 )
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
-from artifacts.store.base import CHUNK_SIZE, BlobStore, ByteRange, ReadHandle, StoreError
+from artifacts.store.base import (
+    CHUNK_SIZE,
+    BlobStore,
+    ByteRange,
+    ReadHandle,
+    StoredObject,
+    StoreError,
+)
 
 __all__ = [
     "BlobInfo",
@@ -64,6 +77,8 @@ __all__ = [
     "parse_range",
 ]
 
+LOG = logging.getLogger(__name__)
+
 SAVING = "saving"
 #: Request bytes read per step: large enough that per-chunk costs (thread hand-offs to the
 #: digest lanes, store calls) vanish, small enough to keep an upload's memory bounded.
@@ -73,6 +88,11 @@ ACTIVE = "active"
 #: Blob-dict keys: path-like names made of safe segments; never "." or ".." segments.
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127})*$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: Range positions with more digits than this are past the end of any blob (2**63 has 19).
+_RANGE_DIGITS = 19
+_PAST_ANY_END: int = 10**_RANGE_DIGITS
+#: A media type as HTTP spells it (RFC 9110 token/token plus parameters), within our column.
+_CONTENT_TYPE = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 class Readable(Protocol):
@@ -87,6 +107,20 @@ class BlobRef:
     artifact_id: str
     field: str
     key: str = ""
+
+
+@dataclass
+class _Pending:
+    """An upload in flight: its record's key, its id, and where its bytes go."""
+
+    artifact_id: str
+    field: str
+    key: str
+    upload_id: str
+    store_name: str
+    location: str
+    #: The store could not discard a failed write: the key must become an orphan.
+    leftover: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,7 +225,8 @@ class BlobService:
         *,
         store_choice: StoreChoice,
         remover: DataRemover,
-        upload_timeout: dt.timedelta = dt.timedelta(hours=1),
+        leases: UploadLeases,
+        locations: LocationPolicy,
         clock: Callable[[], dt.datetime],
         render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
     ) -> None:
@@ -201,7 +236,8 @@ class BlobService:
         self._stores = stores
         self._choice = store_choice
         self._remover = remover
-        self._upload_timeout = upload_timeout
+        self._leases = leases
+        self._locations = locations
         self._clock = clock
         self._render = render
 
@@ -219,6 +255,8 @@ class BlobService:
         """Store a blob from a request stream and return the updated artifact."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
         artifact_type = self._types.get(type_name)
+        if not _CONTENT_TYPE.match(content_type):
+            raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
         upload_id = str(uuid.uuid4())
         store_name = self._choice.for_field(type_name, field_name)
         store = self._stores[store_name]
@@ -234,11 +272,41 @@ class BlobService:
             location=location,
             content_length=content_length,
         )
-        try:
-            writer = store.open_writer(location)
-        except StoreError as exc:
-            self._abort_upload(artifact_id, field_name, key, upload_id)
-            raise ServiceUnavailable(f"The blob store is unavailable: {exc}") from exc
+        pending = _Pending(artifact_id, field_name, key, upload_id, store_name, location)
+        with self._leases.hold(upload_id):
+            try:
+                stored, digests = self._transfer(
+                    store, pending, stream, limit=limit, content_length=content_length
+                )
+            except BaseException as exc:
+                self._end_failed(pending, committed=False, cause=exc)
+                if isinstance(exc, StoreError):
+                    raise ServiceUnavailable("The blob store failed; try again later.") from exc
+                raise
+            try:
+                return self._finish_upload(
+                    artifact_type,
+                    pending,
+                    location=stored.key,
+                    size=stored.size,
+                    digests=digests,
+                    content_type=content_type,
+                )
+            except BaseException as exc:
+                self._end_failed(pending, committed=True, cause=exc)
+                raise
+
+    def _transfer(
+        self,
+        store: BlobStore,
+        pending: _Pending,
+        stream: Readable,
+        *,
+        limit: int,
+        content_length: int | None,
+    ) -> tuple[StoredObject, Digests]:
+        """Stream the body through the limit and the digests into the store, and commit."""
+        writer = store.open_writer(pending.location)
         digester = Digester(sink=writer.write)
         try:
             while True:
@@ -247,7 +315,8 @@ class BlobService:
                     break
                 if digester.size + len(chunk) > limit:
                     raise TooLarge(
-                        f"Blob {_label(field_name, key)} is larger than its limit of {limit} bytes."
+                        f"Blob {_label(pending.field, pending.key)} is larger than its limit "
+                        f"of {limit} bytes."
                     )
                 digester.update(chunk)
             if content_length is not None and digester.size != content_length:
@@ -255,28 +324,35 @@ class BlobService:
                     f"The upload ended after {digester.size} of {content_length} bytes."
                 )
             digests = digester.digests()
-            stored = writer.commit()
-        except BaseException as exc:
+            return writer.commit(), digests
+        except BaseException:
             digester.abandon()
-            writer.cancel()
-            self._abort_upload(artifact_id, field_name, key, upload_id)
-            if isinstance(exc, StoreError):
-                raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
+            if not cancel_quietly(writer, f"upload {pending.upload_id}"):
+                pending.leftover = True
             raise
-        return self._finish_upload(
-            artifact_type,
-            artifact_id,
-            field_name,
-            key,
-            upload_id=upload_id,
-            store_name=store_name,
-            location=stored.key,
-            size=stored.size,
-            md5=digests.md5,
-            sha1=digests.sha1,
-            sha256=digests.sha256,
-            content_type=content_type,
-        )
+
+    def _end_failed(self, pending: _Pending, *, committed: bool, cause: BaseException) -> None:
+        """Free the blob after a failed upload, and see that its data does not linger.
+
+        Never raises: the error on its way to the client is ``cause``. If the database cannot
+        be told (it is what failed), the record stays pending until its lease lapses, and the
+        upload that takes it over records the data as an orphan.
+        """
+        if isinstance(cause, StoreError):
+            LOG.warning("upload %s failed in the blob store: %s", pending.upload_id, cause)
+        try:
+            self._abort_upload(pending, keep_orphan=pending.leftover)
+            if committed:
+                self._remover.remove(
+                    [(pending.store_name, pending.location)], "upload not recorded"
+                )
+        except (ArtifactError, SQLAlchemyError) as exc:
+            LOG.warning(
+                "upload %s: could not restore the blob record (%s); it frees when the "
+                "upload's lease lapses",
+                pending.upload_id,
+                type(exc).__name__,
+            )
 
     def _begin_upload(
         self,
@@ -304,10 +380,10 @@ class BlobService:
             blobs = {b.key: b for b in all_blobs if b.field == field_name}
             existing = blobs.get(key)
             if existing is not None and existing.pending_upload_id is not None:
-                started = repo.aware(existing.pending_started_at)
-                if started is not None and now - started < self._upload_timeout:
+                renewed = repo.aware(existing.pending_started_at)
+                if not self._leases.expired(renewed, now):
                     raise Conflict(f"Blob {_label(field_name, key)} is being uploaded already.")
-                # A stale upload (its server died): its partial data goes to the sweeper.
+                # A lapsed lease (its uploader died): its partial data goes to the sweeper.
                 if existing.pending_store and existing.pending_location:
                     session.add(
                         OrphanRow(
@@ -349,12 +425,27 @@ class BlobService:
             existing.updated_at = now
             return max(limit, 0)
 
-    def _abort_upload(self, artifact_id: str, field_name: str, key: str, upload_id: str) -> None:
-        """Forget a failed upload, restoring the blob as it was before."""
+    def _abort_upload(self, pending: _Pending, *, keep_orphan: bool = False) -> None:
+        """Forget a failed upload, restoring the blob as it was before.
+
+        ``keep_orphan`` records the upload's key for the sweeper, in the same transaction:
+        the store could not discard what was written.
+        """
         with self._db.write() as session:
-            blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
-            if blob is None or blob.pending_upload_id != upload_id:
+            key = (pending.artifact_id, pending.field, pending.key)
+            blob = session.get(BlobRow, key, with_for_update=True)
+            if blob is None or blob.pending_upload_id != pending.upload_id:
                 return
+            if keep_orphan:
+                session.add(
+                    OrphanRow(
+                        store=pending.store_name,
+                        location=pending.location,
+                        reason="upload failed and its data could not be discarded",
+                        created_at=self._clock(),
+                        attempts=0,
+                    )
+                )
             if blob.location is None and blob.external_url is None:
                 session.delete(blob)
                 return
@@ -365,19 +456,20 @@ class BlobService:
     def _finish_upload(
         self,
         artifact_type: ArtifactType,
-        artifact_id: str,
-        field_name: str,
-        key: str,
+        pending: _Pending,
         *,
-        upload_id: str,
-        store_name: str,
         location: str,
         size: int,
-        md5: str,
-        sha1: str,
-        sha256: str,
+        digests: Digests,
         content_type: str,
     ) -> dict[str, Any]:
+        """Promote the committed data, unless the upload was taken over or the artifact went.
+
+        On any failure here the caller removes the committed data and restores the record.
+        """
+        artifact_id, field_name, key = pending.artifact_id, pending.field, pending.key
+        upload_id, store_name = pending.upload_id, pending.store_name
+        md5, sha1, sha256 = digests.md5, digests.sha1, digests.sha256
         replaced: list[tuple[str, str]] = []
         now = self._clock()
         with self._db.write() as session:
@@ -405,7 +497,6 @@ class BlobService:
                 session.flush()
                 rendered = self._render(session, artifact_type, row)
         if superseded:
-            self._remover.remove([(store_name, location)], "upload superseded")
             raise Conflict(f"Blob {_label(field_name, key)} was changed during the upload.")
         self._remover.remove(replaced, "blob replaced")
         return rendered
@@ -417,6 +508,7 @@ class BlobService:
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
         artifact_type = self._types.get(type_name)
         url, digests = _parse_location(location)
+        self._locations.check(url)
         now = self._clock()
         replaced: list[tuple[str, str]] = []
         with self._db.write() as session:
@@ -495,12 +587,12 @@ class BlobService:
     # --- maintenance ---------------------------------------------------------------------------
 
     def sweep_stale_uploads(self) -> int:
-        """Abandon uploads older than the timeout (their server died); return how many.
+        """Abandon uploads whose lease lapsed (their process died); return how many.
 
         The blob goes back to its previous data (or away, if it had none) and the partial data's
         location becomes an orphan, removed by the next scrub.
         """
-        cutoff = self._clock() - self._upload_timeout
+        cutoff = self._clock() - self._leases.ttl
         with self._db.read() as session:
             stmt = select(
                 BlobRow.artifact_id, BlobRow.field, BlobRow.key, BlobRow.pending_upload_id
@@ -523,7 +615,7 @@ class BlobService:
                             attempts=0,
                         )
                     )
-            self._abort_upload(artifact_id, field_name, key, upload_id)
+            self._abort_upload(_Pending(artifact_id, field_name, key, upload_id, "", ""))
         return len(stale)
 
     # --- helpers -------------------------------------------------------------------------------
@@ -607,21 +699,32 @@ def parse_range(header: str, size: int | None) -> ByteRange | None:
     match = _RANGE.match(header.strip())
     if match is None or size is None:
         return None
-    first, last = match.groups()
-    if not first and not last:
+    first, last = (_position(group) for group in match.groups())
+    if first is None and last is None:
         return None
-    if not first:
-        length = int(last)
+    if first is None:
+        assert last is not None
+        length = last
         if length == 0 or size == 0:
             raise RangeNotSatisfiable(size)
         return ByteRange(max(size - length, 0), size - 1)
-    start = int(first)
-    if last and int(last) < start:
+    start = first
+    if last is not None and last < start:
         return None
     if start >= size:
         raise RangeNotSatisfiable(size)
-    end = int(last) if last else size - 1
+    end = last if last is not None else size - 1
     return ByteRange(start, min(end, size - 1))
+
+
+def _position(digits: str) -> int | None:
+    """A range position; one too long to be a real offset counts as "past any end"."""
+    if not digits:
+        return None
+    stripped = digits.lstrip("0") or "0"
+    if len(stripped) > _RANGE_DIGITS:
+        return _PAST_ANY_END
+    return int(stripped)
 
 
 def _blob_field(artifact_type: ArtifactType, field_name: str, key: str) -> f.Blob | f.BlobDict:
@@ -656,10 +759,8 @@ def _parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, s
     if not isinstance(location, dict):
         raise InvalidInput("A location is a JSON object with 'url' and checksums.")
     url = location.get("url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-        raise InvalidInput("A location needs an http(s) 'url'.")
-    if not urlsplit(url).netloc or len(url) > 2048:
-        raise InvalidInput("The location 'url' is not a valid absolute URL.")
+    if not isinstance(url, str):
+        raise InvalidInput("A location needs a 'url' string.")
     checks = {"md5": 32, "sha1": 40, "sha256": 64}
     digests: list[str | None] = []
     for name, length in checks.items():

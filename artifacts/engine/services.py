@@ -13,10 +13,12 @@ from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.health import HealthService
+from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tokens import TokenService
+from artifacts.engine.uploads import UploadLeases
 from artifacts.store.base import BlobStore
 from artifacts.store.registry import build_stores
 
@@ -34,9 +36,11 @@ class Services:
     database: Database
     stores: Mapping[str, BlobStore]
     health: HealthService
+    leases: UploadLeases
 
     def close(self) -> None:
         """Release connections: the stores' (a database store has its own engine), then ours."""
+        self.leases.close()
         for store in self.stores.values():
             close = getattr(store, "close", None)
             if close is not None:
@@ -75,6 +79,7 @@ def build_services(
     blob_stores = stores if stores is not None else build_stores(settings.effective_stores)
     policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)
+    leases = UploadLeases(database, clock, ttl=dt.timedelta(seconds=settings.upload_lease))
     artifacts = ArtifactService(
         database,
         registry,
@@ -90,7 +95,10 @@ def build_services(
         blob_stores,
         store_choice=StoreChoice(settings.default_store, settings.store_for),
         remover=remover,
-        upload_timeout=dt.timedelta(seconds=settings.upload_timeout),
+        leases=leases,
+        locations=LocationPolicy.from_settings(
+            settings.external_schemes, settings.external_hosts, settings.external_networks
+        ),
         clock=clock,
         render=artifacts.render,
     )
@@ -104,4 +112,5 @@ def build_services(
         database=database,
         stores=blob_stores,
         health=HealthService(database, blob_stores),
+        leases=leases,
     )
