@@ -40,7 +40,7 @@ from artifacts.errors import (
     UnknownField,
 )
 from artifacts.model import fields as f
-from artifacts.model import lifecycle
+from artifacts.model import lifecycle, text
 from artifacts.model.base import COMMON_FIELDS, BaseArtifact
 from artifacts.model.query import LATEST, ListQuery, parse_filters, parse_flag, parse_sort
 
@@ -222,6 +222,8 @@ class ArtifactService:
             current.update(blob_values(type_name, fields, blobs))
             before = _wire_document(fields, current)
             after = _apply_patch(operations, before, fields)
+            # Operations can build a value deeper than any one of them carries.
+            text.check_document(after, "The patched artifact")
             changed = {name for name in fields if after[name] != before[name]}
             if not changed:
                 return _render(artifact_type, row, blobs)
