@@ -32,7 +32,10 @@ shutil.rmtree(_metrics_dir, ignore_errors=True)
 _metrics_dir.mkdir(parents=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
-from api.gunicorn_hooks import child_exit  # noqa: E402  (needs the environment set above)
+from api.gunicorn_hooks import (  # noqa: E402  (needs the environment set above)
+    child_exit,
+    post_worker_init,
+)
 
 bind = _settings.bind
 # gthread: a worker's threads share one connection pool and its digest lanes; blocking I/O
@@ -65,6 +68,7 @@ __all__ = [
     "loglevel",
     "max_requests",
     "max_requests_jitter",
+    "post_worker_init",
     "threads",
     "timeout",
     "worker_class",
