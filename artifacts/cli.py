@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from artifacts.config import (
     CONFIG_ENV,
+    GUNICORN_WORKER_CLASSES,
+    THREADED_WORKER_CLASSES,
     TOKENS,
     ConfigError,
     Settings,
@@ -65,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API under gunicorn")
     serve.add_argument("--bind", help="address:port to listen on (default from config)")
     serve.add_argument("--workers", type=int, help="number of worker processes")
-    serve.add_argument("--threads", type=int, help="threads per worker (gthread workers)")
+    serve.add_argument("--threads", type=int, help="threads per worker (threaded workers)")
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database schema management")
@@ -283,7 +285,7 @@ def _gunicorn_command(settings: Settings, bind: str, workers: int, threads: int)
         sys.executable, "-m", "gunicorn",
         "--config", GUNICORN_HOOKS,
         "--bind", bind,
-        "--worker-class", settings.worker_class,
+        "--worker-class", GUNICORN_WORKER_CLASSES[settings.worker_class],
         "--workers", str(workers),
         "--timeout", str(settings.timeout),
         "--graceful-timeout", str(settings.graceful_timeout),
@@ -292,7 +294,7 @@ def _gunicorn_command(settings: Settings, bind: str, workers: int, threads: int)
         "--max-requests-jitter", str(settings.max_requests_jitter),
         "--log-level", settings.log_level,
     ]  # fmt: skip
-    if settings.worker_class == "gthread":
+    if settings.worker_class in THREADED_WORKER_CLASSES:
         command += ["--threads", str(threads)]
     return [*command, WSGI_TARGET]
 

@@ -53,9 +53,11 @@ class Settings:
     #: core idle; a few threads each to overlap database and client I/O.
     workers: int = 3
     threads: int = 3
-    #: gunicorn worker class: "gthread" (threads share a process's pool and digest lanes)
+    #: gunicorn worker class: "buffered" (gthread whose threads never wait for a slow
+    #: client's request head or small body: docs/deploy.md), "gthread" (threads share a
+    #: process's pool and digest lanes)
     #: or "sync" (one request at a time per process). See docs/deploy.md for the measurements.
-    worker_class: str = "gthread"
+    worker_class: str = "buffered"
     #: Seconds a worker may spend on one request; generous for large blob transfers.
     timeout: int = 600
     #: Seconds a worker gets to finish its requests on reload or shutdown (SIGHUP / SIGTERM)
@@ -168,7 +170,16 @@ TRUSTED_HEADERS = "trusted-headers"
 TOKENS = "tokens"
 KEYSTONE = "keystone"
 AUTH_MODES = (TRUSTED_HEADERS, TOKENS, KEYSTONE)
-WORKER_CLASSES = ("gthread", "sync")
+WORKER_CLASSES = ("buffered", "gthread", "sync")
+#: What gunicorn is told for each worker class (a dotted path for ours: named, not imported,
+#: so the core never imports the HTTP layer).
+GUNICORN_WORKER_CLASSES = {
+    "buffered": "api.gunicorn_worker.BufferingThreadWorker",
+    "gthread": "gthread",
+    "sync": "sync",
+}
+#: Worker classes that run requests on a pool of threads (``threads`` applies to them).
+THREADED_WORKER_CLASSES = ("buffered", "gthread")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 

@@ -16,7 +16,7 @@ import shutil
 import socket
 from pathlib import Path
 
-from artifacts.config import load_settings
+from artifacts.config import GUNICORN_WORKER_CLASSES, load_settings
 
 _settings = load_settings()
 
@@ -38,10 +38,12 @@ from api.gunicorn_hooks import (  # noqa: E402  (needs the environment set above
 )
 
 bind = _settings.bind
-# gthread: a worker's threads share one connection pool and its digest lanes; blocking I/O
+# buffered: gthread whose request heads and small bodies are gathered on the worker's event
+# loop, so slow clients hold a socket, not a thread (api/gunicorn_worker.py). gthread: a
+# worker's threads share one connection pool and its digest lanes; blocking I/O
 # (database, S3, client sockets) releases the GIL, so threads overlap it. Measured best on
 # 2 cores: see docs/PERFORMANCE.md ("API requests").
-worker_class = _settings.worker_class
+worker_class = GUNICORN_WORKER_CLASSES[_settings.worker_class]
 workers = _settings.workers
 threads = _settings.threads
 # A request may stream a VM image for minutes: the worker timeout is per request, not per
