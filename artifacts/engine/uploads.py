@@ -7,7 +7,7 @@ next upload to that blob takes it over at once, and ``artifacts scrub`` abandons
 crash blocks a blob for seconds, not for the longest upload anyone might make.
 
 One thread per process renews every lease the process holds with one ``UPDATE``; it starts
-with the first upload (never at import, never before a fork) and costs nothing while idle.
+with an upload (never at import, never before a fork) and ends when no upload is left.
 Renewal failures (the database is down) are not the upload's concern: if the outage outlasts
 the lease, the upload's final transaction finds it taken over and answers 409, and no data is
 lost or half-promoted.
@@ -104,6 +104,10 @@ class UploadLeases:
     def _renew_forever(self) -> None:
         interval = self.ttl.total_seconds() / 3
         while not self._wake.wait(interval):
+            with self._lock:
+                if not self._held:
+                    self._thread = None  # idle: the next upload starts a new one
+                    return
             try:
                 self.renew()
             except (ArtifactError, SQLAlchemyError) as exc:
