@@ -21,6 +21,7 @@ from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from api.sanitize import InputSanitizerMiddleware
+from api.ui import install as install_catalog
 from artifacts.config import Settings
 from artifacts.engine.services import Services
 
@@ -69,4 +70,5 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
+    install_catalog(app, settings, services)
     return app

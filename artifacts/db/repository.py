@@ -431,11 +431,20 @@ class ListCompiler:
         project_id: str | None,
         is_admin: bool,
         member_statuses: Sequence[str] = (ACCEPTED,),
+        up_to: int | None = None,
     ) -> int:
-        """Return how many artifacts the query matches on all of its pages together."""
+        """Return how many artifacts the query matches on all of its pages together.
+
+        With ``up_to``, stop counting there: the scan ends after that many matches, so "more
+        than N" costs about what a page of N does, however many rows match.
+        """
         base = self._base(type_names, query, project_id, is_admin, member_statuses)
         conditions = self._matching(base, query)
-        stmt = select(func.count()).select_from(ArtifactRow).where(*conditions)
+        if up_to is None:
+            stmt = select(func.count()).select_from(ArtifactRow).where(*conditions)
+        else:
+            matches = select(ArtifactRow.id).where(*conditions).limit(up_to).subquery()
+            stmt = select(func.count()).select_from(matches)
         return int(session.scalar(stmt) or 0)
 
     @staticmethod

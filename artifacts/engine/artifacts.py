@@ -22,6 +22,7 @@ from artifacts.db import reads
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
+from artifacts.engine.actions import available_actions
 from artifacts.engine.blobs import DataRemover, blob_values
 from artifacts.engine.context import RequestContext
 from artifacts.engine.policy import Policy, Target
@@ -111,8 +112,23 @@ class ArtifactService:
             return self._render_common(row)
         return _render(self._types.get(row.type_name), row, blobs)
 
-    def list(self, ctx: RequestContext, type_name: str, params: Sequence[tuple[str, str]]) -> Page:
-        """List visible artifacts matching Glare query parameters, one page at a time."""
+    def actions(self, ctx: RequestContext, artifact: Mapping[str, Any]) -> frozenset[str]:
+        """What ``ctx`` may do to ``artifact`` (as :meth:`show` rendered it); see engine.actions."""
+        return available_actions(self._policy, ctx, artifact)
+
+    def list(
+        self,
+        ctx: RequestContext,
+        type_name: str,
+        params: Sequence[tuple[str, str]],
+        *,
+        count_up_to: int | None = None,
+    ) -> Page:
+        """List visible artifacts matching Glare query parameters, one page at a time.
+
+        ``count_up_to`` bounds the ``total_count`` a query asks for (a front door that shows
+        "more than N" need not count a million rows).
+        """
         all_types = type_name == ALL_TYPES
         artifact_type = None if all_types else self._types.get(type_name)
         fields = dict(COMMON_FIELDS) if artifact_type is None else artifact_type.fields
@@ -130,7 +146,9 @@ class ArtifactService:
         }
         with self._db.read() as session:
             rows, more = compiler.select_page(session, **scope)
-            total = compiler.count(session, **scope) if query.total_count else None
+            total = (
+                compiler.count(session, **scope, up_to=count_up_to) if query.total_count else None
+            )
             if all_types:
                 items = [self._render_common(row) for row in rows]
             else:
