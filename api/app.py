@@ -31,6 +31,7 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the WSGI app; everything it needs is passed in, nothing is global."""
     metrics = metrics or Metrics()
+    services.hooks.listen(metrics.hook_failed)
     middleware = [
         RequestIdMiddleware(),
         RequestLogMiddleware(),

@@ -17,6 +17,8 @@ Series (all labelled by the route *template*, never the raw path, so ids do not 
   response starts, which for a download excludes sending the bytes)
 - ``artifacts_blob_bytes_total{direction="in"|"out"}``
 - ``artifacts_blob_uploads_total{outcome}``: stored, conflict, too_large, rejected, failed
+- ``artifacts_hook_failures_total{type,hook}``: after-hooks of a type that raised (the change
+  they followed stays committed; the failure is logged with the request id)
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ class Metrics:
             ("outcome",),
             registry=self.registry,
         )
+        self.hook_failures = Counter(
+            "artifacts_hook_failures",
+            "After-hooks of artifact types that failed once their change was committed.",
+            ("type", "hook"),
+            registry=self.registry,
+        )
         # Children cached per label set: .labels() takes a lock and hashes its arguments, which
         # shows up at thousands of requests per second.
         self._children: dict[tuple[str, ...], tuple[Any, Any]] = {}
@@ -99,6 +107,9 @@ class Metrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def hook_failed(self, type_name: str, hook: str) -> None:
+        self.hook_failures.labels(type_name, hook).inc()
 
     def exposition(self) -> bytes:
         """Text exposition: every worker's series when running multi-process, else ours."""

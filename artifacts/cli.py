@@ -27,6 +27,7 @@ from artifacts.config import (
 )
 from artifacts.db import faults, migrate, type_indexes
 from artifacts.db.session import Database, build_engine
+from artifacts.engine import versions
 from artifacts.engine.artifacts import utcnow
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import build_services
@@ -83,9 +84,30 @@ def _parser() -> argparse.ArgumentParser:
         help="print (or --apply) PostgreSQL indexes for the sortable fields of the served types",
     )
     indexes.add_argument(
-        "--apply", action="store_true", help="create the missing ones (CONCURRENTLY)"
+        "--apply",
+        action="store_true",
+        help="create the missing ones and rebuild stale ones (CONCURRENTLY)",
+    )
+    indexes.add_argument(
+        "--check",
+        action="store_true",
+        help="report missing and stale ones (exit status 1 if any)",
     )
     indexes.set_defaults(handler=_db_indexes)
+    migrate_types = db_commands.add_parser(
+        "migrate-types",
+        help="rewrite stored artifacts at their type's current schema version (online, batched)",
+    )
+    migrate_types.add_argument(
+        "--type", action="append", dest="types", metavar="T", help="only this type (repeatable)"
+    )
+    migrate_types.add_argument(
+        "--dry-run", action="store_true", help="run the migrations and report, write nothing"
+    )
+    migrate_types.add_argument(
+        "--batch-size", type=int, default=500, help="rows per transaction (default 500)"
+    )
+    migrate_types.set_defaults(handler=_db_migrate_types)
 
     types = commands.add_parser("types", help="list the artifact types that would be served")
     types.set_defaults(handler=_types)
@@ -211,7 +233,7 @@ def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
         for artifact_type in registry
         for index in type_indexes.type_indexes(artifact_type.name, artifact_type.fields)
     ]
-    if not args.apply:
+    if not (args.apply or args.check):
         for index in wanted:
             print(f"{index.ddl};")
         return 0
@@ -220,13 +242,46 @@ def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
         if engine.dialect.name != "postgresql":
             print("per-type indexes are for PostgreSQL; nothing to do on", engine.dialect.name)
             return 0
-        created = type_indexes.apply(engine, wanted)
-        for index in created:
-            print(f"created {index.name} ({index.kind} of {index.type_name}.{index.field})")
-        print(f"{len(wanted) - len(created)} of {len(wanted)} were in place already")
+        if args.check:
+            states = type_indexes.inspect(engine, wanted)
+            for found in states:
+                item = found.index
+                print(f"{found.state}\t{item.name} ({item.kind} of {item.type_name}.{item.field})")
+            return 0 if all(found.state == "ok" for found in states) else 1
+        built = type_indexes.apply(engine, wanted)
+        for index in built:
+            print(f"built {index.name} ({index.kind} of {index.type_name}.{index.field})")
+        print(f"{len(wanted) - len(built)} of {len(wanted)} were in place already")
     finally:
         engine.dispose()
     return 0
+
+
+def _db_migrate_types(settings: Settings, args: argparse.Namespace) -> int:
+    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
+    database = Database(build_engine(settings.effective_database_url))
+    try:
+        reports = versions.migrate_types(
+            database,
+            registry,
+            only=args.types,
+            batch_size=args.batch_size,
+            dry_run=args.dry_run,
+        )
+    finally:
+        database.dispose()
+    verb = "would upgrade" if args.dry_run else "upgraded"
+    failed = 0
+    for report in reports:
+        found = ", ".join(f"{n} at {v}" for v, n in sorted(report.found.items())) or "none"
+        print(
+            f"{report.type_name} (version {report.version}): older or newer rows: {found}; "
+            f"{verb} {report.upgraded}, failed {report.failed}, newer left alone {report.newer}"
+        )
+        for reason in report.reasons:
+            print(f"  failed: {reason}")
+        failed += report.failed
+    return 1 if failed else 0
 
 
 def _types(settings: Settings, _args: argparse.Namespace) -> int:
@@ -262,8 +317,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # here rather than racing migrations in every worker.
     bind = args.bind or settings.bind
     check_bind(settings, bind)
-    TypeRegistry.from_entry_points(settings.enabled_types or None)
+    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
     _db_upgrade(settings, args)
+    database = Database(build_engine(settings.effective_database_url))
+    try:
+        versions.check_stored_versions(database, registry)
+    finally:
+        database.dispose()
     workers = args.workers or settings.workers
     threads = args.threads or settings.threads
     env = dict(os.environ)

@@ -103,6 +103,9 @@ class Settings:
     #: Address ranges external locations may point into although they are not public
     #: (loopback, private, link-local, …), e.g. ``["10.20.0.0/16"]`` for an internal mirror.
     external_networks: tuple[str, ...] = ()
+    #: Options of the types' streaming validators by validator name (``[validators.<name>]``),
+    #: handed to each validator's ``configure`` at start-up.
+    validator_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def effective_stores(self) -> dict[str, dict[str, Any]]:
@@ -166,6 +169,9 @@ _NAMED_TABLES = {"stores": "stores"}
 #: Sections passed through whole, as options for a library.
 _PASSTHROUGH_TABLES = {"keystone": "keystone"}
 
+#: Sections of named option tables for plugins (``[validators.<name>]``).
+_OPTION_TABLES = {"validators": "validator_options"}
+
 TRUSTED_HEADERS = "trusted-headers"
 TOKENS = "tokens"
 KEYSTONE = "keystone"
@@ -211,13 +217,13 @@ def _from_toml(path: Path) -> dict[str, Any]:
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
         if section in _NAMED_TABLES:
-            for name, options in table.items():
-                if not isinstance(options, dict) or "driver" not in options:
-                    raise ConfigError(f"{path}: [{section}.{name}] must be a table with a driver")
-            values[_NAMED_TABLES[section]] = table
+            values[_NAMED_TABLES[section]] = _option_tables(path, section, table, needs="driver")
             continue
         if section in _PASSTHROUGH_TABLES:
             values[_PASSTHROUGH_TABLES[section]] = table
+            continue
+        if section in _OPTION_TABLES:
+            values[_OPTION_TABLES[section]] = _option_tables(path, section, table)
             continue
         for key, value in table.items():
             attribute = _TOML_KEYS.get((section, key))
@@ -229,6 +235,17 @@ def _from_toml(path: Path) -> dict[str, Any]:
     if values.get("policy_file"):
         values["policy_file"] = str((path.parent / values["policy_file"]).resolve())
     return values
+
+
+def _option_tables(
+    path: Path, section: str, table: Mapping[str, Any], needs: str = ""
+) -> dict[str, Any]:
+    """Check a section of named tables (``[stores.<name>]``, ``[validators.<name>]``)."""
+    for name, options in table.items():
+        if not isinstance(options, dict) or (needs and needs not in options):
+            what = f"a table with a {needs}" if needs else "a table of options"
+            raise ConfigError(f"{path}: [{section}.{name}] must be {what}")
+    return dict(table)
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -249,7 +266,7 @@ def _coerce(values: Mapping[str, Any]) -> Settings:
     for name, raw in values.items():
         kind = kinds[name]
         try:
-            if name in ("stores", "store_for", "keystone"):
+            if name in ("stores", "store_for", "keystone", "validator_options"):
                 if not isinstance(raw, dict):
                     raise TypeError(name)
                 converted[name] = dict(raw)

@@ -169,6 +169,12 @@ class DuplicateArtifact(Conflict):
     code = "duplicate_artifact"
 
 
+class NewerSchema(Conflict):
+    """The artifact was written by a newer version of its type's plugin than this node runs."""
+
+    code = "newer_schema_version"
+
+
 class DuplicateMember(Conflict):
     code = "duplicate_member"
 
@@ -183,6 +189,53 @@ class TokenNotFound(NotFound):
 
 class InvalidToken(Unauthenticated):
     code = "invalid_token"
+
+
+# --- raised by type plugins (exported through artifacts.plugin) -------------------------------
+
+
+def _about(field: str | None, message: str) -> str:
+    return f"Field {field!r}: {message}" if field else message
+
+
+class Refused(InvalidInput):
+    """A type's hook refuses the change as invalid (400), naming the field at fault."""
+
+    code = "refused"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(_about(field, message))
+        self.field = field
+        self.reason = message
+
+
+class NotAllowed(Forbidden):
+    """A type's hook forbids the change in the artifact's current state (403)."""
+
+    code = "not_allowed"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(_about(field, message))
+        self.field = field
+        self.reason = message
+
+
+class BlobRejected(InvalidInput):
+    """A streaming validator refuses the uploaded bytes (400); nothing of them is kept."""
+
+    code = "blob_rejected"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(_about(field, message))
+        self.field = field
+        self.reason = message
+
+
+class PluginError(ArtifactError):
+    """A type plugin broke its contract (a bug in the plugin, not the caller's fault)."""
+
+    code = "plugin_error"
+    title = "Internal Server Error"
 
 
 class TypeRegistrationError(Exception):

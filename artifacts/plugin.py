@@ -5,7 +5,7 @@ backwards compatible; removing a name takes one release of deprecation. ``__all_
 test so a change here is always a deliberate one.
 """
 
-from artifacts.errors import InvalidValue
+from artifacts.errors import BlobRejected, InvalidValue, NotAllowed, Refused
 from artifacts.model.base import BaseArtifact
 from artifacts.model.fields import (
     Blob,
@@ -21,6 +21,17 @@ from artifacts.model.fields import (
     String,
     Version,
 )
+from artifacts.model.hooks import BlobEvent, Caller, HookContext
+from artifacts.model.streaming import (
+    ACCEPT,
+    PostStoreCheck,
+    StoredBlob,
+    StreamCheck,
+    StreamResult,
+    StreamValidator,
+    Upload,
+    Verdict,
+)
 from artifacts.model.validators import (
     UUID,
     AllowedValues,
@@ -34,18 +45,24 @@ from artifacts.model.validators import (
     Unique,
     Validator,
 )
+from artifacts.model.versions import Migration
 
 __all__ = [
+    "ACCEPT",
     "UUID",
     "AllowedValues",
     "BaseArtifact",
     "Blob",
     "BlobDict",
+    "BlobEvent",
+    "BlobRejected",
     "Boolean",
+    "Caller",
     "DateTime",
     "Dict",
     "Field",
     "Float",
+    "HookContext",
     "Integer",
     "InvalidValue",
     "Link",
@@ -54,11 +71,21 @@ __all__ = [
     "MaxKeys",
     "MaxLength",
     "MaxNumber",
+    "Migration",
     "MinLength",
     "MinNumber",
+    "NotAllowed",
+    "PostStoreCheck",
+    "Refused",
     "Regex",
+    "StoredBlob",
+    "StreamCheck",
+    "StreamResult",
+    "StreamValidator",
     "String",
     "Unique",
+    "Upload",
     "Validator",
+    "Verdict",
     "Version",
 ]

@@ -28,6 +28,7 @@ from artifacts.db.models import Base
 from artifacts.db.session import Database, build_engine
 from artifacts.engine.registry import TypeRegistry, discover_types
 from artifacts.engine.services import Services, build_services
+from tests.plugin_types import CONTRACT_TYPES, JOURNAL
 from tests.sample_types import SAMPLE_TYPES
 
 PG_ADMIN_URL = os.environ.get(
@@ -178,6 +179,20 @@ def services(
 ) -> Services:
     """The real services on the test database, with a filesystem blob store under tmp_path."""
     return build_services(settings, types=registry, database=database, clock=clock)
+
+
+@pytest.fixture
+def contract_services(
+    database: Database, settings: Settings, clock: Callable[[], dt.datetime]
+) -> Iterator[Services]:
+    """Services serving the types that exercise hooks and streaming validators, journal reset."""
+    JOURNAL.calls.clear()
+    JOURNAL.during_post_store = None
+    yield build_services(
+        settings, types=TypeRegistry(CONTRACT_TYPES), database=database, clock=clock
+    )
+    JOURNAL.calls.clear()
+    JOURNAL.during_post_store = None
 
 
 @pytest.fixture

@@ -87,6 +87,13 @@ class ArtifactRow(Base):
     activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Bumped by every update; an optimistic check for clients (ETag / If-Match).
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The type's schema VERSION ``properties`` was written with (NULL: before versions were
+    # recorded, i.e. the type's first version); older rows are upgraded on read and write.
+    type_version: Mapped[str | None] = mapped_column(String(16))
+    # ``properties`` as the type's previous version reads them, so nodes still running the
+    # previous plugin keep reading rows written by the new one during a rolling upgrade.
+    backport_version: Mapped[str | None] = mapped_column(String(16))
+    backport: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
     __table_args__ = (
         UniqueConstraint("type_name", "owner", "name", "version"),
@@ -96,6 +103,8 @@ class ArtifactRow(Base):
         Index("ix_artifacts_owner", "owner", "type_name"),
         Index("ix_artifacts_visibility", "visibility", "type_name"),
         Index("ix_artifacts_created", "created_at", "id"),
+        # Start-up's census of stored schema versions, and migrate-types' batches.
+        Index("ix_artifacts_type_version", "type_name", "type_version", "backport_version"),
         # Containment (@>) for tag, dict-value and type-field equality filters, every type.
         _gin("ix_artifacts_tags_gin", "tags", "jsonb_path_ops"),
         _gin("ix_artifacts_metadata_gin", "metadata", "jsonb_path_ops"),

@@ -42,6 +42,9 @@ class ArtifactRecord:
     updated_at: dt.datetime
     activated_at: dt.datetime | None
     revision: int
+    type_version: str | None = None
+    backport_version: str | None = None
+    backport: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,10 +115,31 @@ def row_values(
     return out
 
 
+def property_values(fields: Mapping[str, f.Field], updates: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``properties`` entries storing some type-specific field values."""
+    properties: dict[str, Any] = {}
+    for name, value in updates.items():
+        field = fields[name]
+        if isinstance(field, f.Version):
+            version = None if value is None else semver.normalize_version(value)
+            properties[name] = version
+            properties[name + VERSION_KEY_SUFFIX] = version and semver.sort_key(version)
+        elif isinstance(field, f.DateTime) and isinstance(value, str):
+            properties[name] = f.format_datetime(dt.datetime.fromisoformat(value))
+        else:
+            properties[name] = _to_document(field, value)
+    return properties
+
+
 def field_values(
-    row: ArtifactRow | ArtifactRecord, fields: Mapping[str, f.Field]
+    row: ArtifactRow | ArtifactRecord,
+    fields: Mapping[str, f.Field],
+    properties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return an artifact's field values from its row (blob fields are filled by the caller)."""
+    """Return an artifact's field values from its row (blob fields are filled by the caller).
+
+    ``properties`` replaces the row's own when given (upgraded to the type's current version).
+    """
     values: dict[str, Any] = {
         "id": row.id,
         "name": row.name,
@@ -133,7 +154,8 @@ def field_values(
         "updated_at": aware(row.updated_at),
         "activated_at": aware(row.activated_at),
     }
-    properties = row.properties or {}
+    if properties is None:
+        properties = row.properties or {}
     for name, field in fields.items():
         if name in COMMON_FIELDS or field.is_blob:
             continue

@@ -26,8 +26,12 @@ comes with extended statistics on ``(type_name, expression)``: a type field's va
 entirely on the type (other types' rows have none), which the planner, assuming independence,
 would underestimate, and again choose a bitmap plan over the index's ordered scan.
 
-``artifacts db indexes`` prints or applies them; building concurrently never blocks writers,
-and only what is missing is created, so re-running after a plugin upgrade is cheap.
+``artifacts db indexes`` prints, checks or applies them; building concurrently never blocks
+writers. Each object carries a fingerprint of its DDL in its comment, so a check also notices an
+index whose expression no longer matches its field (a plugin release that changed the field's
+kind keeps the index name but needs a new expression): ``--apply`` creates what is missing and
+rebuilds what is stale, so re-running after a plugin upgrade is cheap and always right. An
+object without a fingerprint (created before fingerprints, or by hand) counts as stale.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql
 
 from artifacts.model import fields as f
@@ -59,6 +63,23 @@ class TypeIndex:
     kind: str
     name: str
     ddl: str
+
+    @property
+    def fingerprint(self) -> str:
+        """What the object's comment records: changes whenever its definition does."""
+        digest = hashlib.sha256(self.ddl.encode()).hexdigest()[:16]
+        return f"artifacts type index {digest}"
+
+    @property
+    def sql_kind(self) -> str:
+        return "STATISTICS" if self.kind == "statistics" else "INDEX"
+
+
+@dataclass(frozen=True)
+class IndexState:
+    index: TypeIndex
+    #: "ok", "missing", or "stale" (present, but defined differently from the field).
+    state: str
 
 
 def type_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeIndex]:
@@ -102,29 +123,57 @@ def type_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeIndex]:
     return out
 
 
+def inspect(engine: Engine, wanted: Iterable[TypeIndex]) -> list[IndexState]:
+    """Say of each wanted object whether it is in place, missing, or stale."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        comments = _comments(conn)
+    states = []
+    for item in wanted:
+        if item.name not in comments:
+            state = "missing"
+        elif comments[item.name] != item.fingerprint:
+            state = "stale"
+        else:
+            state = "ok"
+        states.append(IndexState(item, state))
+    return states
+
+
 def apply(engine: Engine, wanted: Iterable[TypeIndex]) -> list[TypeIndex]:
-    """Create what is missing (indexes concurrently, outside a transaction); return it.
+    """Create what is missing and rebuild what is stale (concurrently); return what was built.
 
     New statistics are filled by an ``ANALYZE artifacts`` (a sample, seconds on a million rows)
     so the planner uses the new indexes at once rather than after the next autovacuum.
     """
-    if engine.dialect.name != "postgresql":
-        return []
-    created: list[TypeIndex] = []
+    states = inspect(engine, wanted)
+    built: list[TypeIndex] = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        present = set(
-            conn.exec_driver_sql(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'artifacts' "
-                "UNION SELECT stxname FROM pg_statistic_ext"
-            ).scalars()
-        )
-        for item in wanted:
-            if item.name not in present:
-                conn.exec_driver_sql(item.ddl)
-                created.append(item)
-        if created:
+        for found in states:
+            item = found.index
+            if found.state == "ok":
+                continue
+            if found.state == "stale":
+                concurrently = " CONCURRENTLY" if item.sql_kind == "INDEX" else ""
+                conn.exec_driver_sql(f"DROP {item.sql_kind}{concurrently} IF EXISTS {item.name}")
+            conn.exec_driver_sql(item.ddl)
+            conn.exec_driver_sql(f"COMMENT ON {item.sql_kind} {item.name} IS '{item.fingerprint}'")
+            built.append(item)
+        if built:
             conn.exec_driver_sql("ANALYZE artifacts")
-    return created
+    return built
+
+
+def _comments(conn: Connection) -> dict[str, str | None]:
+    """Every index of ``artifacts`` and every extended statistics object, with its comment."""
+    rows = conn.exec_driver_sql(
+        "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = 'artifacts'::regclass "
+        "UNION ALL SELECT stxname, obj_description(oid, 'pg_statistic_ext') FROM pg_statistic_ext"
+    )
+    return {str(name): comment for name, comment in rows}
 
 
 def _sql(expression: Any) -> str:

@@ -8,6 +8,7 @@ therefore applied one after the other, each to the other's result: no update is 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,10 +24,12 @@ from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
 from artifacts.engine.actions import available_actions
-from artifacts.engine.blobs import DataRemover, blob_values
+from artifacts.engine.blobs import IN_FLIGHT, DataRemover, blob_values
 from artifacts.engine.context import RequestContext
+from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ALL_TYPES, ArtifactType, TypeRegistry
+from artifacts.engine.versions import readable_properties, stamp, writable_properties
 from artifacts.errors import (
     ActivationRequirementsMissing,
     ArtifactNotFound,
@@ -43,6 +46,7 @@ from artifacts.errors import (
 from artifacts.model import fields as f
 from artifacts.model import lifecycle, text
 from artifacts.model.base import COMMON_FIELDS, BaseArtifact
+from artifacts.model.hooks import HookContext
 from artifacts.model.query import LATEST, ListQuery, parse_filters, parse_flag, parse_sort
 
 Clock = Callable[[], dt.datetime]
@@ -84,8 +88,10 @@ class ArtifactService:
         clock: Clock = utcnow,
         new_id: Callable[[], str] = new_uuid,
         remover: DataRemover | None = None,
+        hooks: HookRunner | None = None,
     ) -> None:
         self._remover = remover
+        self._hooks = hooks or HookRunner()
         self._db = db
         self._types = types
         self._policy = policy
@@ -216,10 +222,26 @@ class ArtifactService:
         artifact_type.validator.validate(document)
         values = {name: _from_wire(fields[name], document[name]) for name in fields}
         obj = _build(artifact_type.cls, values)
+        hook = None
+        if self._hooks.wants(artifact_type, "before_create", "after_create"):
+            hook = HookContext(
+                event="create",
+                caller=caller_of(ctx),
+                type_name=type_name,
+                artifact_id=document["id"],
+                before=None,
+                after=obj.to_json(),
+                changed=frozenset(body),
+            )
         with self._db.write() as session:
             self._check_links(session, ctx, artifact_type, obj, set(body))
-            row = repo.insert(session, repo.row_values(type_name, obj.to_values(), fields))
-            return _render(artifact_type, row, [])
+            self._hooks.before(artifact_type, "before_create", obj, hook)
+            row = repo.insert(session, _row_values(artifact_type, obj))
+            rendered = _render(artifact_type, row, [])
+        if hook is not None:
+            after = dataclasses.replace(hook, after=rendered)
+            self._hooks.after(artifact_type, "after_create", obj, after)
+        return rendered
 
     def update(
         self,
@@ -236,7 +258,7 @@ class ArtifactService:
             self._policy.enforce(ctx, "artifact:update", Target(owner=row.owner))
             fields = artifact_type.fields
             blobs = repo.blobs_of(session, [row.id])[row.id]
-            current = repo.field_values(row, fields)
+            current = repo.field_values(row, fields, writable_properties(artifact_type, row))
             current.update(blob_values(type_name, fields, blobs))
             before = _wire_document(fields, current)
             after = _apply_patch(operations, before, fields)
@@ -254,29 +276,74 @@ class ArtifactService:
             values = {name: _from_wire(fields[name], after[name]) for name in fields}
             obj = _build(artifact_type.cls, values)
             if "status" in changed:
-                if any(blob.status == "saving" for blob in blobs):
-                    raise Conflict("The status cannot change while a blob is being uploaded.")
+                if any(blob.status in IN_FLIGHT for blob in blobs):
+                    raise Conflict(
+                        "The status cannot change while a blob is being uploaded or checked."
+                    )
                 if after["status"] == lifecycle.ACTIVE:
                     _check_activation(fields, obj)
             self._check_links(session, ctx, artifact_type, obj, changed)
-            repo.update(session, row, repo.row_values(type_name, obj.to_values(), fields))
-            return _render(artifact_type, row, blobs)
+            events = _update_events(after, changed)
+            hook_names = [f"{when}_{event}" for event in events for when in ("before", "after")]
+            hooks: list[HookContext] = []
+            if self._hooks.wants(artifact_type, *hook_names):
+                caller = caller_of(ctx)
+                hooks = [
+                    HookContext(
+                        event=event,
+                        caller=caller,
+                        type_name=type_name,
+                        artifact_id=artifact_id,
+                        before=before,
+                        after=after,
+                        changed=frozenset(changed),
+                    )
+                    for event in events
+                ]
+                for hook in hooks:
+                    self._hooks.before(artifact_type, f"before_{hook.event}", obj, hook)
+            repo.update(session, row, _row_values(artifact_type, obj))
+            rendered = _render(artifact_type, row, blobs)
+        for hook in hooks:
+            committed = dataclasses.replace(hook, after=rendered)
+            self._hooks.after(artifact_type, f"after_{hook.event}", obj, committed)
+        return rendered
 
     def delete(self, ctx: RequestContext, type_name: str, artifact_id: str) -> None:
         """Delete the artifact, then its blob data (what cannot be deleted becomes an orphan)."""
-        self._types.get(type_name)
+        artifact_type = self._types.get(type_name)
+        hooked: tuple[BaseArtifact, HookContext] | None = None
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
             self._policy.enforce(ctx, "artifact:delete", Target(owner=row.owner))
             locations = []
-            for blob in repo.blobs_of(session, [row.id])[row.id]:
+            blobs = repo.blobs_of(session, [row.id])[row.id]
+            for blob in blobs:
                 if blob.store and blob.location:
                     locations.append((blob.store, blob.location))
                 if blob.pending_store and blob.pending_location:
                     locations.append((blob.pending_store, blob.pending_location))
+            if self._hooks.wants(artifact_type, "before_delete", "after_delete"):
+                properties = readable_properties(artifact_type, row)
+                values = repo.field_values(row, artifact_type.fields, properties)
+                values.update(blob_values(type_name, artifact_type.fields, blobs))
+                obj = artifact_type.cls.from_values(values)
+                hook = HookContext(
+                    event="delete",
+                    caller=caller_of(ctx),
+                    type_name=type_name,
+                    artifact_id=artifact_id,
+                    before=_render(artifact_type, row, blobs),
+                    after=None,
+                    changed=frozenset(),
+                )
+                self._hooks.before(artifact_type, "before_delete", obj, hook)
+                hooked = (obj, hook)
             repo.delete(session, row)
         if locations and self._remover is not None:
             self._remover.remove(locations, f"artifact {artifact_id} deleted")
+        if hooked is not None:
+            self._hooks.after(artifact_type, "after_delete", *hooked)
 
     # --- rules ---------------------------------------------------------------------------------
 
@@ -450,7 +517,7 @@ def _render(
     """
     fields = artifact_type.fields
     document = _common_wire_values(row)
-    properties = row.properties or {}
+    properties = readable_properties(artifact_type, row)
     blob_documents = blob_values(row.type_name, fields, blobs)
     for name, field in fields.items():
         if name in document:
@@ -462,6 +529,13 @@ def _render(
         else:
             document[name] = field.to_json(field.initial_value())
     return {name: document[name] for name in fields}
+
+
+def _row_values(artifact_type: ArtifactType, obj: BaseArtifact) -> dict[str, Any]:
+    """The columns storing an artifact at its type's current schema version."""
+    values = repo.row_values(artifact_type.name, obj.to_values(), artifact_type.fields)
+    values.update(stamp(artifact_type, values["properties"]))
+    return values
 
 
 def _common_wire_values(row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
@@ -513,6 +587,19 @@ def _build(cls: type[BaseArtifact], values: Mapping[str, Any]) -> BaseArtifact:
         except (ValueError, TypeError) as exc:
             raise InvalidValue(f"Invalid value for {name!r}: {exc}") from None
     return obj
+
+
+def _update_events(after: Mapping[str, Any], changed: Iterable[str]) -> list[str]:
+    """The hook events of one accepted PATCH: always "update", then the lifecycle ones."""
+    events = ["update"]
+    if "status" in changed:
+        if after["status"] == lifecycle.ACTIVE:
+            events.append("activate")
+        elif after["status"] == lifecycle.DEACTIVATED:
+            events.append("deactivate")
+    if "visibility" in changed and after["visibility"] == lifecycle.PUBLIC:
+        events.append("publish")
+    return events
 
 
 def _check_activation(fields: Mapping[str, f.Field], obj: BaseArtifact) -> None:

@@ -18,6 +18,7 @@ marks a blob active whose bytes and digests were not fully written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -37,13 +38,24 @@ from artifacts.db.reads import BlobRecord
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
 from artifacts.engine.digests import Digester, Digests
+from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.engine.uploads import UploadLeases, cancel_quietly
+from artifacts.engine.validation import (
+    Outcome,
+    RunningChecks,
+    StoredData,
+    UploadValidators,
+    check_annotations,
+    run_post_store,
+)
+from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import (
     ArtifactError,
     ArtifactNotFound,
+    BlobRejected,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -54,6 +66,9 @@ from artifacts.errors import (
 )
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
+from artifacts.model.base import BaseArtifact
+from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.model.streaming import StreamResult, Upload
 from artifacts.store.base import (
     CHUNK_SIZE,
     BlobStore,
@@ -80,6 +95,10 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 SAVING = "saving"
+#: Stored, waiting for the type's post-store checks; still a pending upload underneath.
+CHECKING = "checking"
+#: Blob statuses during which the artifact's status cannot change.
+IN_FLIGHT = frozenset({SAVING, CHECKING})
 #: Request bytes read per step: large enough that per-chunk costs (thread hand-offs to the
 #: digest lanes, store calls) vanish, small enough to keep an upload's memory bounded.
 UPLOAD_READ_SIZE = CHUNK_SIZE
@@ -91,7 +110,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 #: Range positions with more digits than this are past the end of any blob (2**63 has 19).
 _RANGE_DIGITS = 19
 _PAST_ANY_END: int = 10**_RANGE_DIGITS
-#: A media type as HTTP spells it (RFC 9110 token/token plus parameters), within our column.
+#: A media type as HTTP spells it (printable ASCII), within the record's column.
 _CONTENT_TYPE = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
@@ -107,20 +126,6 @@ class BlobRef:
     artifact_id: str
     field: str
     key: str = ""
-
-
-@dataclass
-class _Pending:
-    """An upload in flight: its record's key, its id, and where its bytes go."""
-
-    artifact_id: str
-    field: str
-    key: str
-    upload_id: str
-    store_name: str
-    location: str
-    #: The store could not discard a failed write: the key must become an orphan.
-    leftover: bool = False
 
 
 @dataclass(frozen=True)
@@ -229,7 +234,11 @@ class BlobService:
         locations: LocationPolicy,
         clock: Callable[[], dt.datetime],
         render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+        validators: UploadValidators | None = None,
+        hooks: HookRunner | None = None,
     ) -> None:
+        self._validators = validators or UploadValidators(types)
+        self._hooks = hooks or HookRunner()
         self._db = db
         self._types = types
         self._policy = policy
@@ -261,7 +270,8 @@ class BlobService:
         store_name = self._choice.for_field(type_name, field_name)
         store = self._stores[store_name]
         location = _location(artifact_id, field_name, key, upload_id)
-        limit = self._begin_upload(
+        label = _label(field_name, key).strip("'")
+        begun = self._begin_upload(
             ctx,
             artifact_type,
             artifact_id,
@@ -271,88 +281,183 @@ class BlobService:
             store_name=store_name,
             location=location,
             content_length=content_length,
+            content_type=content_type,
         )
-        pending = _Pending(artifact_id, field_name, key, upload_id, store_name, location)
         with self._leases.hold(upload_id):
-            try:
-                stored, digests = self._transfer(
-                    store, pending, stream, limit=limit, content_length=content_length
-                )
-            except BaseException as exc:
-                self._end_failed(pending, committed=False, cause=exc)
-                if isinstance(exc, StoreError):
-                    raise ServiceUnavailable("The blob store failed; try again later.") from exc
-                raise
-            try:
-                return self._finish_upload(
-                    artifact_type,
-                    pending,
-                    location=stored.key,
-                    size=stored.size,
-                    digests=digests,
-                    content_type=content_type,
-                )
-            except BaseException as exc:
-                self._end_failed(pending, committed=True, cause=exc)
-                raise
+            return self._stream_upload(
+                artifact_type, ref, begun=begun, upload_id=upload_id, store=store,
+                store_name=store_name, location=location, stream=stream,
+                content_length=content_length, content_type=content_type, label=label,
+            )  # fmt: skip
 
-    def _transfer(
+    def _stream_upload(
         self,
-        store: BlobStore,
-        pending: _Pending,
-        stream: Readable,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
         *,
-        limit: int,
+        begun: _Begun,
+        upload_id: str,
+        store: BlobStore,
+        store_name: str,
+        location: str,
+        stream: Readable,
         content_length: int | None,
-    ) -> tuple[StoredObject, Digests]:
-        """Stream the body through the limit and the digests into the store, and commit."""
-        writer = store.open_writer(pending.location)
-        digester = Digester(sink=writer.write)
+        content_type: str,
+        label: str,
+    ) -> dict[str, Any]:
+        """Stream into the store under the upload's lease; undo everything on failure."""
         try:
-            while True:
-                chunk = stream.read(UPLOAD_READ_SIZE)
-                if not chunk:
-                    break
-                if digester.size + len(chunk) > limit:
-                    raise TooLarge(
-                        f"Blob {_label(pending.field, pending.key)} is larger than its limit "
-                        f"of {limit} bytes."
-                    )
-                digester.update(chunk)
-            if content_length is not None and digester.size != content_length:
-                raise InvalidInput(
-                    f"The upload ended after {digester.size} of {content_length} bytes."
-                )
-            digests = digester.digests()
-            return writer.commit(), digests
-        except BaseException:
-            digester.abandon()
-            if not cancel_quietly(writer, f"upload {pending.upload_id}"):
-                pending.leftover = True
+            checks = (
+                RunningChecks.start(begun.validators, begun.upload, label)
+                if begun.upload is not None
+                else None
+            )
+            writer = store.open_writer(location)
+        except BaseException as exc:
+            self._end_failed(ref, upload_id, store_name, location, cause=exc)
+            if isinstance(exc, StoreError):
+                raise ServiceUnavailable("The blob store is unavailable; try again later.") from exc
             raise
+        digester = Digester(sink=writer.write, watch=checks.feed if checks else None)
+        outcome = Outcome(fields={}, post_store=())
+        try:
+            digests = _receive(stream, digester, begun.limit, content_length, label)
+            if checks is not None:
+                outcome = checks.finish(StreamResult(digester.size, _digest_map(digests)))
+                check_annotations(artifact_type, outcome.fields, label)
+            stored = writer.commit()
+        except BaseException as exc:
+            digester.abandon()
+            leftover = not cancel_quietly(writer, f"upload {upload_id}")
+            self._end_failed(ref, upload_id, store_name, location, cause=exc, leftover=leftover)
+            if isinstance(exc, StoreError):
+                raise ServiceUnavailable("The blob store failed; try again later.") from exc
+            raise
+        try:
+            rendered = self._record_upload(
+                artifact_type, ref, upload_id=upload_id, store=store, store_name=store_name,
+                stored=stored, digests=digests, outcome=outcome, content_type=content_type,
+                label=label,
+            )  # fmt: skip
+        except BaseException as exc:
+            # Stored but not recorded (a refusal, the database gone): the data must not stay.
+            self._end_failed(ref, upload_id, store_name, stored.key, cause=exc, leftover=True)
+            raise
+        if begun.hook is not None:
+            blob = BlobEvent(ref.field, ref.key, content_type, stored.size, _digest_map(digests))
+            after = dataclasses.replace(begun.hook, after=rendered)
+            obj = artifact_type.cls.from_values(_wire_values(artifact_type, rendered))
+            self._hooks.after(artifact_type, "after_upload", obj, after, blob)
+        return rendered
 
-    def _end_failed(self, pending: _Pending, *, committed: bool, cause: BaseException) -> None:
+    def _record_upload(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        upload_id: str,
+        store: BlobStore,
+        store_name: str,
+        stored: StoredObject,
+        digests: Digests,
+        outcome: Outcome,
+        content_type: str,
+        label: str,
+    ) -> dict[str, Any]:
+        """Run the post-store checks and promote the upload."""
+        artifact_id, field_name, key = ref.artifact_id, ref.field, ref.key
+        fields = dict(outcome.fields)
+        if outcome.post_store:
+            fields.update(
+                self._post_store(
+                    artifact_type,
+                    ref,
+                    upload_id=upload_id,
+                    checks=outcome.post_store,
+                    stored=StoredData(
+                        store, stored.key, stored.size, _digest_map(digests), content_type
+                    ),
+                    store_name=store_name,
+                    label=label,
+                )
+            )
+        return self._finish_upload(
+            artifact_type,
+            artifact_id,
+            field_name,
+            key,
+            upload_id=upload_id,
+            store_name=store_name,
+            location=stored.key,
+            size=stored.size,
+            md5=digests.md5,
+            sha1=digests.sha1,
+            sha256=digests.sha256,
+            content_type=content_type,
+            annotations=fields,
+        )
+
+    def _end_failed(
+        self,
+        ref: BlobRef,
+        upload_id: str,
+        store_name: str,
+        location: str,
+        *,
+        cause: BaseException,
+        leftover: bool = False,
+    ) -> None:
         """Free the blob after a failed upload, and see that its data does not linger.
 
-        Never raises: the error on its way to the client is ``cause``. If the database cannot
+        Never raises: the error on its way to the client is ``cause``. ``leftover`` says data
+        may remain under ``location`` (committed, or a cancel that failed): it is deleted, or
+        recorded as an orphan when the store cannot delete it either. If the database cannot
         be told (it is what failed), the record stays pending until its lease lapses, and the
         upload that takes it over records the data as an orphan.
         """
         if isinstance(cause, StoreError):
-            LOG.warning("upload %s failed in the blob store: %s", pending.upload_id, cause)
+            LOG.warning("upload %s failed in the blob store: %s", upload_id, cause)
         try:
-            self._abort_upload(pending, keep_orphan=pending.leftover)
-            if committed:
-                self._remover.remove(
-                    [(pending.store_name, pending.location)], "upload not recorded"
-                )
+            self._abort_upload(ref.artifact_id, ref.field, ref.key, upload_id)
+            if leftover:
+                self._remover.remove([(store_name, location)], "upload failed")
         except (ArtifactError, SQLAlchemyError) as exc:
             LOG.warning(
                 "upload %s: could not restore the blob record (%s); it frees when the "
                 "upload's lease lapses",
-                pending.upload_id,
+                upload_id,
                 type(exc).__name__,
             )
+
+    def _post_store(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        upload_id: str,
+        checks: tuple[Any, ...],
+        stored: StoredData,
+        store_name: str,
+        label: str,
+    ) -> dict[str, Any]:
+        """Mark the stored upload ``checking``, run the post-store checks, undo on refusal.
+
+        The status is committed before the checks run, so a crash during them leaves a blob
+        that cannot be downloaded or activated, and that the stale-upload sweep undoes.
+        """
+        with self._db.write() as session:
+            blob = session.get(BlobRow, (ref.artifact_id, ref.field, ref.key), with_for_update=True)
+            if blob is not None and blob.pending_upload_id == upload_id:
+                blob.status = CHECKING
+                blob.updated_at = self._clock()
+        try:
+            fields = run_post_store(checks, stored, label)
+            check_annotations(artifact_type, fields, label)
+        except BaseException:
+            self._abort_upload(ref.artifact_id, ref.field, ref.key, upload_id)
+            self._remover.remove([(store_name, stored.location)], "upload refused by a check")
+            raise
+        return fields
 
     def _begin_upload(
         self,
@@ -366,17 +471,23 @@ class BlobService:
         store_name: str,
         location: str,
         content_length: int | None,
-    ) -> int:
-        """Record the pending upload; return the byte limit for this upload."""
+        content_type: str,
+    ) -> _Begun:
+        """Record the pending upload; return its byte limit and what its checks are told."""
         now = self._clock()
+        validators = self._validators.for_field(artifact_type.name, field_name)
+        with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
         with self._db.write() as session:
-            _, field = self._writable(
+            row, field = self._writable(
                 session,
                 ctx,
                 artifact_type,
                 BlobRef(artifact_type.name, artifact_id, field_name, key),
             )
             all_blobs = repo.blobs_of(session, [artifact_id])[artifact_id]
+            document = (
+                self._render(session, artifact_type, row) if validators or with_hooks else None
+            )
             blobs = {b.key: b for b in all_blobs if b.field == field_name}
             existing = blobs.get(key)
             if existing is not None and existing.pending_upload_id is not None:
@@ -412,6 +523,34 @@ class BlobService:
                     f"Blob {_label(field_name, key)} of {content_length} bytes is larger than "
                     f"its limit of {max(limit, 0)} bytes."
                 )
+            hook = upload = None
+            if document is not None:
+                caller = caller_of(ctx)
+                if with_hooks:
+                    hook = HookContext(
+                        event="upload",
+                        caller=caller,
+                        type_name=artifact_type.name,
+                        artifact_id=artifact_id,
+                        before=document,
+                        after=document,
+                        changed=frozenset({field_name}),
+                    )
+                    blob = BlobEvent(field_name, key, content_type, content_length)
+                    obj = artifact_type.cls.from_values(_wire_values(artifact_type, document))
+                    self._hooks.before(artifact_type, "before_upload", obj, hook, blob)
+                if validators:
+                    upload = Upload(
+                        type_name=artifact_type.name,
+                        artifact_id=artifact_id,
+                        field=field_name,
+                        key=key,
+                        content_type=content_type,
+                        content_length=content_length,
+                        artifact=document,
+                        caller=caller,
+                        max_size=max(limit, 0),
+                    )
             if existing is None:
                 existing = BlobRow(
                     artifact_id=artifact_id, field=field_name, key=key, created_at=now
@@ -423,29 +562,14 @@ class BlobService:
             existing.pending_location = location
             existing.pending_started_at = now
             existing.updated_at = now
-            return max(limit, 0)
+            return _Begun(max(limit, 0), validators, upload, hook)
 
-    def _abort_upload(self, pending: _Pending, *, keep_orphan: bool = False) -> None:
-        """Forget a failed upload, restoring the blob as it was before.
-
-        ``keep_orphan`` records the upload's key for the sweeper, in the same transaction:
-        the store could not discard what was written.
-        """
+    def _abort_upload(self, artifact_id: str, field_name: str, key: str, upload_id: str) -> None:
+        """Forget a failed upload, restoring the blob as it was before."""
         with self._db.write() as session:
-            key = (pending.artifact_id, pending.field, pending.key)
-            blob = session.get(BlobRow, key, with_for_update=True)
-            if blob is None or blob.pending_upload_id != pending.upload_id:
+            blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
+            if blob is None or blob.pending_upload_id != upload_id:
                 return
-            if keep_orphan:
-                session.add(
-                    OrphanRow(
-                        store=pending.store_name,
-                        location=pending.location,
-                        reason="upload failed and its data could not be discarded",
-                        created_at=self._clock(),
-                        attempts=0,
-                    )
-                )
             if blob.location is None and blob.external_url is None:
                 session.delete(blob)
                 return
@@ -456,20 +580,20 @@ class BlobService:
     def _finish_upload(
         self,
         artifact_type: ArtifactType,
-        pending: _Pending,
+        artifact_id: str,
+        field_name: str,
+        key: str,
         *,
+        upload_id: str,
+        store_name: str,
         location: str,
         size: int,
-        digests: Digests,
+        md5: str,
+        sha1: str,
+        sha256: str,
         content_type: str,
+        annotations: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """Promote the committed data, unless the upload was taken over or the artifact went.
-
-        On any failure here the caller removes the committed data and restores the record.
-        """
-        artifact_id, field_name, key = pending.artifact_id, pending.field, pending.key
-        upload_id, store_name = pending.upload_id, pending.store_name
-        md5, sha1, sha256 = digests.md5, digests.sha1, digests.sha256
         replaced: list[tuple[str, str]] = []
         now = self._clock()
         with self._db.write() as session:
@@ -492,14 +616,40 @@ class BlobService:
                 blob.pending_upload_id = blob.pending_store = blob.pending_location = None
                 blob.pending_started_at = None
                 blob.updated_at = now
+                if annotations:
+                    self._annotate(session, artifact_type, row, annotations)
                 row.updated_at = now
                 row.revision += 1
                 session.flush()
                 rendered = self._render(session, artifact_type, row)
         if superseded:
+            self._remover.remove([(store_name, location)], "upload superseded")
             raise Conflict(f"Blob {_label(field_name, key)} was changed during the upload.")
         self._remover.remove(replaced, "blob replaced")
         return rendered
+
+    def _annotate(
+        self,
+        session: Session,
+        artifact_type: ArtifactType,
+        row: ArtifactRow,
+        annotations: Mapping[str, Any],
+    ) -> None:
+        """Record what the checks found, validated against the type's schema like any write."""
+        document = self._render(session, artifact_type, row)
+        document.update(annotations)
+        try:
+            artifact_type.validator.validate(document)
+        except InvalidInput as exc:
+            # The value came from the uploaded bytes (a manifest's name, say): the upload's fault.
+            raise BlobRejected(f"the data yields an invalid field: {exc.message}") from exc
+        properties = {
+            **writable_properties(artifact_type, row),
+            **repo.property_values(artifact_type.fields, annotations),
+        }
+        row.properties = properties
+        for column, value in stamp(artifact_type, properties).items():
+            setattr(row, column, value)
 
     # --- external locations --------------------------------------------------------------------
 
@@ -568,11 +718,17 @@ class BlobService:
                 raise Forbidden("The artifact is deactivated; only administrators may download.")
             blob = session.get(BlobRow, (artifact_id, field_name, key))
             if blob is None or (blob.location is None and blob.external_url is None):
-                if blob is not None and blob.status == SAVING:
+                if blob is not None and blob.status in IN_FLIGHT:
                     raise Conflict(f"Blob {_label(field_name, key)} is still being uploaded.")
                 raise NotFound(f"Blob {_label(field_name, key)} is not set.")
             info = BlobInfo(blob.size, blob.md5, blob.sha1, blob.sha256, blob.content_type)
             store_name, location, external = blob.store, blob.location, blob.external_url
+            hooked = None
+            if self._hooks.wants(artifact_type, "before_download", "after_download"):
+                hooked = self._download_hook(session, ctx, artifact_type, row, blob)
+                self._hooks.before(artifact_type, "before_download", *hooked)
+        if hooked is not None:
+            self._hooks.after(artifact_type, "after_download", *hooked)
         if external is not None:
             return Download(info=info, redirect=external)
         assert store_name is not None
@@ -583,6 +739,32 @@ class BlobService:
         except StoreError as exc:
             raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
         return Download(info=info, handle=handle, byte_range=byte_range)
+
+    def _download_hook(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        row: ArtifactRow,
+        blob: BlobRow,
+    ) -> tuple[BaseArtifact, HookContext, BlobEvent]:
+        document = self._render(session, artifact_type, row)
+        hook = HookContext(
+            event="download",
+            caller=caller_of(ctx),
+            type_name=artifact_type.name,
+            artifact_id=row.id,
+            before=document,
+            after=document,
+        )
+        digests = {
+            name: value
+            for name, value in (("md5", blob.md5), ("sha1", blob.sha1), ("sha256", blob.sha256))
+            if value is not None
+        }
+        event = BlobEvent(blob.field, blob.key, blob.content_type, blob.size, digests)
+        obj = artifact_type.cls.from_values(_wire_values(artifact_type, document))
+        return obj, hook, event
 
     # --- maintenance ---------------------------------------------------------------------------
 
@@ -615,7 +797,7 @@ class BlobService:
                             attempts=0,
                         )
                     )
-            self._abort_upload(_Pending(artifact_id, field_name, key, upload_id, "", ""))
+            self._abort_upload(artifact_id, field_name, key, upload_id)
         return len(stale)
 
     # --- helpers -------------------------------------------------------------------------------
@@ -742,6 +924,47 @@ def _blob_field(artifact_type: ArtifactType, field_name: str, key: str) -> f.Blo
                 "names; no empty, '.' or '..' parts."
             )
     return field
+
+
+def _receive(
+    stream: Readable, digester: Digester, limit: int, content_length: int | None, label: str
+) -> Digests:
+    """Read the request into the digester's lanes, within the limit; return the digests."""
+    while True:
+        chunk = stream.read(UPLOAD_READ_SIZE)
+        if not chunk:
+            break
+        if digester.size + len(chunk) > limit:
+            raise TooLarge(f"Blob {label!r} is larger than its limit of {limit} bytes.")
+        digester.update(chunk)
+    if content_length is not None and digester.size != content_length:
+        raise InvalidInput(f"The upload ended after {digester.size} of {content_length} bytes.")
+    return digester.digests()
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """A recorded pending upload: its byte limit, and its checks' and hooks' view of it."""
+
+    limit: int
+    validators: tuple[Any, ...]
+    upload: Upload | None
+    hook: HookContext | None
+
+
+def _digest_map(digests: Digests) -> dict[str, str]:
+    return {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
+
+
+def _wire_values(artifact_type: ArtifactType, document: Mapping[str, Any]) -> dict[str, Any]:
+    """Field values from a rendered document (datetimes parsed back) for a hook's ``self``."""
+    values = {}
+    for name, field in artifact_type.fields.items():
+        value = document.get(name)
+        if isinstance(field, f.DateTime) and isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        values[name] = value
+    return values
 
 
 def _location(artifact_id: str, field_name: str, key: str, upload_id: str) -> str:

@@ -63,13 +63,25 @@ class _Lane:
 class Digester:
     """Feed chunks in order; read the hex digests when done (``finish``), or ``abandon``."""
 
-    def __init__(self, sink: Callable[[bytes], None] | None = None) -> None:
+    def __init__(
+        self,
+        sink: Callable[[bytes], None] | None = None,
+        *,
+        watch: Callable[[bytes], None] | None = None,
+    ) -> None:
+        """``sink`` receives the bytes (the store); ``watch`` sees them too (streaming checks).
+
+        Each runs on a lane of its own, so neither holds up reading or hashing; a failure of
+        either is raised by the next :meth:`update` or by :meth:`digests`.
+        """
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._sha1 = hashlib.sha1()
         self._sha256 = hashlib.sha256()
         self._lanes = [_Lane(self._md5.update, "md5"), _Lane(self._shas, "sha")]
         if sink is not None:
             self._lanes.append(_Lane(sink, "store"))
+        if watch is not None:
+            self._lanes.append(_Lane(watch, "checks"))
         self._closed = False
         self.size = 0
 

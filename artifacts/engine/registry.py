@@ -18,7 +18,9 @@ from artifacts.errors import TypeNotFound, TypeRegistrationError
 from artifacts.model._ovo import ovo_base
 from artifacts.model.base import COMMON_FIELDS, BaseArtifact
 from artifacts.model.fields import Field
+from artifacts.model.hooks import HOOK_NAMES
 from artifacts.model.schema import DocumentValidator, type_schema
+from artifacts.model.versions import SchemaHistory
 
 ENTRY_POINT_GROUP = "artifacts.types"
 ALL_TYPES = "all"
@@ -36,6 +38,10 @@ class ArtifactType:
     cls: type[BaseArtifact]
     schema: Mapping[str, Any]
     validator: DocumentValidator
+    #: The hooks the type overrides; the engine skips the others without building a context.
+    hooks: frozenset[str] = frozenset()
+    #: Its schema versions and the plugin's migrations between them.
+    history: SchemaHistory | None = None
 
     @cached_property
     def fields(self) -> dict[str, Field]:
@@ -45,6 +51,10 @@ class ArtifactType:
     @property
     def version(self) -> str:
         return self.cls.VERSION
+
+    @cached_property
+    def schema_history(self) -> SchemaHistory:
+        return self.history or SchemaHistory(self.version, ())
 
 
 class TypeRegistry:
@@ -165,7 +175,21 @@ def prepare_type(cls: type[BaseArtifact]) -> ArtifactType:
         raise TypeRegistrationError(
             f"{where}: its fields do not form a valid schema: {exc}"
         ) from exc
-    return ArtifactType(name=cls.TYPE, cls=cls, schema=schema, validator=validator)
+    try:
+        history = SchemaHistory(str(cls.VERSION), tuple(cls.MIGRATIONS))
+    except ValueError as exc:
+        raise TypeRegistrationError(f"{where}: MIGRATIONS: {exc}") from exc
+    hooks = frozenset(
+        name for name in HOOK_NAMES if getattr(cls, name) is not getattr(BaseArtifact, name)
+    )
+    return ArtifactType(
+        name=cls.TYPE,
+        cls=cls,
+        schema=schema,
+        validator=validator,
+        hooks=hooks,
+        history=history,
+    )
 
 
 def _qualname(cls: type) -> str:

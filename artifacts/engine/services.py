@@ -13,12 +13,15 @@ from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.health import HealthService
+from artifacts.engine.hooks import HookRunner
 from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tokens import TokenService
 from artifacts.engine.uploads import UploadLeases
+from artifacts.engine.validation import UploadValidators
+from artifacts.engine.versions import check_stored_versions
 from artifacts.store.base import BlobStore
 from artifacts.store.registry import build_stores
 
@@ -37,6 +40,8 @@ class Services:
     stores: Mapping[str, BlobStore]
     health: HealthService
     leases: UploadLeases
+    #: Runs the types' hooks; the HTTP layer listens to it to count failed after-hooks.
+    hooks: HookRunner
 
     def close(self) -> None:
         """Release connections: the stores' (a database store has its own engine), then ours."""
@@ -71,11 +76,14 @@ def build_services(
 ) -> Services:
     """Construct every service from ``settings``; tests may hand in types, database or stores."""
     registry = types or TypeRegistry.from_entry_points(settings.enabled_types or None)
+    validators = UploadValidators(registry, settings.validator_options)
+    hooks = HookRunner()
     if database is None:
         engine = build_engine(settings.effective_database_url, pool=pool_settings(settings))
         if upgrade_schema:
             migrate.upgrade(engine)
         database = Database(engine)
+    check_stored_versions(database, registry)
     blob_stores = stores if stores is not None else build_stores(settings.effective_stores)
     policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)
@@ -87,6 +95,7 @@ def build_services(
         limits=ListLimits(default=settings.default_list_limit, maximum=settings.max_list_limit),
         clock=clock,
         remover=remover,
+        hooks=hooks,
     )
     blobs = BlobService(
         database,
@@ -101,6 +110,8 @@ def build_services(
         ),
         clock=clock,
         render=artifacts.render,
+        validators=validators,
+        hooks=hooks,
     )
     return Services(
         types=registry,
@@ -113,4 +124,5 @@ def build_services(
         stores=blob_stores,
         health=HealthService(database, blob_stores),
         leases=leases,
+        hooks=hooks,
     )

@@ -7,13 +7,15 @@ the registry prepares the class (not at import, so importing a plugin has no sid
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
 from artifacts.model import validators as v
 from artifacts.model._ovo import ovo_base
+from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.model.versions import Migration
 
 
 def _common_fields() -> dict[str, f.Field]:
@@ -107,6 +109,8 @@ class BaseArtifact(ovo_base.VersionedObject):
     DISPLAY_NAME: ClassVar[str] = ""
     #: Schema version of the type's field set (oslo.versionedobjects' VERSION).
     VERSION = "1.0"
+    #: Steps from each earlier schema version to the next, oldest first (see model.versions).
+    MIGRATIONS: ClassVar[Sequence[Migration]] = ()
     #: Ceiling on the bytes of all blobs of one artifact together (None: fields' limits only).
     MAX_TOTAL_BLOB_SIZE: ClassVar[int | None] = None
 
@@ -147,3 +151,53 @@ class BaseArtifact(ovo_base.VersionedObject):
             value = getattr(self, name) if self.obj_attr_is_set(name) else None
             out[name] = field.to_json(value)
         return out
+
+    # --- hooks (see artifacts.model.hooks); the defaults do nothing and cost nothing --------
+
+    def before_create(self, hook: HookContext) -> None:
+        """Refuse a new artifact (``self``) before it is stored."""
+
+    def after_create(self, hook: HookContext) -> None:
+        """React to a stored new artifact."""
+
+    def before_update(self, hook: HookContext) -> None:
+        """Refuse a change (``hook.changed``) before it is written; ``self`` is the result."""
+
+    def after_update(self, hook: HookContext) -> None:
+        """React to a committed change."""
+
+    def before_activate(self, hook: HookContext) -> None:
+        """Refuse activation (or reactivation) of the artifact."""
+
+    def after_activate(self, hook: HookContext) -> None:
+        """React to a committed activation."""
+
+    def before_deactivate(self, hook: HookContext) -> None:
+        """Refuse deactivation of the artifact."""
+
+    def after_deactivate(self, hook: HookContext) -> None:
+        """React to a committed deactivation."""
+
+    def before_publish(self, hook: HookContext) -> None:
+        """Refuse making the artifact public."""
+
+    def after_publish(self, hook: HookContext) -> None:
+        """React to the artifact having become public."""
+
+    def before_upload(self, hook: HookContext, blob: BlobEvent) -> None:
+        """Refuse an upload into ``blob.field`` before any byte is read."""
+
+    def after_upload(self, hook: HookContext, blob: BlobEvent) -> None:
+        """React to a blob that became active."""
+
+    def before_download(self, hook: HookContext, blob: BlobEvent) -> None:
+        """Refuse a download of ``blob.field``."""
+
+    def after_download(self, hook: HookContext, blob: BlobEvent) -> None:
+        """React to a download that was allowed and opened (not to its last byte being sent)."""
+
+    def before_delete(self, hook: HookContext) -> None:
+        """Refuse deleting the artifact (``self``, as it is)."""
+
+    def after_delete(self, hook: HookContext) -> None:
+        """React to a committed deletion."""

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from artifacts.model import semver
 from artifacts.model._ovo import ovo_fields as ovo
+from artifacts.model.streaming import StreamValidator
 from artifacts.model.validators import Validator
 
 EQUALITY_OPS: tuple[str, ...] = ("eq", "neq", "in")
@@ -309,7 +310,8 @@ class Dict(Field):
         return {**super().json_schema(), "glareType": f"{self.element.glare_type}Dict"}
 
 
-BLOB_STATUSES = ("saving", "active")
+#: ``checking``: stored, waiting for a type's post-store check (see artifacts.model.streaming).
+BLOB_STATUSES = ("saving", "checking", "active")
 
 _BLOB_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -339,10 +341,17 @@ class Blob(Field):
     default_filter_ops = ()
     is_blob = True
 
-    def __init__(self, *, max_size: int = DEFAULT_BLOB_MAX_SIZE, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_size: int = DEFAULT_BLOB_MAX_SIZE,
+        stream_validators: Iterable[StreamValidator] = (),
+        **options: Any,
+    ) -> None:
         options.setdefault("filter_ops", ())
         super().__init__(_BlobType(), **options)
         self.max_size = max_size
+        self.stream_validators = _stream_validators(stream_validators)
 
     def value_schema(self) -> dict[str, Any]:
         return copy.deepcopy(_BLOB_SCHEMA)
@@ -365,6 +374,7 @@ class BlobDict(Field):
         max_size: int = DEFAULT_BLOB_MAX_SIZE,
         max_keys: int = 255,
         max_total_size: int | None = None,
+        stream_validators: Iterable[StreamValidator] = (),
         **options: Any,
     ) -> None:
         options.setdefault("filter_ops", ())
@@ -372,6 +382,7 @@ class BlobDict(Field):
         options.setdefault("nullable", False)
         super().__init__(ovo.Dict(_BlobType()), **options)
         self.max_size = max_size
+        self.stream_validators = _stream_validators(stream_validators)
         self.max_keys = max_keys
         self.max_total_size = max_total_size if max_total_size is not None else max_size
 
@@ -389,6 +400,14 @@ class BlobDict(Field):
             "maxSize": self.max_size,
             "maxTotalSize": self.max_total_size,
         }
+
+
+def _stream_validators(validators: Iterable[StreamValidator]) -> tuple[StreamValidator, ...]:
+    found = tuple(validators)
+    for validator in found:
+        if not isinstance(validator, StreamValidator):
+            raise ValueError(f"{validator!r} is not a StreamValidator")
+    return found
 
 
 _SCALAR_KINDS = (String, Integer, Float, Boolean, DateTime, Version, Link)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from api.app import create_app
 from artifacts.config import Settings
 from artifacts.db.session import Database, build_engine
+from artifacts.engine.health import HealthService
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import Services, build_services
 from artifacts.store.base import StoreError
@@ -63,14 +65,15 @@ def test_readyz_is_503_naming_what_is_down(
 
 
 def test_readyz_is_503_when_the_schema_is_not_at_the_expected_revision(
-    registry: TypeRegistry, settings: Settings, tmp_path: Path
+    services: Services, settings: Settings, tmp_path: Path
 ) -> None:
+    # A node whose database was never migrated (start-up checks aside, as after a restore).
     empty = Database(build_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
-    services = build_services(settings, types=registry, database=empty)
+    unmigrated = dataclasses.replace(services, health=HealthService(empty, services.stores))
     try:
-        result = falcon.testing.TestClient(create_app(settings, services)).simulate_get("/readyz")
+        result = falcon.testing.TestClient(create_app(settings, unmigrated)).simulate_get("/readyz")
     finally:
-        services.close()
+        empty.dispose()
     assert result.status_code == 503
     assert result.json["checks"]["database"] == "wrong schema revision"
 

@@ -51,6 +51,8 @@ def test_environment_lists_are_comma_separated() -> None:
         ("[api]\ndefault_list_limit = 5000\n", "default_list_limit"),
         ("[server]\nbind = '0.0.0.0:9494'\n", "refusing to bind '0.0.0.0:9494'"),
         ("[auth]\nallow_trusted_headers_on_public_bind = 'maybe'\n", "invalid value"),
+        ("[validators]\nmagic = 1\n", "\\[validators.magic\\] must be a table of options"),
+        ("[stores.x]\nroot = 'b'\n", "\\[stores.x\\] must be a table with a driver"),
     ],
 )
 def test_bad_configuration_stops_with_a_message(tmp_path: Path, content: str, message: str) -> None:
@@ -58,6 +60,18 @@ def test_bad_configuration_stops_with_a_message(tmp_path: Path, content: str, me
     config.write_text(content)
     with pytest.raises(ConfigError, match=message):
         load_settings(config, environ={})
+
+
+def test_validator_tables_reach_the_settings(tmp_path: Path) -> None:
+    config = tmp_path / "a.toml"
+    config.write_text(
+        "[validators.vmdk]\nallowed_create_types = ['monolithicSparse']\n[validators.x]\n"
+    )
+    settings = load_settings(config, environ={})
+    assert settings.validator_options == {
+        "vmdk": {"allowed_create_types": ["monolithicSparse"]},
+        "x": {},
+    }
 
 
 def test_missing_file_is_reported() -> None:

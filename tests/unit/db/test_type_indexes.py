@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from artifacts import plugin as p
 from artifacts.db import type_indexes
 from artifacts.db.models import ArtifactRow
 from artifacts.db.repository import ListCompiler
@@ -70,3 +71,45 @@ def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
             for index in indexes:
                 kind = "STATISTICS" if index.kind == "statistics" else "INDEX"
                 conn.exec_driver_sql(f"DROP {kind} IF EXISTS {index.name}")
+
+
+def test_an_index_whose_field_changed_kind_is_stale_and_rebuilt(database: Database) -> None:
+    if database.dialect != "postgresql":
+        assert type_indexes.inspect(database.engine, []) == []
+        return
+    before = [i for i in type_indexes.type_indexes("widgets", FIELDS) if i.field == "size"]
+    retyped = dict(FIELDS, size=p.String(sortable=True))
+    after = [i for i in type_indexes.type_indexes("widgets", retyped) if i.field == "size"]
+    assert [i.name for i in before] == [i.name for i in after]
+    try:
+        type_indexes.apply(database.engine, before)
+        states = type_indexes.inspect(database.engine, after)
+        assert [s.state for s in states] == ["stale", "stale", "stale"]
+        assert type_indexes.apply(database.engine, after) == after
+        assert {s.state for s in type_indexes.inspect(database.engine, after)} == {"ok"}
+        with database.engine.connect() as conn:
+            definition = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_t_widgets_size'"
+            ).scalar_one()
+        assert "BIGINT" not in definition.upper()
+    finally:
+        _drop(database, before)
+
+
+def test_an_index_without_a_fingerprint_counts_as_stale(database: Database) -> None:
+    if database.dialect != "postgresql":
+        return
+    (filter_index, *_) = type_indexes.type_indexes("widgets", FIELDS)
+    try:
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(filter_index.ddl)
+        (state,) = type_indexes.inspect(database.engine, [filter_index])
+        assert state.state == "stale"
+    finally:
+        _drop(database, [filter_index])
+
+
+def _drop(database: Database, indexes: list[type_indexes.TypeIndex]) -> None:
+    with database.engine.begin() as conn:
+        for index in indexes:
+            conn.exec_driver_sql(f"DROP {index.sql_kind} IF EXISTS {index.name}")

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Upload throughput with and without streaming validators, measured in one run.
+
+One ``artifacts serve`` (filesystem store) serves a benchmark type with three blob fields:
+``plain`` (no validator), ``noop`` (a validator that is fed every chunk and does nothing) and
+``sha512_check`` (a validator that hashes every chunk with SHA-512). The rounds interleave the
+three variants (plain, noop, sha512, plain, …) so that load changes on a shared machine hit
+them alike, and the report gives each variant's best and median MB/s and its ratio to plain.
+The machine's load average is printed before and after.
+
+    .venv/bin/python bench/validators.py --size 1GiB --runs 3
+
+Uses the server, client and sampling helpers of ``bench/blobs.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import blobs  # a sibling script, importable once its directory is on the path
+
+VARIANTS = ("plain", "noop", "sha512_check")
+
+
+def install_type(site: Path) -> dict[str, str]:
+    """A distribution on PYTHONPATH whose entry point names the benchmark type."""
+    info = site / "artifact_bench_blobs-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: artifact-bench-blobs\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[artifacts.types]\nbench_blobs = validator_types:BenchBlobs\n"
+    )
+    bench_dir = Path(__file__).resolve().parent
+    return {"PYTHONPATH": os.pathsep.join([str(site), str(bench_dir)])}
+
+
+def upload(server: blobs.Server, field: str, file: Path, size: int, interval: float) -> float:
+    body = {"name": f"bench-{uuid.uuid4().hex[:12]}"}
+    url = f"{server.url}/artifacts/bench_blobs"
+    created = requests.post(url, json=body, headers=blobs.HEADERS, timeout=30)
+    created.raise_for_status()
+    artifact_id = created.json()["id"]
+    path = f"/artifacts/bench_blobs/{artifact_id}/{field}"
+    with blobs.Sampler(server.pids, interval):
+        response, _, seconds = blobs.put_file(server.port, path, file, size)
+    if response.status != 200:
+        raise RuntimeError(f"{field} upload answered {response.status}: {response.body[:300]!r}")
+    requests.delete(f"{url}/{artifact_id}", headers=blobs.HEADERS, timeout=120).raise_for_status()
+    return blobs.mbps(size, seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=blobs.parse_size, default=blobs.GiB)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--python", default=str(blobs.REPO / ".venv" / "bin" / "python"))
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="artifacts-bench-validators-"))
+    load_before = os.getloadavg()
+    try:
+        file = workdir / "blob.bin"
+        blobs.write_data(file, args.size)
+        env = install_type(workdir / "site")
+        server = blobs.Server(
+            args.python,
+            workdir / "server",
+            {"driver": "filesystem", "root": "blobs"},
+            workers=args.workers,
+            threads=args.threads,
+            env=env,
+        )
+        try:
+            for field in VARIANTS:  # warm-up: imports and connections in each worker
+                upload(server, field, file, min(args.size, 8 * blobs.MiB), 0.05)
+            rates: dict[str, list[float]] = {field: [] for field in VARIANTS}
+            for number in range(args.runs):
+                for field in VARIANTS:
+                    rate = upload(server, field, file, args.size, 0.05)
+                    rates[field].append(rate)
+                    blobs.log(f"run {number + 1} {field}: {rate:.0f} MB/s")
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    load_after = os.getloadavg()
+    best_plain = max(rates["plain"])
+    median_plain = statistics.median(rates["plain"])
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
+    print(f"{'variant':<14}{'best MB/s':>10}{'median':>10}{'best/plain':>12}{'median/plain':>14}")
+    results = {"size": args.size, "runs": args.runs, "load": [load_before, load_after]}
+    for field in VARIANTS:
+        best, median = max(rates[field]), statistics.median(rates[field])
+        print(
+            f"{field:<14}{best:>10.0f}{median:>10.0f}"
+            f"{best / best_plain:>12.2f}{median / median_plain:>14.2f}"
+        )
+        results[field] = {"rates": rates[field], "best": best, "median": median}
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
