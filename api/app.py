@@ -8,6 +8,7 @@ from api import errors
 from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.middleware import RequestIdMiddleware
+from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import (
     AllArtifactsCollection,
@@ -20,6 +21,7 @@ from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
+from api.resources.whoami import WhoAmIResource
 from api.sanitize import InputSanitizerMiddleware
 from api.ui import install as install_catalog
 from artifacts.config import Settings
@@ -51,6 +53,7 @@ def create_app(
     versions = VersionsResource()
     app.add_route("/", versions)
     app.add_route("/versions", versions)
+    app.add_route("/whoami", WhoAmIResource())
 
     schemas = SchemasResource(services.types)
     app.add_route("/schemas", schemas)
@@ -71,5 +74,6 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
+    openapi.add_routes(app, services.types, settings)
     install_catalog(app, settings, services)
     return app

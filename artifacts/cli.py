@@ -1,4 +1,9 @@
-"""The ``artifacts`` command: run the service and manage its database."""
+"""Server administration: run the service and manage its database and tokens.
+
+These are the server's commands of the ``artifacts`` command line, whose client package finds
+them through the ``artifacts.cli`` entry point (:func:`command_summaries` and :func:`main`);
+``python -m artifacts.cli`` runs them without it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from artifacts.config import (
@@ -42,6 +48,24 @@ GUNICORN_HOOKS = "python:api.gunicorn_hooks"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
+#: What ``--help`` says of the server commands, in plain text (no markup).
+DESCRIPTION = "Server administration: run the service, manage its database and API tokens."
+
+
+class NoDatabase(ArtifactError):
+    """A read-only command found no database, and creates none."""
+
+    code = "no_database"
+
+
+def command_summaries() -> dict[str, str]:
+    """Each server command's name and one-line help, for the client's ``--help``."""
+    for action in _parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return {choice.dest: choice.help or "" for choice in action._choices_actions}
+    return {}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -61,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="artifacts", description=__doc__)
+    parser = argparse.ArgumentParser(prog="artifacts", description=DESCRIPTION)
     parser.add_argument("--config", help=f"TOML configuration file (or ${CONFIG_ENV})")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -153,9 +177,30 @@ def _duration(raw: str) -> dt.timedelta:
     return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
+def _require_database(settings: Settings) -> None:
+    """Refuse, creating nothing, when the SQLite database file is not there.
+
+    Opening a SQLite URL creates its file (and directory): a read-only command run in the
+    wrong directory or without ``--config`` would leave an empty database behind.
+    """
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if not Path(url.database).exists():
+        raise NoDatabase(
+            f"no database at {url.database} (is --config or ARTIFACTS_DATA_DIR right? "
+            "'artifacts db upgrade' creates it)"
+        )
+
+
 @contextlib.contextmanager
-def _token_service(settings: Settings) -> Iterator[TokenService]:
-    """The token service on a migrated database, whose connections close with the block."""
+def _token_service(settings: Settings, *, create: bool = False) -> Iterator[TokenService]:
+    """The token service on a migrated database, whose connections close with the block.
+
+    Only a command that writes (``create``) makes a missing database.
+    """
+    if not create:
+        _require_database(settings)
     engine = build_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     database = Database(engine)
@@ -166,7 +211,7 @@ def _token_service(settings: Settings) -> Iterator[TokenService]:
 
 
 def _token_create(settings: Settings, args: argparse.Namespace) -> int:
-    with _token_service(settings) as tokens:
+    with _token_service(settings, create=True) as tokens:
         issued = tokens.create(
             project_id=args.project,
             user_id=args.user,
@@ -218,6 +263,7 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    _require_database(settings)
     engine = build_engine(settings.effective_database_url)
     current = migrate.current_revision(engine)
     head = migrate.head_revision()

@@ -21,10 +21,10 @@ phase's concurrency-8 run and prints the top entries.
 
 Run it from the repository root, under the shared benchmark lock::
 
-    flock /tmp/artifacts-bench.lock .venv/bin/python bench/api.py --db both
-    flock /tmp/artifacts-bench.lock .venv/bin/python bench/api.py --db sqlite \\
+    flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/api.py --db both
+    flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/api.py --db sqlite \\
         --worker-class gthread --workers 2 --threads 4 --profile show
-    .venv/bin/python bench/api.py --url http://glare.example:9494 \\
+    .venv-test/bin/python bench/api.py --url http://glare.example:9494 \\
         --header 'X-Auth-Token: …' --type images
 """
 

@@ -28,12 +28,12 @@ the ones computed locally, and a separate, untimed download hashes the bytes it 
 
 Run it from the repository root with the project's virtualenv::
 
-    .venv/bin/python bench/blobs.py --store filesystem
-    .venv/bin/python bench/blobs.py --store s3                       # starts Swift (shared tool)
-    .venv/bin/python bench/blobs.py --store s3 --moto                # moto server instead
-    .venv/bin/python bench/blobs.py --store s3 --s3-endpoint http://127.0.0.1:8080 \\
+    .venv-test/bin/python bench/blobs.py --store filesystem
+    .venv-test/bin/python bench/blobs.py --store s3                       # starts Swift (shared tool)
+    .venv-test/bin/python bench/blobs.py --store s3 --moto                # moto server instead
+    .venv-test/bin/python bench/blobs.py --store s3 --s3-endpoint http://127.0.0.1:8080 \\
         --s3-key test:tester --s3-secret testing
-    .venv/bin/python bench/blobs.py --store both --profile --json results.json
+    .venv-test/bin/python bench/blobs.py --store both --profile --json results.json
 """
 
 from __future__ import annotations

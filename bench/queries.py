@@ -23,8 +23,8 @@ images with ``--popular-versions`` (200) versions; 40 owner projects, a third of
 public; tags from a vocabulary of 40 (0-3 per row); creation times spread over two years.
 The caller is project ``p1`` (its own rows plus public ones), not an admin.
 
-    flock /tmp/artifacts-bench.lock .venv/bin/python bench/queries.py
-    .venv/bin/python bench/queries.py --artifacts 100000 --runs 100 --json out.json
+    flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/queries.py
+    .venv-test/bin/python bench/queries.py --artifacts 100000 --runs 100 --json out.json
 """
 
 from __future__ import annotations

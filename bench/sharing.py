@@ -11,7 +11,7 @@ timed calls after ``--warmup`` untimed ones.
 
 Run it from the repository root with the project's virtualenv::
 
-    .venv/bin/python bench/sharing.py --db both --artifacts 50000
+    .venv-test/bin/python bench/sharing.py --db both --artifacts 50000
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from artifacts.db.models import Base
 from artifacts.db.session import Database, build_engine
 from artifacts.engine.registry import TypeRegistry, discover_types
 from artifacts.engine.services import Services, build_services
+from tests.disk_images import ImageMaker
 from tests.plugin_types import CONTRACT_TYPES, JOURNAL
 from tests.sample_types import SAMPLE_TYPES
 
@@ -198,3 +199,9 @@ def contract_services(
 @pytest.fixture
 def client(settings: Settings, services: Services) -> falcon.testing.TestClient:
     return falcon.testing.TestClient(create_app(settings, services))
+
+
+@pytest.fixture(scope="session")
+def disk_images(tmp_path_factory: pytest.TempPathFactory) -> ImageMaker:
+    """Make real disk images with qemu-img and genisoimage (skips, or fails under CI)."""
+    return ImageMaker(tmp_path_factory.mktemp("disk-images"))

@@ -634,6 +634,9 @@ def _apply_patch(
         raise InvalidPatch(f"JSON patch cannot be applied: {exc}") from None
     except (TypeError, ValueError, KeyError, IndexError) as exc:
         raise InvalidPatch(f"JSON patch cannot be applied: {exc}") from None
+    if not isinstance(patched, dict):
+        # An operation on the root ("path": "") replaced the whole document.
+        raise InvalidPatch("A JSON patch may not replace the artifact itself; name a field.")
     unknown = sorted(set(patched) - set(fields))
     if unknown:
         raise UnknownField(f"Unknown field {unknown[0]!r}.")

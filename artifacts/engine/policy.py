@@ -211,6 +211,7 @@ class Policy:
         # file takes effect when the workers restart (gunicorn's graceful reload, SIGHUP).
         self._enforcer.use_conf = False
         self._names = set(rule_names())
+        self._messages = _messages(self._enforcer)
 
     def allows(self, ctx: RequestContext, rule: str, target: Target | None = None) -> bool:
         """Return whether ``ctx`` may perform ``rule`` on ``target``."""
@@ -222,10 +223,28 @@ class Policy:
         """Raise unless ``ctx`` may perform ``rule``; anonymous callers get 'unauthenticated'."""
         if self.allows(ctx, rule, target):
             return
-        message = _MESSAGES.get(rule, f"Action {rule!r} is not allowed.")
+        message = self._messages[rule]
         if ctx.is_anonymous:
             raise Unauthenticated(f"Authentication required. {message}")
         raise PolicyDenied(message)
+
+
+def _messages(enforcer: oslo_policy.Enforcer) -> dict[str, str]:
+    """Each rule's refusal: its default's wording, or, where a policy file changed the rule,
+    words that name the rule instead of describing a default no longer in force."""
+    messages = {}
+    for default in _ACTIONS:
+        in_force = enforcer.rules.get(default.name)
+        if in_force is not None and str(in_force) != str(default.check):
+            messages[default.name] = (
+                f"This deployment's policy rule {default.name!r} does not allow this caller "
+                f"to {default.description[0].lower()}{default.description[1:]}"
+            )
+        else:
+            messages[default.name] = _MESSAGES.get(
+                default.name, f"Action {default.name!r} is not allowed."
+            )
+    return messages
 
 
 def _credentials(ctx: RequestContext) -> dict[str, Any]:

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from api import wsgi
 from api.app import create_app
 from api.keystone import with_auth_token
-from artifacts.config import ConfigError, Settings
+from artifacts.config import ConfigError, Settings, load_settings
+from artifacts.db import migrate
 from artifacts.db.models import TokenRow
+from artifacts.db.session import build_engine
 from artifacts.engine.services import Services
 from tests.factories import JSON, assert_error, identity, publish
 
@@ -268,6 +270,11 @@ def test_the_wsgi_entry_point_wraps_the_app_in_keystone_mode(
     )
     monkeypatch.setenv("ARTIFACTS_CONFIG", str(config))
     monkeypatch.setenv("ARTIFACTS_DATA_DIR", str(tmp_path))
+    # As `artifacts serve` does before it starts workers: the service reads the stored
+    # schema versions when it builds its services.
+    engine = build_engine(load_settings().effective_database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
     interval = sys.getswitchinterval()
     try:
         app = wsgi.create_wsgi_app()

@@ -543,3 +543,21 @@ def test_wrong_method_is_405_with_a_json_body(
     assert result.headers["Allow"]
     assert method not in result.headers["Allow"]
     assert show(client, "widgets", artifact_id).json["name"] == "bolt"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "a\u0000b"},
+        {"name": "ok", "tags": ["x\u0000"]},
+        {"name": "ok", "metadata": {"k\u0000": "v"}},
+    ],
+)
+def test_nul_characters_are_refused_on_every_database(
+    client: falcon.testing.TestClient, fields: dict[str, object]
+) -> None:
+    created = client.simulate_post(
+        "/artifacts/widgets", json=fields, headers={"X-Project-Id": "p1"}
+    )
+    assert created.status_code == 400, created.text
+    assert "U+0000" in created.json["explanation"]

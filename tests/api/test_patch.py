@@ -209,6 +209,18 @@ def test_removing_the_name_is_refused(client: falcon.testing.TestClient) -> None
     assert current(client, artifact_id)["name"] == "bolt"
 
 
+@pytest.mark.parametrize("value", [None, [], "x", 3])
+def test_replacing_the_whole_artifact_is_refused(
+    client: falcon.testing.TestClient, value: Any
+) -> None:
+    artifact_id = create(client, name="whole")["id"]
+
+    body = assert_error(patch(client, "widgets", artifact_id, [op("add", "", value)]), 400)
+
+    assert "name a field" in body["explanation"]
+    assert current(client, artifact_id)["name"] == "whole"
+
+
 @pytest.mark.parametrize(
     "failing_test",
     [

@@ -27,6 +27,9 @@ MIB = 1024 * 1024
 
 def _create(server: Server, type_name: str = "images", **fields: object) -> str:
     fields.setdefault("name", f"blob-{time.monotonic_ns()}")
+    if type_name == "images":  # an image's data is inspected against its declared formats
+        fields.setdefault("disk_format", "raw")
+        fields.setdefault("container_format", "bare")
     response = requests.post(
         f"{server.url}/artifacts/{type_name}", json=fields, headers=OWNER, timeout=30
     )

@@ -80,6 +80,8 @@ def nodes(node_a: Server, node_b: Server) -> tuple[Server, Server]:
 def _create(server: Server, **fields: Any) -> dict[str, Any]:
     fields.setdefault("name", f"mn-{uuid.uuid4().hex[:12]}")
     fields.setdefault("version", "1.0.0")
+    fields.setdefault("disk_format", "raw")  # the random payloads are raw data
+    fields.setdefault("container_format", "bare")
     response = requests.post(
         f"{server.url}/artifacts/images", json=fields, headers=OWNER, timeout=TIMEOUT
     )
@@ -129,7 +131,7 @@ def test_what_node_a_writes_node_b_lists_shows_and_serves(
     nodes: tuple[Server, Server], backends: Backends, s3_endpoint: str
 ) -> None:
     a, b = nodes
-    created = _create(a, disk_format="qcow2")
+    created = _create(a, container_format="ovf")
     artifact_id = created["id"]
     patched = requests.patch(
         f"{a.url}/artifacts/images/{artifact_id}",
@@ -147,7 +149,7 @@ def test_what_node_a_writes_node_b_lists_shows_and_serves(
     upload = requests.put(
         f"{a.url}/artifacts/images/{artifact_id}/image",
         data=data,
-        headers={**OWNER, "Content-Type": "application/x-qcow2"},
+        headers={**OWNER, "Content-Type": "application/octet-stream"},
         timeout=TIMEOUT,
     )
     assert upload.status_code == 200, upload.text

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from artifacts.cli import _fresh_metrics_dir, _gunicorn_command, main
+from artifacts.cli import _fresh_metrics_dir, _gunicorn_command, command_summaries, main
 from artifacts.config import Settings
 from artifacts.db import migrate
 
@@ -31,9 +31,36 @@ def test_db_upgrade_creates_the_sqlite_database(
     assert main(["db", "current"]) == 0
 
 
-def test_db_current_fails_on_an_empty_database(capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_current_without_a_database_says_so_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ARTIFACTS_DATA_DIR", str(data_dir))
+        assert main(["db", "current"]) == 1
+        assert main(["token", "list"]) == 1
+    assert "no database at" in capsys.readouterr().err
+    assert not data_dir.exists()
+
+
+def test_db_current_fails_on_an_empty_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "artifacts.db").touch()
     assert main(["db", "current"]) == 1
     assert "current: empty" in capsys.readouterr().out
+
+
+def test_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "``" not in capsys.readouterr().out
+
+
+def test_command_summaries_name_every_server_command() -> None:
+    summaries = command_summaries()
+    assert {"serve", "db", "token", "scrub", "types"} <= set(summaries)
+    assert all(summaries.values())
 
 
 def test_types_lists_the_installed_types(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,6 +145,7 @@ def test_token_revoke_marks_it_revoked(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_revoking_an_unknown_token_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
     assert main(["token", "revoke", "0123456789abcdef"]) == 1
     assert "Token 0123456789abcdef not found" in capsys.readouterr().err
 

@@ -52,10 +52,17 @@ def test_a_policy_file_overrides_a_default(tmp_path: Path) -> None:
     policy = Policy(policy_file)
 
     policy.enforce(OWNER, "artifact:publicize", Target(owner="p1"))
-    with pytest.raises(PolicyDenied, match="Only an administrator may publish"):
+    # The refusal names the rule in force, not the default's "only an administrator".
+    with pytest.raises(PolicyDenied) as refused:
         policy.enforce(STRANGER, "artifact:publicize", Target(owner="p1"))
-    # Rules the file leaves alone keep their defaults.
+    assert refused.value.message == (
+        "This deployment's policy rule 'artifact:publicize' does not allow this caller to make "
+        "an artifact public, or withdraw a public one."
+    )
+    # Rules the file leaves alone keep their defaults, and their messages.
     assert not policy.allows(OWNER, "artifact:deactivate", Target(owner="p1"))
+    with pytest.raises(PolicyDenied, match="Only an administrator may deactivate"):
+        policy.enforce(OWNER, "artifact:deactivate", Target(owner="p1"))
 
 
 def test_anonymous_callers_are_asked_to_authenticate() -> None:

@@ -1,6 +1,8 @@
 """VM images: the flagship type, with the fields Glare and Glance clients expect."""
 
 from artifacts import plugin as p
+from type_plugins.images.multihash import MultihashValidator
+from type_plugins.images.validator import ImageFormatValidator
 
 CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
 DISK_FORMATS = (
@@ -49,7 +51,35 @@ class Image(p.BaseArtifact):
             validators=[p.MinNumber(0)],
             description="Minimal disk space (GiB) required to boot the image.",
         ),
-        "image": p.Blob(max_size=MAX_IMAGE_SIZE, description="Image binary."),
+        "image": p.Blob(
+            max_size=MAX_IMAGE_SIZE,
+            stream_validators=[ImageFormatValidator(), MultihashValidator()],
+            description="Image binary; its format is inspected as it uploads.",
+        ),
+        "detected_format": p.String(
+            system=True,
+            sortable=True,
+            description="Format found in the uploaded data (raw when none is recognised).",
+        ),
+        "virtual_size": p.Integer(
+            system=True,
+            sortable=True,
+            description="Size of the virtual disk in bytes, as the image's metadata states it.",
+        ),
+        "os_hash_algo": p.String(
+            system=True,
+            description="Algorithm of os_hash_value (Glance's multihash), e.g. sha512.",
+        ),
+        "os_hash_value": p.String(
+            system=True,
+            max_length=128,
+            description="Hex digest of the image data under os_hash_algo.",
+        ),
+        "format_details": p.Dict(
+            p.String(),
+            system=True,
+            description="Facts the inspection found: VMDK create type, partition table, ...",
+        ),
         "kernel_id": p.String(
             validators=[p.UUID()],
             description="ID of the image to use as the kernel when booting an AMI-style image.",
