@@ -20,6 +20,7 @@ from api.resources.members import MemberCollection, MemberItem
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from api.resources.whoami import WhoAmIResource
+from api.sanitize import InputSanitizerMiddleware
 from api.ui import PREFIX as CATALOG_PREFIX
 from api.ui import install as install_catalog
 from artifacts.config import Settings
@@ -36,6 +37,7 @@ def create_app(
         RequestIdMiddleware(),
         RequestLogMiddleware(),
         MetricsMiddleware(metrics),
+        InputSanitizerMiddleware(),
         # Glare's microversions are the Glare API's; the other doors have their own rules.
         MicroversionMiddleware(other_doors=(glance.PREFIX, CATALOG_PREFIX)),
         identity_middleware(settings.auth_mode, services.tokens),

@@ -164,6 +164,8 @@ def handle_domain_error(
         resp.set_header("WWW-Authenticate", 'Token realm="artifacts"')
     if isinstance(ex, errors.RangeNotSatisfiable):
         resp.set_header("Content-Range", f"bytes */{ex.size}")
+    if isinstance(ex, errors.ServiceUnavailable):
+        resp.set_header("Retry-After", str(ex.retry_after))
     writer = _door(req, doors)
     if writer is not None:
         writer(req, resp, status, ex.message)

@@ -3,13 +3,23 @@
 Only hook functions live here (gunicorn reads a config module's attributes by name); the
 settings themselves come from ``artifacts serve``'s command line, built from ``Settings``.
 Importing this module has no effect.
+
+gunicorn answers requests its parser refuses (a malformed request line: 400, a request line
+over ``limit_request_line``: 414, headers over their limits: 431, …) itself, with an HTML
+page, before the application sees them. It has no setting or hook for that page, so each
+worker, once started, replaces the one function that writes it (``gunicorn.util.write_error``)
+with one writing our JSON error body. Errors that happen before a worker exists, or in the
+TLS handshake, keep gunicorn's own format (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 from typing import Any
 
+from api.errors import error_body
 from api.metrics import MULTIPROC_ENV
 
 
@@ -19,3 +29,28 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def post_worker_init(worker: Any) -> None:
+    """Answer gunicorn's own parser errors in our JSON error format, in this worker."""
+    from gunicorn import util
+
+    util.write_error = write_json_error
+
+
+def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """Write a complete error response in our JSON error format and nothing else.
+
+    The signature is ``gunicorn.util.write_error``'s; ``mesg`` is gunicorn's own explanation
+    (it names the limit crossed or the malformed part).
+    """
+    from gunicorn import util
+
+    body = json.dumps(error_body(status_int, mesg or reason, "BadRequest")).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode("latin-1")
+    util.write_nonblock(sock, head + body)

@@ -8,7 +8,9 @@ from typing import Any
 
 import falcon
 
-from artifacts.errors import InvalidInput, TooLarge, UnsupportedMediaType
+from artifacts.engine.blobs import Readable
+from artifacts.errors import InvalidInput, LengthRequired, TooLarge, UnsupportedMediaType
+from artifacts.model import text
 
 JSON_PATCH = "application/json-patch+json"
 #: What Glare labels its JSON answers with (its error bodies say plain ``application/json``).
@@ -28,31 +30,37 @@ def read_json(req: falcon.Request, *, max_bytes: int, accept: Iterable[str]) -> 
         )
     if req.content_length is not None and req.content_length > max_bytes:
         raise TooLarge(f"The request body is larger than {max_bytes} bytes.")
-    raw = req.bounded_stream.read(max_bytes + 1)
+    # Without a length or chunked encoding there is no body (a JSON body is never optional).
+    unframed = req.content_length is None and not req.env.get("wsgi.input_terminated")
+    raw = b"" if unframed else body_stream(req).read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise TooLarge(f"The request body is larger than {max_bytes} bytes.")
     if not raw.strip():
         raise InvalidInput("The request body is empty; a JSON document is expected.")
     try:
-        body = json.loads(raw, parse_constant=_refuse_constant)
+        document = json.loads(raw, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"The request body is not valid JSON: {exc}") from None
     except RecursionError:
-        raise InvalidInput("The request body is nested too deeply.") from None
-    if b"\\u0000" in raw and _has_nul(body):
-        # PostgreSQL cannot store U+0000 in text or JSON; refuse it on every database alike.
-        raise InvalidInput("Strings in the request body may not contain U+0000 (NUL).")
-    return body
+        raise InvalidInput(
+            f"The request body is nested more than {text.MAX_JSON_DEPTH} levels deep."
+        ) from None
+    text.check_document(document)
+    return document
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+def body_stream(req: falcon.Request) -> Readable:
+    """The request body as a stream, for a Content-Length or a chunked request alike.
+
+    falcon's bounded stream reads nothing without a Content-Length; a server that decodes
+    chunked transfer encoding (gunicorn does) says so with ``wsgi.input_terminated``, and then
+    the raw input ends where the body ends.
+    """
+    if req.content_length is not None:
+        return req.bounded_stream
+    if req.env.get("wsgi.input_terminated"):
+        return req.stream
+    raise LengthRequired("A Content-Length or chunked transfer encoding is required.")
 
 
 def _refuse_constant(name: str) -> Any:

@@ -19,16 +19,19 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from artifacts.config import (
     CONFIG_ENV,
+    GUNICORN_WORKER_CLASSES,
+    THREADED_WORKER_CLASSES,
     TOKENS,
     ConfigError,
     Settings,
     check_bind,
     load_settings,
 )
-from artifacts.db import migrate, type_indexes
+from artifacts.db import faults, migrate, type_indexes
 from artifacts.db.session import Database, build_engine
 from artifacts.engine import versions
 from artifacts.engine.artifacts import utcnow
@@ -75,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArtifactError as exc:
         print(f"artifacts: {exc.message}", file=sys.stderr)
         return 1
+    except SQLAlchemyError as exc:
+        # The database is down or refuses us: say which, without a traceback.
+        print(f"artifacts: the database cannot be used: {faults.describe(exc)}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API under gunicorn")
     serve.add_argument("--bind", help="address:port to listen on (default from config)")
     serve.add_argument("--workers", type=int, help="number of worker processes")
-    serve.add_argument("--threads", type=int, help="threads per worker (gthread workers)")
+    serve.add_argument("--threads", type=int, help="threads per worker (threaded workers)")
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database schema management")
@@ -339,7 +346,9 @@ def _scrub(settings: Settings, _args: argparse.Namespace) -> int:
         for store in services.stores.values():
             sweep = getattr(store, "sweep_temporary", None)
             if sweep is not None:
-                swept += sweep(dt.timedelta(seconds=settings.upload_timeout))
+                # Abandoned uploads' partial files went with their orphaned keys above; this
+                # catches what no record names, once older than any request may run.
+                swept += sweep(dt.timedelta(seconds=settings.timeout))
     finally:
         services.close()
     print(
@@ -382,7 +391,7 @@ def _gunicorn_command(settings: Settings, bind: str, workers: int, threads: int)
         sys.executable, "-m", "gunicorn",
         "--config", GUNICORN_HOOKS,
         "--bind", bind,
-        "--worker-class", settings.worker_class,
+        "--worker-class", GUNICORN_WORKER_CLASSES[settings.worker_class],
         "--workers", str(workers),
         "--timeout", str(settings.timeout),
         "--graceful-timeout", str(settings.graceful_timeout),
@@ -391,7 +400,7 @@ def _gunicorn_command(settings: Settings, bind: str, workers: int, threads: int)
         "--max-requests-jitter", str(settings.max_requests_jitter),
         "--log-level", settings.log_level,
     ]  # fmt: skip
-    if settings.worker_class == "gthread":
+    if settings.worker_class in THREADED_WORKER_CLASSES:
         command += ["--threads", str(threads)]
     return [*command, WSGI_TARGET]
 

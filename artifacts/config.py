@@ -53,9 +53,11 @@ class Settings:
     #: core idle; a few threads each to overlap database and client I/O.
     workers: int = 3
     threads: int = 3
-    #: gunicorn worker class: "gthread" (threads share a process's pool and digest lanes)
+    #: gunicorn worker class: "buffered" (gthread whose threads never wait for a slow
+    #: client's request head or small body: docs/deploy.md), "gthread" (threads share a
+    #: process's pool and digest lanes)
     #: or "sync" (one request at a time per process). See docs/deploy.md for the measurements.
-    worker_class: str = "gthread"
+    worker_class: str = "buffered"
     #: Seconds a worker may spend on one request; generous for large blob transfers.
     timeout: int = 600
     #: Seconds a worker gets to finish its requests on reload or shutdown (SIGHUP / SIGTERM)
@@ -91,8 +93,18 @@ class Settings:
     #: (``"images"``) or a field (``"heat_templates.template"``).
     default_store: str = "default"
     store_for: Mapping[str, str] = field(default_factory=dict)
-    #: Seconds after which a blob left "saving" (its server died) may be uploaded again.
-    upload_timeout: int = 3600
+    #: Seconds an upload's lease lasts. The uploading process renews it every third of that
+    #: while the bytes flow; a blob left "saving" by a process that died may be uploaded again
+    #: (and is cleaned by ``artifacts scrub``) once its lease is this old.
+    upload_lease: int = 30
+    #: URL schemes external blob locations may use.
+    external_schemes: tuple[str, ...] = ("http", "https")
+    #: If set, the only hosts external locations may name (``mirror.example.com``, or
+    #: ``*.example.com`` for its subdomains); a name listed here is admitted even if local.
+    external_hosts: tuple[str, ...] = ()
+    #: Address ranges external locations may point into although they are not public
+    #: (loopback, private, link-local, …), e.g. ``["10.20.0.0/16"]`` for an internal mirror.
+    external_networks: tuple[str, ...] = ()
     #: Options of the types' streaming validators by validator name (``[validators.<name>]``),
     #: handed to each validator's ``configure`` at start-up.
     validator_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -147,7 +159,10 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("auth", "allow_trusted_headers_on_public_bind"): "allow_trusted_headers_on_public_bind",
     ("policy", "file"): "policy_file",
     ("blobs", "default_store"): "default_store",
-    ("blobs", "upload_timeout"): "upload_timeout",
+    ("blobs", "upload_lease"): "upload_lease",
+    ("blobs", "external_schemes"): "external_schemes",
+    ("blobs", "external_hosts"): "external_hosts",
+    ("blobs", "external_networks"): "external_networks",
     ("blobs", "store_for"): "store_for",
 }
 
@@ -164,7 +179,16 @@ TRUSTED_HEADERS = "trusted-headers"
 TOKENS = "tokens"
 KEYSTONE = "keystone"
 AUTH_MODES = (TRUSTED_HEADERS, TOKENS, KEYSTONE)
-WORKER_CLASSES = ("gthread", "sync")
+WORKER_CLASSES = ("buffered", "gthread", "sync")
+#: What gunicorn is told for each worker class (a dotted path for ours: named, not imported,
+#: so the core never imports the HTTP layer).
+GUNICORN_WORKER_CLASSES = {
+    "buffered": "api.gunicorn_worker.BufferingThreadWorker",
+    "gthread": "gthread",
+    "sync": "sync",
+}
+#: Worker classes that run requests on a pool of threads (``threads`` applies to them).
+THREADED_WORKER_CLASSES = ("buffered", "gthread")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -321,7 +345,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"worker_class must be one of {WORKER_CLASSES}, not {settings.worker_class!r}"
         )
-    for name in ("timeout", "graceful_timeout", "database_pool_timeout"):
+    for name in ("timeout", "graceful_timeout", "database_pool_timeout", "upload_lease"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1 second")
     for name in (
@@ -335,6 +359,11 @@ def _check(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name} must not be negative")
+    for network in settings.external_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"external_networks: {network!r} is not an address range") from None
     stores = settings.effective_stores
     for target, store in {"default_store": settings.default_store, **settings.store_for}.items():
         if store not in stores:

@@ -97,6 +97,14 @@ class ServiceUnavailable(ArtifactError):
     code = "service_unavailable"
     title = "Service Unavailable"
 
+    #: Seconds a client should wait before retrying: outages we can see end within seconds
+    #: (a fail-over, a restart) or last long enough that a faster retry would only add load.
+    DEFAULT_RETRY_AFTER = 5
+
+    def __init__(self, message: str, *, retry_after: int = DEFAULT_RETRY_AFTER) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 # --- specific errors ---------------------------------------------------------------------------
 

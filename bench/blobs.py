@@ -582,6 +582,7 @@ class Server:
         *,
         workers: int,
         threads: int,
+        worker_class: str,
         env: dict[str, str],
     ) -> None:
         self.port = free_port()
@@ -594,6 +595,7 @@ class Server:
             "[server]",
             f"workers = {workers}",
             f"threads = {threads}",
+            f"worker_class = {_toml(worker_class)}",
             'log_level = "warning"',
             "[storage]",
             f"data_dir = {_toml(str(self.data_dir))}",
@@ -858,9 +860,17 @@ def bench_store(
 ) -> dict[str, Any]:
     workdir = args.workdir / f"server-{name}"
     workdir.mkdir()
-    log(f"{name}: starting artifacts serve ({args.workers} workers × {args.threads} threads)")
+    log(
+        f"{name}: starting artifacts serve ({args.workers} {args.worker_class} workers × {args.threads} threads)"
+    )
     server = Server(
-        args.python, workdir, store, workers=args.workers, threads=args.threads, env=env
+        args.python,
+        workdir,
+        store,
+        workers=args.workers,
+        threads=args.threads,
+        worker_class=args.worker_class,
+        env=env,
     )
     try:
         log(f"{name}: server on {server.url}, pids {server.pids}; warming up")
@@ -1028,6 +1038,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, default=3, help="timed rounds per store and limit (best and median are reported)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as etc/artifacts.toml)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    parser.add_argument(
+        "--worker-class", default="buffered", help="[server] worker_class (default buffered)"
+    )
     parser.add_argument("--interval", type=float, default=0.05, help="RSS sampling interval (s)")
     s3 = parser.add_argument_group("S3 (default: start a private Swift with the shared tool)")
     s3.add_argument("--s3-endpoint", help="use this S3 endpoint instead of starting one")
@@ -1066,6 +1079,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "runs": args.runs,
         "workers": args.workers,
         "threads": args.threads,
+        "worker_class": args.worker_class,
         "machine": machine(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "digests": asdict(expected),

@@ -16,7 +16,7 @@ import shutil
 import socket
 from pathlib import Path
 
-from artifacts.config import load_settings
+from artifacts.config import GUNICORN_WORKER_CLASSES, load_settings
 
 _settings = load_settings()
 
@@ -32,13 +32,18 @@ shutil.rmtree(_metrics_dir, ignore_errors=True)
 _metrics_dir.mkdir(parents=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
-from api.gunicorn_hooks import child_exit  # noqa: E402  (needs the environment set above)
+from api.gunicorn_hooks import (  # noqa: E402  (needs the environment set above)
+    child_exit,
+    post_worker_init,
+)
 
 bind = _settings.bind
-# gthread: a worker's threads share one connection pool and its digest lanes; blocking I/O
+# buffered: gthread whose request heads and small bodies are gathered on the worker's event
+# loop, so slow clients hold a socket, not a thread (api/gunicorn_worker.py). gthread: a
+# worker's threads share one connection pool and its digest lanes; blocking I/O
 # (database, S3, client sockets) releases the GIL, so threads overlap it. Measured best on
 # 2 cores: see docs/PERFORMANCE.md ("API requests").
-worker_class = _settings.worker_class
+worker_class = GUNICORN_WORKER_CLASSES[_settings.worker_class]
 workers = _settings.workers
 threads = _settings.threads
 # A request may stream a VM image for minutes: the worker timeout is per request, not per
@@ -65,6 +70,7 @@ __all__ = [
     "loglevel",
     "max_requests",
     "max_requests_jitter",
+    "post_worker_init",
     "threads",
     "timeout",
     "worker_class",

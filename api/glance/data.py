@@ -12,7 +12,8 @@ from collections.abc import Mapping
 import falcon
 
 from api.glance import wire
-from api.resources.blobs import request_body, streamed
+from api.media import body_stream
+from api.resources.blobs import streamed
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
 from artifacts.errors import ActivationRequirementsMissing, NotFound, UnsupportedMediaType
@@ -45,7 +46,7 @@ class ImageData:
         self._blobs.upload(
             req.context.ctx,
             ref,
-            request_body(req),
+            body_stream(req),
             content_length=req.content_length,
             content_type=DATA_MEDIA_TYPE,
         )

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 
 import falcon
 
-from api.media import media_type, read_json, write_json
+from api.media import body_stream, media_type, read_json, write_json
 from artifacts.engine.blobs import BlobRef, BlobService, Download, Readable, ReadHandle
-from artifacts.errors import LengthRequired
 
 LOCATION_MEDIA_TYPE = "application/vnd+openstack.glare-custom-location+json"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -35,7 +34,7 @@ class BlobResource:
             write_json(resp, self._service.set_external(req.context.ctx, ref, location))
             return
         req.context.blob_upload = True
-        body = _CountingReader(request_body(req))
+        body = _CountingReader(body_stream(req))
         try:
             artifact = self._service.upload(
                 req.context.ctx,
@@ -94,20 +93,6 @@ def _ref(params: dict[str, str]) -> BlobRef:
     return BlobRef(
         params["type_name"], params["artifact_id"], params["field"], params.get("key", "")
     )
-
-
-def request_body(req: falcon.Request) -> Readable:
-    """The request body as a stream, for a Content-Length or a chunked request alike.
-
-    falcon's bounded stream reads nothing without a Content-Length; a server that decodes
-    chunked transfer encoding (gunicorn does) says so with ``wsgi.input_terminated``, and then
-    the raw input ends where the body ends.
-    """
-    if req.content_length is not None:
-        return req.bounded_stream
-    if req.env.get("wsgi.input_terminated"):
-        return req.stream
-    raise LengthRequired("A Content-Length or chunked transfer encoding is required.")
 
 
 class _CountingReader:

@@ -21,6 +21,7 @@ from api.ui.templating import Renderer
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import Services
 from artifacts.errors import ArtifactError, TooLarge, Unauthenticated, UnsupportedMediaType
+from artifacts.model import text
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 #: A catalog form holds a few short fields; anything larger is not one of ours.
@@ -127,6 +128,9 @@ def read_form(req: falcon.Request, visitor: Visitor) -> dict[str, str]:
         raise TooLarge(f"A catalog form is at most {MAX_FORM_BYTES} bytes.")
     form: dict[str, str] = {}
     for key, value in parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True):
+        # The same rules as every other door's text (the form is bounded by its size).
+        text.check_text(key, "A form field name", max_length=None)
+        text.check_text(value, f"Form field {key[:64]!r}", max_length=None)
         form.setdefault(key, value)
     check_form(req, visitor, form)
     return form

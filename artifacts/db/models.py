@@ -120,7 +120,9 @@ class BlobRow(Base):
     The row always points at the last complete data (``store``/``location``, or
     ``external_url``). An upload in flight is recorded beside it in the ``pending_*`` columns,
     so a crash mid-upload loses neither the old data nor the location of the partial new data,
-    which the sweeper removes once ``pending_started_at`` is older than the upload timeout.
+    which the sweeper removes once the upload's lease has lapsed: ``pending_started_at`` is
+    set when the upload starts and renewed by the uploading process while it lives
+    (``artifacts.engine.uploads``).
     """
 
     __tablename__ = "blobs"

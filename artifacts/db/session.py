@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from artifacts.errors import ServiceUnavailable
+from artifacts.db import faults
+from artifacts.errors import InvalidInput, ServiceUnavailable
 
 _WRITE = "artifacts_write"
 _SINGLE_STATEMENT = "artifacts_single_statement"
@@ -102,10 +103,11 @@ class Database:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self.dialect = engine.dialect.name
+        self.outage = faults.OutageLog()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with _unavailable_on_connect_error(), self._sessions() as session, session.begin():
+        with self.translate_errors(), self._sessions() as session, session.begin():
             yield session
 
     @contextmanager
@@ -115,7 +117,7 @@ class Database:
         A single SELECT sees one consistent snapshot by itself, so BEGIN and COMMIT (two more
         round trips on PostgreSQL, two more statements on SQLite) would buy nothing.
         """
-        with _unavailable_on_connect_error(), self.engine.connect() as connection:
+        with self.translate_errors(), self.engine.connect() as connection:
             if self.dialect == "sqlite":
                 connection.execution_options(**{_SINGLE_STATEMENT: True})
             else:
@@ -124,7 +126,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with _unavailable_on_connect_error(), self._sessions() as session:
+        with self.translate_errors(), self._sessions() as session:
             session.connection(execution_options={_WRITE: True})
             try:
                 yield session
@@ -141,16 +143,28 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        """Turn an outage into ServiceUnavailable and refused data into InvalidInput.
 
-@contextmanager
-def _unavailable_on_connect_error() -> Iterator[None]:
-    try:
-        yield
-    except PoolTimeout as exc:
-        raise ServiceUnavailable(
-            "Every database connection of this server is busy; try again later."
-        ) from exc
-    except OperationalError as exc:
-        if exc.connection_invalidated or "could not connect" in str(exc.orig):
-            raise ServiceUnavailable("The database is unreachable; try again later.") from exc
-        raise
+        Anything else is a bug of ours and propagates as it is, to be logged with its
+        traceback. An outage is logged once, when it begins; the first transaction that works
+        afterwards logs its end.
+        """
+        try:
+            yield
+        except PoolTimeout as exc:
+            raise ServiceUnavailable(
+                "Every database connection of this server is busy; try again later."
+            ) from exc
+        except DBAPIError as exc:
+            if faults.is_unavailable(exc):
+                self.outage.failed(exc)
+                raise ServiceUnavailable("The database is unavailable; try again later.") from exc
+            if faults.is_bad_data(exc):
+                raise InvalidInput(
+                    "A value is too long or malformed for the database to store."
+                ) from exc
+            raise
+        if self.outage.active:
+            self.outage.succeeded()

@@ -44,7 +44,7 @@ from artifacts.errors import (
     UnknownField,
 )
 from artifacts.model import fields as f
-from artifacts.model import lifecycle
+from artifacts.model import lifecycle, text
 from artifacts.model.base import COMMON_FIELDS, BaseArtifact
 from artifacts.model.hooks import HookContext
 from artifacts.model.query import LATEST, ListQuery, parse_filters, parse_flag, parse_sort
@@ -274,6 +274,8 @@ class ArtifactService:
             for name in fields:
                 if after[name] != before[name]:
                     after[name] = fields[name].coerce_input(after[name])
+            # Operations can build a value deeper than any one of them carries.
+            text.check_document(after, "The patched artifact")
             changed = {name for name in fields if after[name] != before[name]}
             if not changed:
                 return _render(artifact_type, row, blobs)

@@ -8,10 +8,12 @@ An upload is two short transactions around a long, transaction-free transfer:
 3. lock again, check the upload is still the pending one, record size, digests and location,
    mark the blob ``active``, commit; only then delete the data it replaced.
 
-Any failure in 2 or 3 cancels the store write and restores the previous state of the blob. A
-crash leaves the blob ``saving`` with its pending location recorded, so after the upload timeout
-the upload can be retried and the sweeper can remove the partial data: no path marks a blob
-active whose bytes and digests were not fully written.
+Any failure in 2 or 3 cancels the store write (or removes the committed data) and restores the
+previous state of the blob at once, so a retry can start straight away; a store failure answers
+503. While it streams, the upload holds a lease its process renews (:mod:`.uploads`): a crash
+leaves the blob ``saving`` with its pending location recorded, and once the lease lapses,
+seconds later, the upload can be retried and the sweeper removes the partial data. No path
+marks a blob active whose bytes and digests were not fully written.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
@@ -36,8 +39,10 @@ from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
 from artifacts.engine.digests import Digester, Digests
 from artifacts.engine.hooks import HookRunner, caller_of
+from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.uploads import UploadLeases, cancel_quietly
 from artifacts.engine.validation import (
     Outcome,
     RunningChecks,
@@ -48,6 +53,7 @@ from artifacts.engine.validation import (
 )
 from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import (
+    ArtifactError,
     ArtifactNotFound,
     BlobRejected,
     Conflict,
@@ -63,7 +69,14 @@ from artifacts.model import lifecycle
 from artifacts.model.base import BaseArtifact
 from artifacts.model.hooks import BlobEvent, HookContext
 from artifacts.model.streaming import StreamResult, Upload
-from artifacts.store.base import CHUNK_SIZE, BlobStore, ByteRange, ReadHandle, StoreError
+from artifacts.store.base import (
+    CHUNK_SIZE,
+    BlobStore,
+    ByteRange,
+    ReadHandle,
+    StoredObject,
+    StoreError,
+)
 
 __all__ = [
     "BlobInfo",
@@ -79,6 +92,8 @@ __all__ = [
     "parse_range",
 ]
 
+LOG = logging.getLogger(__name__)
+
 SAVING = "saving"
 #: Stored, waiting for the type's post-store checks; still a pending upload underneath.
 CHECKING = "checking"
@@ -92,6 +107,11 @@ ACTIVE = "active"
 #: Blob-dict keys: path-like names made of safe segments; never "." or ".." segments.
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127})*$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: Range positions with more digits than this are past the end of any blob (2**63 has 19).
+_RANGE_DIGITS = 19
+_PAST_ANY_END: int = 10**_RANGE_DIGITS
+#: A media type as HTTP spells it (printable ASCII), within the record's column.
+_CONTENT_TYPE = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 class Readable(Protocol):
@@ -210,7 +230,8 @@ class BlobService:
         *,
         store_choice: StoreChoice,
         remover: DataRemover,
-        upload_timeout: dt.timedelta = dt.timedelta(hours=1),
+        leases: UploadLeases,
+        locations: LocationPolicy,
         clock: Callable[[], dt.datetime],
         render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
         validators: UploadValidators | None = None,
@@ -224,7 +245,8 @@ class BlobService:
         self._stores = stores
         self._choice = store_choice
         self._remover = remover
-        self._upload_timeout = upload_timeout
+        self._leases = leases
+        self._locations = locations
         self._clock = clock
         self._render = render
 
@@ -242,6 +264,8 @@ class BlobService:
         """Store a blob from a request stream and return the updated artifact."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
         artifact_type = self._types.writable(type_name)
+        if not _CONTENT_TYPE.match(content_type):
+            raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
         upload_id = str(uuid.uuid4())
         store_name = self._choice.for_field(type_name, field_name)
         store = self._stores[store_name]
@@ -259,6 +283,29 @@ class BlobService:
             content_length=content_length,
             content_type=content_type,
         )
+        with self._leases.hold(upload_id):
+            return self._stream_upload(
+                artifact_type, ref, begun=begun, upload_id=upload_id, store=store,
+                store_name=store_name, location=location, stream=stream,
+                content_length=content_length, content_type=content_type, label=label,
+            )  # fmt: skip
+
+    def _stream_upload(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        begun: _Begun,
+        upload_id: str,
+        store: BlobStore,
+        store_name: str,
+        location: str,
+        stream: Readable,
+        content_length: int | None,
+        content_type: str,
+        label: str,
+    ) -> dict[str, Any]:
+        """Stream into the store under the upload's lease; undo everything on failure."""
         try:
             checks = (
                 RunningChecks.start(begun.validators, begun.upload, label)
@@ -266,11 +313,10 @@ class BlobService:
                 else None
             )
             writer = store.open_writer(location)
-        except StoreError as exc:
-            self._abort_upload(artifact_id, field_name, key, upload_id)
-            raise ServiceUnavailable(f"The blob store is unavailable: {exc}") from exc
-        except BaseException:
-            self._abort_upload(artifact_id, field_name, key, upload_id)
+        except BaseException as exc:
+            self._end_failed(ref, upload_id, store_name, location, cause=exc)
+            if isinstance(exc, StoreError):
+                raise ServiceUnavailable("The blob store is unavailable; try again later.") from exc
             raise
         digester = Digester(sink=writer.write, watch=checks.feed if checks else None)
         outcome = Outcome(fields={}, post_store=())
@@ -282,11 +328,44 @@ class BlobService:
             stored = writer.commit()
         except BaseException as exc:
             digester.abandon()
-            writer.cancel()
-            self._abort_upload(artifact_id, field_name, key, upload_id)
+            leftover = not cancel_quietly(writer, f"upload {upload_id}")
+            self._end_failed(ref, upload_id, store_name, location, cause=exc, leftover=leftover)
             if isinstance(exc, StoreError):
-                raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
+                raise ServiceUnavailable("The blob store failed; try again later.") from exc
             raise
+        try:
+            rendered = self._record_upload(
+                artifact_type, ref, upload_id=upload_id, store=store, store_name=store_name,
+                stored=stored, digests=digests, outcome=outcome, content_type=content_type,
+                label=label,
+            )  # fmt: skip
+        except BaseException as exc:
+            # Stored but not recorded (a refusal, the database gone): the data must not stay.
+            self._end_failed(ref, upload_id, store_name, stored.key, cause=exc, leftover=True)
+            raise
+        if begun.hook is not None:
+            blob = BlobEvent(ref.field, ref.key, content_type, stored.size, _digest_map(digests))
+            after = dataclasses.replace(begun.hook, after=rendered)
+            obj = artifact_type.cls.from_values(_wire_values(artifact_type, rendered))
+            self._hooks.after(artifact_type, "after_upload", obj, after, blob)
+        return rendered
+
+    def _record_upload(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        upload_id: str,
+        store: BlobStore,
+        store_name: str,
+        stored: StoredObject,
+        digests: Digests,
+        outcome: Outcome,
+        content_type: str,
+        label: str,
+    ) -> dict[str, Any]:
+        """Run the post-store checks and promote the upload."""
+        artifact_id, field_name, key = ref.artifact_id, ref.field, ref.key
         fields = dict(outcome.fields)
         if outcome.post_store:
             fields.update(
@@ -302,33 +381,53 @@ class BlobService:
                     label=label,
                 )
             )
+        return self._finish_upload(
+            artifact_type,
+            artifact_id,
+            field_name,
+            key,
+            upload_id=upload_id,
+            store_name=store_name,
+            location=stored.key,
+            size=stored.size,
+            md5=digests.md5,
+            sha1=digests.sha1,
+            sha256=digests.sha256,
+            content_type=content_type,
+            annotations=fields,
+        )
+
+    def _end_failed(
+        self,
+        ref: BlobRef,
+        upload_id: str,
+        store_name: str,
+        location: str,
+        *,
+        cause: BaseException,
+        leftover: bool = False,
+    ) -> None:
+        """Free the blob after a failed upload, and see that its data does not linger.
+
+        Never raises: the error on its way to the client is ``cause``. ``leftover`` says data
+        may remain under ``location`` (committed, or a cancel that failed): it is deleted, or
+        recorded as an orphan when the store cannot delete it either. If the database cannot
+        be told (it is what failed), the record stays pending until its lease lapses, and the
+        upload that takes it over records the data as an orphan.
+        """
+        if isinstance(cause, StoreError):
+            LOG.warning("upload %s failed in the blob store: %s", upload_id, cause)
         try:
-            rendered = self._finish_upload(
-                artifact_type,
-                artifact_id,
-                field_name,
-                key,
-                upload_id=upload_id,
-                store_name=store_name,
-                location=stored.key,
-                size=stored.size,
-                md5=digests.md5,
-                sha1=digests.sha1,
-                sha256=digests.sha256,
-                content_type=content_type,
-                annotations=fields,
+            self._abort_upload(ref.artifact_id, ref.field, ref.key, upload_id)
+            if leftover:
+                self._remover.remove([(store_name, location)], "upload failed")
+        except (ArtifactError, SQLAlchemyError) as exc:
+            LOG.warning(
+                "upload %s: could not restore the blob record (%s); it frees when the "
+                "upload's lease lapses",
+                upload_id,
+                type(exc).__name__,
             )
-        except BlobRejected:
-            # What the checks found does not fit the type: undo as for any refusal.
-            self._abort_upload(artifact_id, field_name, key, upload_id)
-            self._remover.remove([(store_name, stored.key)], "upload refused by a check")
-            raise
-        if begun.hook is not None:
-            blob = BlobEvent(field_name, key, content_type, stored.size, _digest_map(digests))
-            after = dataclasses.replace(begun.hook, after=rendered)
-            obj = artifact_type.cls.from_values(_wire_values(artifact_type, rendered))
-            self._hooks.after(artifact_type, "after_upload", obj, after, blob)
-        return rendered
 
     def _post_store(
         self,
@@ -392,10 +491,10 @@ class BlobService:
             blobs = {b.key: b for b in all_blobs if b.field == field_name}
             existing = blobs.get(key)
             if existing is not None and existing.pending_upload_id is not None:
-                started = repo.aware(existing.pending_started_at)
-                if started is not None and now - started < self._upload_timeout:
+                renewed = repo.aware(existing.pending_started_at)
+                if not self._leases.expired(renewed, now):
                     raise Conflict(f"Blob {_label(field_name, key)} is being uploaded already.")
-                # A stale upload (its server died): its partial data goes to the sweeper.
+                # A lapsed lease (its uploader died): its partial data goes to the sweeper.
                 if existing.pending_store and existing.pending_location:
                     session.add(
                         OrphanRow(
@@ -559,6 +658,7 @@ class BlobService:
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
         artifact_type = self._types.writable(type_name)
         url, digests = _parse_location(location)
+        self._locations.check(url)
         now = self._clock()
         replaced: list[tuple[str, str]] = []
         with self._db.write() as session:
@@ -669,12 +769,12 @@ class BlobService:
     # --- maintenance ---------------------------------------------------------------------------
 
     def sweep_stale_uploads(self) -> int:
-        """Abandon uploads older than the timeout (their server died); return how many.
+        """Abandon uploads whose lease lapsed (their process died); return how many.
 
         The blob goes back to its previous data (or away, if it had none) and the partial data's
         location becomes an orphan, removed by the next scrub.
         """
-        cutoff = self._clock() - self._upload_timeout
+        cutoff = self._clock() - self._leases.ttl
         with self._db.read() as session:
             stmt = select(
                 BlobRow.artifact_id, BlobRow.field, BlobRow.key, BlobRow.pending_upload_id
@@ -781,21 +881,32 @@ def parse_range(header: str, size: int | None) -> ByteRange | None:
     match = _RANGE.match(header.strip())
     if match is None or size is None:
         return None
-    first, last = match.groups()
-    if not first and not last:
+    first, last = (_position(group) for group in match.groups())
+    if first is None and last is None:
         return None
-    if not first:
-        length = int(last)
+    if first is None:
+        assert last is not None
+        length = last
         if length == 0 or size == 0:
             raise RangeNotSatisfiable(size)
         return ByteRange(max(size - length, 0), size - 1)
-    start = int(first)
-    if last and int(last) < start:
+    start = first
+    if last is not None and last < start:
         return None
     if start >= size:
         raise RangeNotSatisfiable(size)
-    end = int(last) if last else size - 1
+    end = last if last is not None else size - 1
     return ByteRange(start, min(end, size - 1))
+
+
+def _position(digits: str) -> int | None:
+    """A range position; one too long to be a real offset counts as "past any end"."""
+    if not digits:
+        return None
+    stripped = digits.lstrip("0") or "0"
+    if len(stripped) > _RANGE_DIGITS:
+        return _PAST_ANY_END
+    return int(stripped)
 
 
 def _blob_field(artifact_type: ArtifactType, field_name: str, key: str) -> f.Blob | f.BlobDict:
@@ -871,10 +982,8 @@ def _parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, s
     if not isinstance(location, dict):
         raise InvalidInput("A location is a JSON object with 'url' and checksums.")
     url = location.get("url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-        raise InvalidInput("A location needs an http(s) 'url'.")
-    if not urlsplit(url).netloc or len(url) > 2048:
-        raise InvalidInput("The location 'url' is not a valid absolute URL.")
+    if not isinstance(url, str):
+        raise InvalidInput("A location needs a 'url' string.")
     checks = {"md5": 32, "sha1": 40, "sha256": 64}
     digests: list[str | None] = []
     for name, length in checks.items():

@@ -35,10 +35,7 @@ from artifacts.errors import (
     MemberNotFound,
 )
 from artifacts.model import fields as f
-from artifacts.model import lifecycle
-
-#: Longest project id accepted (the column's width).
-MAX_PROJECT_ID = 255
+from artifacts.model import lifecycle, text
 
 
 class MemberService:
@@ -212,10 +209,7 @@ def _member_from_body(body: Any) -> str:
     member = _object(body, {"member"}).get("member")
     if not isinstance(member, str) or not member.strip():
         raise InvalidValue("'member' must be the id of the project to share with.")
-    member = member.strip()
-    if len(member) > MAX_PROJECT_ID:
-        raise InvalidValue(f"A project id has at most {MAX_PROJECT_ID} characters.")
-    return member
+    return text.check_project_id(member.strip(), "'member'")
 
 
 def _status_from_body(body: Any) -> str:

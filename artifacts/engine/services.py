@@ -14,10 +14,12 @@ from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcno
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.health import HealthService
 from artifacts.engine.hooks import HookRunner
+from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tokens import TokenService
+from artifacts.engine.uploads import UploadLeases
 from artifacts.engine.validation import UploadValidators
 from artifacts.engine.versions import check_stored_versions
 from artifacts.store.base import BlobStore
@@ -37,11 +39,13 @@ class Services:
     database: Database
     stores: Mapping[str, BlobStore]
     health: HealthService
+    leases: UploadLeases
     #: Runs the types' hooks; the HTTP layer listens to it to count failed after-hooks.
     hooks: HookRunner
 
     def close(self) -> None:
         """Release connections: the stores' (a database store has its own engine), then ours."""
+        self.leases.close()
         for store in self.stores.values():
             close = getattr(store, "close", None)
             if close is not None:
@@ -83,6 +87,7 @@ def build_services(
     blob_stores = stores if stores is not None else build_stores(settings.effective_stores)
     policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)
+    leases = UploadLeases(database, clock, ttl=dt.timedelta(seconds=settings.upload_lease))
     artifacts = ArtifactService(
         database,
         registry,
@@ -99,7 +104,10 @@ def build_services(
         blob_stores,
         store_choice=StoreChoice(settings.default_store, settings.store_for),
         remover=remover,
-        upload_timeout=dt.timedelta(seconds=settings.upload_timeout),
+        leases=leases,
+        locations=LocationPolicy.from_settings(
+            settings.external_schemes, settings.external_hosts, settings.external_networks
+        ),
         clock=clock,
         render=artifacts.render,
         validators=validators,
@@ -115,5 +123,6 @@ def build_services(
         database=database,
         stores=blob_stores,
         health=HealthService(database, blob_stores),
+        leases=leases,
         hooks=hooks,
     )

@@ -46,9 +46,12 @@ ADMIN_ONLY: Final[frozenset[tuple[str, str]]] = frozenset(
 )
 
 
-def can_transition(current: str, target: str) -> bool:
-    """Return whether ``current → target`` is a legal PATCH transition."""
-    return target in TRANSITIONS.get(current, frozenset())
+def can_transition(current: str, target: object) -> bool:
+    """Return whether ``current → target`` is a legal PATCH transition.
+
+    ``target`` comes from a patch, so it may be any JSON value (a list is not hashable).
+    """
+    return isinstance(target, str) and target in TRANSITIONS.get(current, frozenset())
 
 
 def is_immutable(status: str) -> bool:

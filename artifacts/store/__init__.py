@@ -11,7 +11,7 @@ configured prefix in S3, a row key in the database driver)::
             <field>/<key-hash>/<blob id>   a blob-dict entry (the dict key is hashed:
                                            user keys never become paths)
       tmp/
-        <upload id>                    filesystem only: data being written, renamed on commit
+        <sha256 of the key>            filesystem only: data being written, renamed on commit
 
 Every upload gets a fresh ``<blob id>``, so replacing a blob never overwrites bytes that a
 reader may be streaming; the old key is deleted (or recorded as an orphan) once the new one

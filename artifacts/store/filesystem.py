@@ -4,18 +4,21 @@ Layout under ``root`` (see the package docstring for the key layout)::
 
     <root>/
       blobs/…/<blob id>        committed objects: a key is a relative path under root
-      tmp/<upload id>          objects being written; never a committed key
+      tmp/<sha256 of the key>  objects being written; never a committed key
 
-An upload is written to ``tmp/`` and renamed to its key on commit, after an ``fsync`` of the
-file; the rename and the directories it needed are made durable with an ``fsync`` of each
-directory touched. Readers therefore see a key either complete or not at all, even after a
-crash; what a crash leaves in ``tmp/`` is removed by :meth:`FilesystemStore.sweep_temporary`.
+An upload is written to ``tmp/``, under a name derived from its key, and renamed to its key on
+commit, after an ``fsync`` of the file; the rename and the directories it needed are made
+durable with an ``fsync`` of each directory touched. Readers therefore see a key either
+complete or not at all, even after a crash. What a crash leaves in ``tmp/`` goes when its key
+is deleted (the blob service records an abandoned upload's key as an orphan, removed by
+``artifacts scrub``), and at the latest by :meth:`FilesystemStore.sweep_temporary`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import time
 import uuid
@@ -67,7 +70,7 @@ class FilesystemStore:
         final = self._path(key)
         try:
             os.makedirs(self._tmp, exist_ok=True)
-            temp = self._tmp / uuid.uuid4().hex
+            temp = self._temp_path(key)
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except OSError as exc:
             raise StoreError(f"store {self.name!r}: cannot start writing {key!r}: {exc}") from exc
@@ -107,6 +110,8 @@ class FilesystemStore:
         """
         path = self._path(key)
         try:
+            # An upload that died before its commit left only its temporary file.
+            _unlink_if_present(self._temp_path(key))
             path.unlink()
         except _ABSENT:
             return
@@ -121,13 +126,21 @@ class FilesystemStore:
             parent = parent.parent
 
     def check(self) -> None:
-        """Create, write and remove a probe file in ``tmp/``: the same path an upload takes."""
+        """Create, write and remove a probe file in ``tmp/``: the same path an upload takes.
+
+        The probe goes away whatever happens: on a full disk the create succeeds and the
+        write fails, and a probe left behind per call would fill ``tmp/`` with litter.
+        """
+        probe = self._tmp / f"check-{uuid.uuid4().hex}"
         try:
             os.makedirs(self._tmp, exist_ok=True)
-            probe = self._tmp / f"check-{uuid.uuid4().hex}"
-            with open(probe, "xb") as file:
-                file.write(b"ok")
-            probe.unlink()
+            try:
+                with open(probe, "xb") as file:
+                    file.write(b"ok")
+                    file.flush()
+                    os.fsync(file.fileno())
+            finally:
+                _unlink_if_present(probe)
         except OSError as exc:
             raise StoreError(f"store {self.name!r}: {self.root} is not writable: {exc}") from exc
 
@@ -159,6 +172,14 @@ class FilesystemStore:
         except OSError as exc:
             raise StoreError(f"store {self.name!r}: cannot sweep {self._tmp}: {exc}") from exc
         return removed
+
+    def _temp_path(self, key: str) -> Path:
+        """Where an upload to ``key`` is written until its commit: named after the key.
+
+        Keys are never reused, so the name is unique; and deleting a key that never got
+        committed (an abandoned upload, recorded as an orphan) finds its partial data here.
+        """
+        return self._tmp / hashlib.sha256(validate_key(key).encode()).hexdigest()
 
     def _path(self, key: str) -> Path:
         """Map a key to its path, refusing any key that could leave root or reach ``tmp/``."""

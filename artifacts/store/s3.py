@@ -134,8 +134,28 @@ class S3Store:
         return ReadHandle(size=size, chunks=_BodyChunks(body, key, skip=skip, limit=limit))
 
     def delete(self, key: str) -> None:
+        """Remove the object, and any multipart upload still open under its key.
+
+        A process killed mid-upload leaves its parts in an open multipart upload, which is not
+        an object; the blob service records such an upload's key as an orphan, so deleting
+        the key frees the parts without waiting for the bucket's lifecycle rule.
+        """
+        name = self.object_name(key)
         with self.translate_errors("delete", key):
-            self.client.delete_object(Bucket=self.bucket, Key=self.object_name(key))
+            self.client.delete_object(Bucket=self.bucket, Key=name)
+            listing = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=name)
+        for upload in listing.get("Uploads", []):
+            if upload.get("Key") != name:
+                continue  # a longer key with this one as its prefix
+            try:
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=name, UploadId=upload["UploadId"]
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
+                    raise self._client_error(exc, "abort an upload of", key) from exc
+            except BotoCoreError as exc:
+                raise StoreError(f"store {self.name!r}: cannot abort an upload{_of(key)}") from exc
 
     def check(self) -> None:
         """Ask for the bucket: proves the endpoint answers and the credentials may use it.

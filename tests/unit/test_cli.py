@@ -185,7 +185,7 @@ def test_gunicorn_command_carries_the_server_settings(tmp_path: Path) -> None:
     command = _gunicorn_command(settings, "127.0.0.1:1", workers=3, threads=2)
     options = dict(zip(command[3:-1:2], command[4:-1:2], strict=True))
     assert options["--config"] == "python:api.gunicorn_hooks"
-    assert options["--worker-class"] == "gthread"
+    assert options["--worker-class"] == "api.gunicorn_worker.BufferingThreadWorker"
     assert (options["--workers"], options["--threads"]) == ("3", "2")
     assert options["--graceful-timeout"] == "45"
     assert (options["--max-requests"], options["--max-requests-jitter"]) == ("100", "10")

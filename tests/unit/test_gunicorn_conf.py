@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.gunicorn_hooks import child_exit
+from api.gunicorn_hooks import child_exit, post_worker_init
 from artifacts.cli import _gunicorn_command
 from artifacts.config import load_settings
 
@@ -40,5 +40,6 @@ def test_sample_gunicorn_config_matches_serve(
     assert str(conf["max_requests"]) == flags["--max-requests"]
     assert str(conf["max_requests_jitter"]) == flags["--max-requests-jitter"]
     assert conf["child_exit"] is child_exit
+    assert conf["post_worker_init"] is post_worker_init
     assert conf["accesslog"] is None
     assert list(metrics_dir.iterdir()) == []  # emptied at start

@@ -81,6 +81,19 @@ def test_cancel_aborts_the_multipart_upload(s3_store: S3Store, s3_admin: Any, pr
         s3_store.open_reader(key)
 
 
+def test_deleting_a_key_aborts_the_upload_a_dead_process_left_open(
+    s3_store: S3Store, s3_admin: Any, prefix: str
+) -> None:
+    key = new_key()
+    longer = key + "-longer"
+    for name in (key, longer):
+        writer = s3_store.open_writer(name)
+        writer.write(payload(PART + 1))  # the first part went up; then the process "died"
+    assert sorted(uploads(s3_admin, prefix)) == [f"{prefix}/{key}", f"{prefix}/{longer}"]
+    s3_store.delete(key)
+    assert uploads(s3_admin, prefix) == [f"{prefix}/{longer}"]
+
+
 def test_unreachable_endpoint_is_a_store_error() -> None:
     with socket.socket() as sock:  # a port that nobody listens on
         sock.bind(("127.0.0.1", 0))
@@ -179,6 +192,10 @@ class RecordingClient:
         self.objects.pop(Key, None)
         return {}
 
+    def list_multipart_uploads(self, **kwargs: Any) -> dict[str, Any]:
+        self._record("list_multipart_uploads")
+        return {}
+
     def get_object(self, *, Key: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
         # Like an S3-compatible service that ignores Range: 200 and the whole object.
         data = self.objects[Key]
@@ -235,7 +252,11 @@ def test_cancel_after_a_failed_commit_removes_what_may_have_completed() -> None:
     with pytest.raises(StoreError):
         writer.commit()
     writer.cancel()
-    assert [name for name, _ in client.calls[-2:]] == ["abort_multipart_upload", "delete_object"]
+    assert [name for name, _ in client.calls[-3:]] == [
+        "abort_multipart_upload",
+        "delete_object",
+        "list_multipart_uploads",
+    ]
 
 
 def test_a_service_ignoring_range_still_yields_only_the_range() -> None:

@@ -1,0 +1,142 @@
+"""A gthread worker whose threads never wait for a slow client to finish its request head.
+
+gunicorn's gthread worker hands a new connection to a thread at once, and the thread waits up
+to five seconds for the first byte, then reads the request line and headers with blocking
+reads. Nine clients that connect and send nothing (or half a header, then a byte a second)
+therefore hold nine threads, and 3 workers x 3 threads stop answering anyone.
+
+This worker keeps every connection on the worker's event loop (the selector gunicorn already
+runs for kept-alive connections) until its request is ready to run: the head is complete and,
+for a body of known length up to :data:`BUFFERED_BODY_LIMIT` (JSON documents, location
+records), the body has arrived too. Only then does a thread take the connection, with the bytes
+handed to gunicorn's parser as if it had read them itself. A waiting client costs a socket and
+its buffer, not a thread; one that takes longer than the keep-alive timeout between bytes, or
+longer than :data:`HEAD_TIMEOUT` in all, is closed.
+
+Large bodies (blob uploads) and bodies without a length (chunked) are streamed by the thread
+as before: buffering them would cost memory or disk per connection and the blob path's speed.
+A client announcing ``Expect: 100-continue`` waits for our answer before sending its body, so
+it is dispatched after its head.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import selectors
+import time
+from functools import partial
+from typing import Any
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+#: Bodies of known length up to this size are read before a thread is taken (the largest JSON
+#: body the API accepts by default).
+BUFFERED_BODY_LIMIT = 1024 * 1024
+#: Seconds a client has to send its whole request head (and a buffered body).
+HEAD_TIMEOUT = 30.0
+_RECV = 65536
+_HEAD_END = b"\r\n\r\n"
+_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*$", re.I | re.M)
+_NEEDS_THREAD = re.compile(rb"^(transfer-encoding|expect|upgrade)[ \t]*:", re.I | re.M)
+
+
+class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
+    """gthread with request heads (and small bodies) gathered on the event loop."""
+
+    def accept(self, listener: Any) -> None:
+        if self.cfg.is_ssl:
+            super().accept(listener)  # the TLS handshake needs a thread; keep gunicorn's path
+            return
+        try:
+            sock, address = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self._gather(TConn(self.cfg, sock, address, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
+        """A kept-alive connection has a new request coming: gather it like a new one."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        if self.cfg.is_ssl:
+            self.enqueue_req(conn)
+            return
+        self._gather(conn)
+
+    def _gather(self, conn: TConn) -> None:
+        conn.sock.setblocking(False)
+        conn.buffered = bytearray()
+        conn.timeout = time.monotonic() + self.cfg.keepalive
+        conn.head_deadline = time.monotonic() + HEAD_TIMEOUT
+        self.pending_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+
+    def _on_bytes(self, conn: TConn, client: Any) -> None:
+        try:
+            data = conn.sock.recv(_RECV)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(conn)
+            return
+        conn.buffered += data
+        now = time.monotonic()
+        # Every byte earns another keep-alive interval, up to the deadline for the whole head.
+        conn.timeout = min(now + self.cfg.keepalive, conn.head_deadline)
+        if self._ready(conn.buffered):
+            self._dispatch(conn)
+        else:
+            self._requeue(conn)
+
+    def _ready(self, buffered: bytearray) -> bool:
+        """Whether the request can run: its head is in, and its body if we buffer it."""
+        end = buffered.find(_HEAD_END)
+        if end < 0:
+            # A head longer than gunicorn allows: let its parser answer 414 / 431.
+            most: int = self.cfg.limit_request_line + self.cfg.limit_request_field_size * (
+                self.cfg.limit_request_fields + 1
+            )
+            return len(buffered) > most
+        head = bytes(buffered[:end])
+        if _NEEDS_THREAD.search(head):
+            return True
+        length = _CONTENT_LENGTH.search(head)
+        if length is None:
+            return True
+        size = int(length.group(1))
+        return size > BUFFERED_BODY_LIMIT or len(buffered) - end - len(_HEAD_END) >= size
+
+    def _requeue(self, conn: TConn) -> None:
+        """Keep the pending list ordered by deadline, as ``murder_pending`` expects."""
+        self.pending_conns.remove(conn)
+        index = len(self.pending_conns)
+        while index > 0 and self.pending_conns[index - 1].timeout > conn.timeout:
+            index -= 1
+        self.pending_conns.insert(index, conn)
+
+    def _dispatch(self, conn: TConn) -> None:
+        self.poller.unregister(conn.sock)
+        self.pending_conns.remove(conn)
+        conn.data_ready = True
+        self.enqueue_req(conn)
+
+    def _drop(self, conn: TConn) -> None:
+        self.poller.unregister(conn.sock)
+        self.pending_conns.remove(conn)
+        self.nr_conns -= 1
+        conn.close()
+
+    def handle(self, conn: TConn) -> Any:
+        """Give the parser the bytes gathered on the event loop, then handle as gthread does."""
+        buffered = getattr(conn, "buffered", None)
+        if buffered:
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(bytes(buffered))
+            conn.buffered = bytearray()
+        return super().handle(conn)
