@@ -596,4 +596,4 @@ def test_nul_characters_are_refused_on_every_database(
         "/artifacts/widgets", json=fields, headers={"X-Project-Id": "p1"}
     )
     assert created.status_code == 400, created.text
-    assert "U+0000" in created.json["error"]["message"]
+    assert "NUL character" in created.json["error"]["message"]
