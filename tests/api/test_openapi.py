@@ -34,8 +34,7 @@ def test_every_route_the_server_answers_is_documented(client: falcon.testing.Tes
         (route.path, method.method)
         for route in falcon.inspect.inspect_routes(client.app)
         for method in route.methods
-        if not method.internal
-        and not route.path.startswith(GLANCE_PREFIX)
+        if not method.internal and not route.path.startswith(GLANCE_PREFIX)
     }
     assert served == documented_routes()
 
