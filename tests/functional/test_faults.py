@@ -38,7 +38,10 @@ TIMEOUT = 30
 
 def _create(server: Server) -> str:
     result = requests.post(
-        f"{server.url}/artifacts/images", json={"name": "fault"}, headers=JSON, timeout=TIMEOUT
+        f"{server.url}/artifacts/images",
+        json={"name": "fault", "disk_format": "raw", "container_format": "bare"},
+        headers=JSON,
+        timeout=TIMEOUT,
     )
     assert result.status_code == 201, result.text
     return str(result.json()["id"])
