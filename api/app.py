@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import falcon
 
-from api import errors
+from api import errors, glance
+from api.glance import discovery
+from api.glance import faults as glance_faults
 from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
+from api.microversion import MicroversionMiddleware
 from api.middleware import RequestIdMiddleware
 from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
-from api.resources.artifacts import (
-    AllArtifactsCollection,
-    AllArtifactsItem,
-    ArtifactCollection,
-    ArtifactItem,
-)
+from api.resources.artifacts import ArtifactCollection, ArtifactItem
 from api.resources.blobs import BlobResource
 from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
@@ -23,6 +21,7 @@ from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from api.resources.whoami import WhoAmIResource
 from api.sanitize import InputSanitizerMiddleware
+from api.ui import PREFIX as CATALOG_PREFIX
 from api.ui import install as install_catalog
 from artifacts.config import Settings
 from artifacts.engine.services import Services
@@ -39,18 +38,21 @@ def create_app(
         RequestLogMiddleware(),
         MetricsMiddleware(metrics),
         InputSanitizerMiddleware(),
+        # Glare's microversions are the Glare API's; the other doors have their own rules.
+        MicroversionMiddleware(other_doors=(glance.PREFIX, CATALOG_PREFIX)),
         identity_middleware(settings.auth_mode, services.tokens),
     ]
     app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
-    errors.register(app)
+    errors.register(app, doors=((glance.PREFIX, glance_faults.write_fault),))
 
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadinessResource(services.health))
     app.add_route("/metrics", MetricsResource(metrics))
 
-    versions = VersionsResource()
+    glance_door = settings.glance_api and "images" in services.types
+    versions = VersionsResource(discovery.glance_versions if glance_door else None)
     app.add_route("/", versions)
     app.add_route("/versions", versions)
     app.add_route("/whoami", WhoAmIResource())
@@ -61,8 +63,6 @@ def create_app(
 
     collection = ArtifactCollection(services.artifacts, settings.max_json_body)
     item = ArtifactItem(services.artifacts, settings.max_json_body)
-    app.add_route("/artifacts/all", AllArtifactsCollection(services.artifacts))
-    app.add_route("/artifacts/all/{artifact_id}", AllArtifactsItem(services.artifacts))
     app.add_route("/artifacts/{type_name}", collection)
     app.add_route("/artifacts/{type_name}/{artifact_id}", item)
     # Literal segments win over fields in falcon's router, so "members" never reaches the blob
@@ -74,6 +74,8 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
+    if glance_door:
+        glance.add_routes(app, settings, services)
     openapi.add_routes(app, services.types, settings)
     install_catalog(app, settings, services)
     return app

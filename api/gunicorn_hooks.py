@@ -46,8 +46,7 @@ def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: st
     """
     from gunicorn import util
 
-    code = reason.lower().replace(" ", "_")
-    body = json.dumps(error_body(status_int, reason, mesg or reason, code, None)).encode()
+    body = json.dumps(error_body(status_int, mesg or reason, "BadRequest")).encode()
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\n"
         "Connection: close\r\n"

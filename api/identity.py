@@ -16,6 +16,7 @@ anonymous (public artifacts, read-only) and refuses bad credentials with 401.
 from __future__ import annotations
 
 from typing import Protocol
+from urllib.parse import unquote
 
 import falcon
 
@@ -113,7 +114,13 @@ def presented_token(req: falcon.Request) -> str | None:
 
 
 def parse_dev_token(token: str) -> tuple[str, str, str] | None:
-    """Split ``user:project:roles``; a project of ``none`` means anonymous, as in Glare."""
+    """Split ``user:project:roles``; a project of ``none`` means anonymous, as in Glare.
+
+    python-glanceclient percent-encodes header values (``u1%3Ap1%3Amember``), so an encoded
+    token is decoded first.
+    """
+    if ":" not in token and "%3A" in token.upper():
+        token = unquote(token)
     parts = token.strip().split(":")
     if len(parts) != 3 or not parts[1]:
         return None

@@ -13,6 +13,8 @@ from artifacts.errors import InvalidInput, LengthRequired, TooLarge, Unsupported
 from artifacts.model import text
 
 JSON_PATCH = "application/json-patch+json"
+#: What Glare labels its JSON answers with (its error bodies say plain ``application/json``).
+JSON_UTF8 = "application/json; charset=UTF-8"
 
 
 def media_type(req: falcon.Request) -> str:
@@ -68,5 +70,5 @@ def _refuse_constant(name: str) -> Any:
 
 def write_json(resp: falcon.Response, body: Any, status: int = 200) -> None:
     resp.status = status
-    resp.content_type = falcon.MEDIA_JSON
+    resp.content_type = JSON_UTF8
     resp.text = json.dumps(body, separators=(",", ":"))

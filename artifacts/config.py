@@ -74,6 +74,8 @@ class Settings:
     max_list_limit: int = 1000
     #: Largest JSON request body accepted (bytes).
     max_json_body: int = 1024 * 1024
+    #: Serve Glance's Images API v2 under /v2 (over the images type, when it is enabled).
+    glance_api: bool = True
     #: How callers are identified: "trusted-headers", "tokens" or "keystone" (see AUTH_MODES).
     auth_mode: str = "trusted-headers"
     #: trusted-headers believes any caller's X-Project-Id, so it refuses a non-loopback bind
@@ -152,6 +154,7 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("api", "default_list_limit"): "default_list_limit",
     ("api", "max_list_limit"): "max_list_limit",
     ("api", "max_json_body"): "max_json_body",
+    ("api", "glance"): "glance_api",
     ("auth", "mode"): "auth_mode",
     ("auth", "allow_trusted_headers_on_public_bind"): "allow_trusted_headers_on_public_bind",
     ("policy", "file"): "policy_file",

@@ -230,7 +230,7 @@ def collection_ids(base: str, type_name: str, headers: dict[str, str]) -> list[s
             response = session.get(url, headers=headers, timeout=60)
             response.raise_for_status()
             body = response.json()
-            ids += [item["id"] for item in body.get(type_name, body.get("artifacts", []))]
+            ids += [item["id"] for item in body["artifacts"]]
             following = body.get("next")
             url = f"{base}{following}" if following else ""
     return ids

@@ -304,7 +304,7 @@ def measure(
         elapsed, body = timed(session, path, queries[i % len(queries)])
         check(body)
         samples.append(elapsed)
-        items = len(body["images"])
+        items = len(body["artifacts"])
     return Result(
         name,
         queries[0],
@@ -328,7 +328,7 @@ def measure_paging(session: Any, base: str, walks: int, depth: int) -> tuple[Res
         for _ in range(depth):
             parts = urlsplit(url)
             elapsed, body = timed(session, f"{base}{parts.path}", parts.query)
-            ids = [item["id"] for item in body["images"]]
+            ids = [item["id"] for item in body["artifacts"]]
             assert len(ids) == 25, "a page ran short"
             assert not seen & set(ids), "pages overlap"
             seen |= set(ids)
@@ -352,7 +352,7 @@ def measure_paging(session: Any, base: str, walks: int, depth: int) -> tuple[Res
 
 def ordered_by(key: Callable[[dict[str, Any]], Any], reverse: bool) -> Callable[[dict], None]:
     def check(body: dict[str, Any]) -> None:
-        values = [key(item) for item in body["images"]]
+        values = [key(item) for item in body["artifacts"]]
         assert values == sorted(values, reverse=reverse), "wrong order"
 
     return check

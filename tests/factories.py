@@ -89,8 +89,7 @@ def list_ids(
         path, query_string=query, headers=headers if headers is not None else identity()
     )
     assert result.status_code == 200, result.text
-    key = path.rstrip("/").split("/")[-1]
-    return [item["id"] for item in result.json[key]]
+    return [item["id"] for item in result.json["artifacts"]]
 
 
 def show(
@@ -120,7 +119,10 @@ def delete(
 def assert_error(
     result: falcon.testing.Result, status: int, error_type: str | None = None
 ) -> dict[str, Any]:
-    """Check an error response's status and JSON shape (and its stable code); return the body."""
+    """Check an error response's status and Glare fault shape (and its exception name).
+
+    Returns the body.
+    """
     assert result.status_code == status, result.text
     body = result.json
     assert body["code"] == status
@@ -128,8 +130,9 @@ def assert_error(
     assert body["title"]
     assert isinstance(body["explanation"], str)
     assert body["explanation"]
-    assert body["error"]["message"] == body["explanation"]
-    assert body["request_id"] == result.headers["X-Request-Id"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+    assert result.headers["X-OpenStack-Request-Id"] == result.headers["X-Request-Id"]
     if error_type is not None:
         assert body["error"]["type"] == error_type, body
     return body

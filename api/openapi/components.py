@@ -47,17 +47,18 @@ def _field(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "Glare's fault format, with the request id.",
-    "required": ["code", "title", "explanation"],
+    "description": "Glare's fault format; error.type is Glare's exception name, and the "
+    "request id is in the X-OpenStack-Request-Id header.",
+    "required": ["code", "title", "explanation", "error"],
     "properties": {
         "code": {"type": "integer"},
         "title": {"type": "string"},
         "explanation": {"type": "string"},
         "error": {
             "type": "object",
+            "required": ["type", "message"],
             "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
         },
-        "request_id": {"type": ["string", "null"]},
     },
 }
 

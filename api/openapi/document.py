@@ -129,13 +129,11 @@ def _list_schema(info: TypeInfo) -> dict[str, Any]:
     items = {"type": "array", "items": ref("schemas", info.component)}
     return {
         "type": "object",
-        "required": ["type_name", "first", "schema"],
-        "description": "Glare 5 lists carry the items under 'artifacts'; older ones under the "
-        "type's name.",
+        "required": ["type_name", "artifacts", "first", "schema", "total_count"],
+        "description": "Glare 5's list envelope; 'next' is there whenever the page is full.",
         "properties": {
             "type_name": {"type": "string"},
             "artifacts": items,
-            info.name: items,
             "first": {"type": "string"},
             "next": {"type": "string"},
             "schema": {"type": "string"},
@@ -362,8 +360,12 @@ def _service_paths(type_names: list[str]) -> dict[tuple[str, str], Operation]:
     ]
     one_schema["responses"].update(error_responses("404"))
     return {
-        ("/", "GET"): versions,
-        ("/versions", "GET"): versions,
+        # Glare answers the version document whatever the method, and so do we.
+        **{
+            (path, method): versions
+            for path in ("/", "/versions")
+            for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        },
         ("/healthz", "GET"): _fixed("Liveness", "service", "200", {"type": "object"}),
         ("/readyz", "GET"): readiness,
         ("/metrics", "GET"): _fixed("Prometheus metrics", "service", "200", None),
@@ -400,7 +402,6 @@ _BLOB_TEMPLATES = {
     "/artifacts/{type_name}/{artifact_id}/{field}/{key:path}": "BlobDict",
 }
 _BLOB_METHODS = {"PUT": _upload, "GET": _download, "DELETE": _forget}
-_ALL_TEMPLATES = {"/artifacts/all": ("GET",), "/artifacts/all/{artifact_id}": ("GET",)}
 
 
 #: The web catalog's pages and forms (HTML for people, described here so that the document
@@ -458,7 +459,6 @@ def documented_routes(extra: Iterable[tuple[str, str]] = ()) -> set[tuple[str, s
     routes = set(_service_paths([]))
     routes |= {(t, m) for t, methods in _TYPED.items() for m in methods}
     routes |= {(t, m) for t in _BLOB_TEMPLATES for m in _BLOB_METHODS}
-    routes |= {(t, m) for t, methods in _ALL_TEMPLATES.items() for m in methods}
     routes |= {(t, m) for t, methods in _CATALOG.items() for m in methods}
     return routes | set(extra)
 

@@ -1,4 +1,8 @@
-"""``/artifacts/{type}`` and ``/artifacts/{type}/{id}``: thin adapters onto the artifact service."""
+"""``/artifacts/{type}`` and ``/artifacts/{type}/{id}``: thin adapters onto the artifact service.
+
+``all`` is served by the same resources: the engine reads it across every type and refuses to
+write through it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import falcon
 
 from api.media import JSON_PATCH, read_json, write_json
 from artifacts.engine.artifacts import ArtifactService, Page
-from artifacts.engine.registry import ALL_TYPES
 from artifacts.errors import InvalidInput
 
 
@@ -19,7 +22,7 @@ class ArtifactCollection:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, type_name: str) -> None:
         params = parse_qsl(req.query_string, keep_blank_values=True)
-        page = self._service.list(req.context.ctx, type_name, params)
+        page = self._service.list(req.context.ctx, type_name, params, count=True)
         write_json(resp, _list_body(type_name, page, params))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, type_name: str) -> None:
@@ -55,45 +58,23 @@ class ArtifactItem:
         resp.status = falcon.HTTP_204
 
 
-class AllArtifactsCollection:
-    """``/artifacts/all``: a read-only listing across every type (common fields only)."""
-
-    def __init__(self, service: ArtifactService) -> None:
-        self._service = service
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        params = parse_qsl(req.query_string, keep_blank_values=True)
-        page = self._service.list(req.context.ctx, ALL_TYPES, params)
-        write_json(resp, _list_body(ALL_TYPES, page, params))
-
-
-class AllArtifactsItem:
-    """``/artifacts/all/{id}``: show any artifact without knowing its type."""
-
-    def __init__(self, service: ArtifactService) -> None:
-        self._service = service
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, artifact_id: str) -> None:
-        write_json(resp, self._service.show(req.context.ctx, ALL_TYPES, artifact_id))
-
-
 def _list_body(type_name: str, page: Page, params: list[tuple[str, str]]) -> dict[str, object]:
+    """Glare's list envelope, links included, built as Glare builds them.
+
+    ``first`` and ``next`` carry the query as a plain mapping (the last value of a repeated
+    parameter wins, in the place of its first appearance) without the marker; ``next`` appends
+    the last item's id as the marker and is there whenever the page is full, as in Glare.
+    """
+    query = dict(params)
+    query.pop("marker", None)
     first = f"/artifacts/{type_name}"
-    kept = [(k, v) for k, v in params if k != "marker"]
-    # glareclient reads the items under the type's name (Glare's newer "artifacts" key would
-    # double the payload to serve no client we know of).
     body: dict[str, object] = {
         "type_name": type_name,
-        type_name: page.items,
-        "first": f"{first}?{urlencode(kept)}" if kept else first,
+        "artifacts": page.items,
+        "first": f"{first}?{urlencode(query)}" if query else first,
         "schema": f"/schemas/{type_name}",
+        "total_count": page.total_count,
     }
-    if page.total_count is not None:
-        # Asked for with total_count=true: counting costs a query over every page.
-        body["total_count"] = page.total_count
-    if page.next_marker is not None:
-        following = [*kept, ("marker", page.next_marker)]
-        if not any(k == "limit" for k, _ in kept):
-            following.append(("limit", str(page.query.limit)))
-        body["next"] = f"{first}?{urlencode(following)}"
+    if page.items and len(page.items) == page.query.limit:
+        body["next"] = f"{first}?{urlencode({**query, 'marker': page.items[-1]['id']})}"
     return body

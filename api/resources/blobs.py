@@ -72,11 +72,11 @@ class BlobResource:
             resp.status = falcon.HTTP_206
             resp.set_header("Content-Range", f"bytes {part.start}-{part.end}/{handle.size}")
             resp.content_length = part.length
-            resp.stream = _streamed(handle)
+            resp.stream = streamed(handle)
             return
         resp.content_length = handle.size
         # A real file lets the WSGI server send it with sendfile(2).
-        resp.stream = handle.file if handle.file is not None else _streamed(handle)
+        resp.stream = handle.file if handle.file is not None else streamed(handle)
 
     def on_delete(
         self,
@@ -120,7 +120,7 @@ def _checksum_headers(resp: falcon.Response, download: Download) -> None:
         resp.set_header("X-Openstack-Glare-Content-SHA256", info.sha256)
 
 
-def _streamed(handle: ReadHandle) -> Iterator[bytes]:
+def streamed(handle: ReadHandle) -> Iterator[bytes]:
     """Yield the handle's chunks and release it when the server is done, even on disconnect."""
     try:
         yield from handle.chunks

@@ -11,7 +11,7 @@ from artifacts.engine.registry import ALL_TYPES, TypeRegistry
 from artifacts.model.base import COMMON_FIELDS
 from artifacts.model.schema import common_schema
 
-SCHEMA_MEDIA_TYPE = "application/schema+json"
+SCHEMA_MEDIA_TYPE = "application/schema+json; charset=UTF-8"
 
 
 class SchemasResource:

@@ -52,6 +52,10 @@ from artifacts.model.query import LATEST, ListQuery, parse_filters, parse_flag, 
 Clock = Callable[[], dt.datetime]
 
 
+#: Every artifact document names its type's display name (Glare's read-only field).
+DISPLAY_TYPE_NAME = "display_type_name"
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -128,12 +132,15 @@ class ArtifactService:
         type_name: str,
         params: Sequence[tuple[str, str]],
         *,
+        count: bool = False,
         count_up_to: int | None = None,
     ) -> Page:
         """List visible artifacts matching Glare query parameters, one page at a time.
 
-        ``count_up_to`` bounds the ``total_count`` a query asks for (a front door that shows
-        "more than N" need not count a million rows).
+        The page carries ``total_count`` when ``count`` is set (Glare's lists always do) or the
+        query asks for it with ``total_count=true``: counting costs a query over every page.
+        ``count_up_to`` bounds it (a front door that shows "more than N" need not count a
+        million rows).
         """
         all_types = type_name == ALL_TYPES
         artifact_type = None if all_types else self._types.get(type_name)
@@ -153,7 +160,9 @@ class ArtifactService:
         with self._db.read() as session:
             rows, more = compiler.select_page(session, **scope)
             total = (
-                compiler.count(session, **scope, up_to=count_up_to) if query.total_count else None
+                compiler.count(session, **scope, up_to=count_up_to)
+                if count or query.total_count
+                else None
             )
             if all_types:
                 items = [self._render_common(row) for row in rows]
@@ -200,14 +209,14 @@ class ArtifactService:
     def create(
         self, ctx: RequestContext, type_name: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         self._policy.enforce(ctx, "artifact:create")
         fields = artifact_type.fields
         for name, value in body.items():
             self._check_writable_on_create(fields, name, value)
         now = self._clock()
         document = {name: field.to_json(field.initial_value()) for name, field in fields.items()}
-        document.update(body)
+        document.update({name: fields[name].coerce_input(value) for name, value in body.items()})
         document.update(
             {
                 "id": self._new_id(),
@@ -251,7 +260,7 @@ class ArtifactService:
         patch: Any,
     ) -> dict[str, Any]:
         """Apply an RFC 6902 JSON patch atomically, enforcing field and lifecycle rules."""
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         operations = _parse_patch(patch)
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
@@ -262,6 +271,9 @@ class ArtifactService:
             current.update(blob_values(type_name, fields, blobs))
             before = _wire_document(fields, current)
             after = _apply_patch(operations, before, fields)
+            for name in fields:
+                if after[name] != before[name]:
+                    after[name] = fields[name].coerce_input(after[name])
             # Operations can build a value deeper than any one of them carries.
             text.check_document(after, "The patched artifact")
             changed = {name for name in fields if after[name] != before[name]}
@@ -311,7 +323,7 @@ class ArtifactService:
 
     def delete(self, ctx: RequestContext, type_name: str, artifact_id: str) -> None:
         """Delete the artifact, then its blob data (what cannot be deleted becomes an orphan)."""
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         hooked: tuple[BaseArtifact, HookContext] | None = None
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
@@ -352,12 +364,15 @@ class ArtifactService:
         field = fields.get(name)
         if field is None:
             raise UnknownField(f"Unknown field {name!r}.")
-        if field.system or field.is_blob:
-            raise ReadOnlyField(f"Field {name!r} is read-only.")
-        if name == "status" and value != lifecycle.DRAFTED:
-            raise InvalidTransition("A new artifact starts as 'drafted'; activate it with PATCH.")
-        if name == "visibility" and value != lifecycle.PRIVATE:
-            raise Forbidden("A drafted artifact is private; change visibility after activation.")
+        if field.system:
+            raise ReadOnlyField(f"Field {name!r} is set by the server.")
+        if field.is_blob:
+            raise InvalidInput(f"Blob field {name!r} is uploaded with PUT on its own path.")
+        if name in ("status", "visibility"):
+            raise InvalidInput(
+                f"{name} is not allowed in a request at creation: an artifact starts drafted "
+                "and private; change it with PATCH."
+            )
 
     def _check_changes(
         self,
@@ -465,11 +480,14 @@ class ArtifactService:
         """Render one artifact with its blobs, inside the caller's transaction."""
         return _render(artifact_type, row, repo.blobs_of(session, [row.id])[row.id])
 
-    @staticmethod
-    def _render_common(row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
+    def _render_common(self, row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
         values = _common_wire_values(row)
         document = {name: values[name] for name in COMMON_FIELDS}
         document["type_name"] = row.type_name
+        known = row.type_name in self._types
+        document[DISPLAY_TYPE_NAME] = (
+            self._types.get(row.type_name).display_name if known else row.type_name
+        )
         return document
 
 
@@ -528,7 +546,9 @@ def _render(
             document[name] = properties[name]
         else:
             document[name] = field.to_json(field.initial_value())
-    return {name: document[name] for name in fields}
+    rendered = {name: document[name] for name in fields}
+    rendered[DISPLAY_TYPE_NAME] = artifact_type.display_name
+    return rendered
 
 
 def _row_values(artifact_type: ArtifactType, obj: BaseArtifact) -> dict[str, Any]:
@@ -561,7 +581,7 @@ def _wire_time(value: dt.datetime | None) -> str | None:
     if value.tzinfo is None:
         # SQLite hands back naive datetimes, and everything stored is UTC: format it as is
         # (a list page formats 75 of these; the aware round trip was a fifth of rendering).
-        return value.isoformat(timespec="microseconds") + "Z"
+        return value.isoformat(timespec="seconds") + "Z"
     return f.format_datetime(value)
 
 

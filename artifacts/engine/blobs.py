@@ -263,7 +263,7 @@ class BlobService:
     ) -> dict[str, Any]:
         """Store a blob from a request stream and return the updated artifact."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         if not _CONTENT_TYPE.match(content_type):
             raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
         upload_id = str(uuid.uuid4())
@@ -656,7 +656,7 @@ class BlobService:
     def set_external(self, ctx: RequestContext, ref: BlobRef, location: Any) -> dict[str, Any]:
         """Record a blob that lives at a URL; the server never fetches it."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         url, digests = _parse_location(location)
         self._locations.check(url)
         now = self._clock()
@@ -688,7 +688,7 @@ class BlobService:
     def delete_external(self, ctx: RequestContext, ref: BlobRef) -> dict[str, Any]:
         """Forget an external blob (uploaded data is replaced, never deleted on its own)."""
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
-        artifact_type = self._types.get(type_name)
+        artifact_type = self._types.writable(type_name)
         with self._db.write() as session:
             row, _ = self._writable(session, ctx, artifact_type, ref)
             blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)

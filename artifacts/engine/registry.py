@@ -14,7 +14,7 @@ from functools import cached_property
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from artifacts.errors import TypeNotFound, TypeRegistrationError
+from artifacts.errors import Forbidden, TypeNotFound, TypeRegistrationError
 from artifacts.model._ovo import ovo_base
 from artifacts.model.base import COMMON_FIELDS, BaseArtifact
 from artifacts.model.fields import Field
@@ -52,6 +52,10 @@ class ArtifactType:
     def version(self) -> str:
         return self.cls.VERSION
 
+    @property
+    def display_name(self) -> str:
+        return self.cls.DISPLAY_NAME or self.name
+
     @cached_property
     def schema_history(self) -> SchemaHistory:
         return self.history or SchemaHistory(self.version, ())
@@ -78,6 +82,12 @@ class TypeRegistry:
             return self._types[name]
         except KeyError:
             raise TypeNotFound(f"Artifact type {name!r} is not available.") from None
+
+    def writable(self, name: str) -> ArtifactType:
+        """Return the type to change an artifact of; ``all`` is a read-only view (403)."""
+        if name == ALL_TYPES:
+            raise Forbidden("This type is read only.")
+        return self.get(name)
 
     def __contains__(self, name: object) -> bool:
         return name in self._types
@@ -148,6 +158,12 @@ def prepare_type(cls: type[BaseArtifact]) -> ArtifactType:
         )
     if not _SCHEMA_VERSION.match(str(cls.VERSION)):
         raise TypeRegistrationError(f"{where}: VERSION {cls.VERSION!r} must look like '1.0'")
+    for name in sorted(cls.MUTABLE_COMMON_FIELDS):
+        if name not in COMMON_FIELDS or COMMON_FIELDS[name].system:
+            raise TypeRegistrationError(
+                f"{where}: MUTABLE_COMMON_FIELDS names {name!r}, which is not a common field "
+                "that clients write"
+            )
     own = dict(vars(cls).get("fields", {}))
     for name, fld in own.items():
         if name in COMMON_FIELDS and fld is not COMMON_FIELDS[name]:

@@ -7,6 +7,7 @@ the registry prepares the class (not at import, so importing a plugin has no sid
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
@@ -67,6 +68,7 @@ def _common_fields() -> dict[str, f.Field]:
         "description": f.String(
             mutable=True,
             max_length=4096,
+            default="",
             filter_ops=(),
             description="Free-form description.",
         ),
@@ -74,11 +76,12 @@ def _common_fields() -> dict[str, f.Field]:
             f.String(max_length=255, validators=[v.MinLength(1), v.Regex(r"^[^,/]+$")]),
             mutable=True,
             unique=True,
+            collapse_duplicates=True,
             max_items=255,
             description="Labels (no ',' or '/'); filter with tags=a,b (all) or tags-any=a,b.",
         ),
         "metadata": f.Dict(
-            f.String(max_length=255),
+            f.String(max_length=255, validators=[v.MinLength(1)]),
             mutable=True,
             max_keys=255,
             description="String key/value pairs; filter with metadata.<key>=<op>:<value>.",
@@ -114,12 +117,27 @@ class BaseArtifact(ovo_base.VersionedObject):
     #: Ceiling on the bytes of all blobs of one artifact together (None: fields' limits only).
     MAX_TOTAL_BLOB_SIZE: ClassVar[int | None] = None
 
+    #: Common fields that stay changeable after activation for this type (``name`` for images,
+    #: which Glance lets its users rename); system fields cannot be listed.
+    MUTABLE_COMMON_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
     fields = dict(COMMON_FIELDS)  # noqa: RUF012 - OVO declares fields as a class-level mapping
 
     @classmethod
     def declared_fields(cls) -> dict[str, f.Field]:
         """Return every field of the type, common ones first."""
-        return {**COMMON_FIELDS, **cast(Mapping[str, f.Field], cls.fields)}
+        common = dict(COMMON_FIELDS)
+        for name in cls.MUTABLE_COMMON_FIELDS:
+            if name in common and not common[name].mutable:
+                changeable = copy.copy(common[name])
+                changeable.mutable = True
+                common[name] = changeable
+        own = {
+            name: fld
+            for name, fld in cast(Mapping[str, f.Field], cls.fields).items()
+            if name not in common
+        }
+        return {**common, **own}
 
     @classmethod
     def type_fields(cls) -> dict[str, f.Field]:

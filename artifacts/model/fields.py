@@ -111,6 +111,23 @@ class Field(ovo.Field[Any]):
             return default  # immutable: nothing to copy (deepcopy showed up in list profiles)
         return copy.deepcopy(default)
 
+    def coerce_input(self, value: Any) -> Any:
+        """Coerce a value a client sent the way Glare's fields do, before it is validated.
+
+        Glare passes input through its oslo fields first, so ``"1024"`` is an integer field's
+        1024, ``5`` a string field's ``"5"``, and null a list's, dict's or version's default;
+        its clients send such values. A value that cannot be coerced is returned unchanged, for
+        validation to refuse in its own words.
+        """
+        if value is None:
+            if not self.nullable and self.default_value is not None:
+                return self.initial_value()
+            return None
+        try:
+            return self._type.coerce(None, "value", value)
+        except (ValueError, TypeError):
+            return value
+
     def value_schema(self) -> dict[str, Any]:
         """Describe a non-null value of this kind."""
         schema: dict[str, Any] = {"type": self.json_type}
@@ -200,6 +217,10 @@ class Boolean(Field):
     def __init__(self, **options: Any) -> None:
         super().__init__(ovo.Boolean(), **options)
 
+    def coerce_input(self, value: Any) -> Any:
+        # oslo's Boolean makes any non-empty string true ("false" included): take JSON booleans.
+        return value
+
 
 class DateTime(Field):
     glare_type = "DateTime"
@@ -214,6 +235,9 @@ class DateTime(Field):
 
     def to_json(self, value: Any) -> Any:
         return format_datetime(value) if value is not None else None
+
+    def coerce_input(self, value: Any) -> Any:
+        return value  # validated as ISO 8601 text, and kept in its wire form
 
 
 class Version(Field):
@@ -255,7 +279,13 @@ class List(Field):
     default_filter_ops = ("eq", "in")
 
     def __init__(
-        self, element: Field, *, max_items: int = 255, unique: bool = False, **options: Any
+        self,
+        element: Field,
+        *,
+        max_items: int = 255,
+        unique: bool = False,
+        collapse_duplicates: bool = False,
+        **options: Any,
     ) -> None:
         _require_scalar(element, "List")
         options.setdefault("default", [])
@@ -264,6 +294,17 @@ class List(Field):
         self.element = element
         self.max_items = max_items
         self.unique = unique
+        #: Drop repeated items instead of refusing them (Glare's tags), keeping first places.
+        self.collapse_duplicates = collapse_duplicates
+
+    def coerce_input(self, value: Any) -> Any:
+        coerced = super().coerce_input(value)
+        if self.collapse_duplicates and isinstance(coerced, list):
+            try:
+                return list(dict.fromkeys(coerced))
+            except TypeError:  # unhashable items: validation refuses them
+                return coerced
+        return coerced
 
     def value_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {
@@ -419,11 +460,11 @@ def _require_scalar(field: Field, container: str) -> None:
 
 
 def format_datetime(value: dt.datetime) -> str:
-    """Render UTC timestamps the way Glare clients parse them (ISO 8601, ``Z`` suffix)."""
+    """Render UTC timestamps as Glare does: ISO 8601 to the second, ``Z`` suffix."""
     if value.tzinfo is not dt.UTC:
         value = value.astimezone(dt.UTC)
     # isoformat is C code; strftime parses its format on every call (a list renders 75 of these).
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 __all__ = [

@@ -12,6 +12,7 @@ database layer only ever sees well-typed values.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -166,7 +167,15 @@ def like_pattern(value: str) -> str:
     return "".join(out)
 
 
+#: What marks a range expression rather than a version: an "x", "X" or "*" component (1.x,
+#: 1.2.*), comparators, spaces, "||" or ",". Glare's coercion would read "1.x" as the build
+#: suffix 1.0.0+x and "1.2.0 - 2.0.0" as a pre-release, versions no real artifact carries.
+_RANGE_MARK = re.compile(r"(?:^|\.)[xX*](?:\.|$)|[\s|<>=~^!,]")
+
+
 def _is_version(value: str) -> bool:
+    if _RANGE_MARK.search(value):
+        return False
     try:
         semver.parse_version(value)
     except semver.InvalidVersion:

@@ -39,6 +39,20 @@ def _is_datetime(value: object) -> bool:
     return True
 
 
+#: The read-only field every artifact document carries: its type's display name.
+DISPLAY_TYPE_NAME_SCHEMA: dict[str, Any] = {
+    "type": ["string", "null"],
+    "maxLength": 255,
+    "glareType": "String",
+    "readOnly": True,
+    "mutable": False,
+    "sortable": False,
+    "required_on_activate": False,
+    "filter_ops": [],
+    "description": "Display name of artifact type.",
+}
+
+
 def type_schema(artifact_type: type[BaseArtifact]) -> dict[str, Any]:
     """Build the published JSON schema of an artifact type."""
     fields = artifact_type.declared_fields()
@@ -49,7 +63,10 @@ def type_schema(artifact_type: type[BaseArtifact]) -> dict[str, Any]:
         "version": artifact_type.VERSION,
         "title": f"Artifact type {artifact_type.TYPE} of version {artifact_type.VERSION}",
         "type": "object",
-        "properties": {name: field.json_schema() for name, field in fields.items()},
+        "properties": {
+            **{name: field.json_schema() for name, field in fields.items()},
+            "display_type_name": DISPLAY_TYPE_NAME_SCHEMA,
+        },
         # What a create request must contain; the other non-null fields have defaults or are
         # set by the server, and "type" without "null" already refuses null for them.
         "required": ["name"],
@@ -87,6 +104,7 @@ def common_schema(type_name: str, common_fields: Mapping[str, Any]) -> dict[str,
         "filter_ops": [],
         "description": "Type of the artifact.",
     }
+    properties["display_type_name"] = DISPLAY_TYPE_NAME_SCHEMA
     return {
         "$schema": "http://json-schema.org/draft-04/schema#",
         "name": type_name,

@@ -59,7 +59,6 @@ _SEMVER = re.compile(
     rf"(?:-(?P<pre>{_PRE_ID}(?:\.{_PRE_ID})*))?"
     rf"(?:\+{_BUILD_ID}(?:\.{_BUILD_ID})*)?"
 )
-_PARTIAL = re.compile(rf"(?P<major>{_NUMBER})(?:\.(?P<minor>{_NUMBER}))?")
 
 #: What follows major.minor.patch in a key: "~" for a release, "-" before pre-release identifiers.
 RELEASE_MARK = "~"
@@ -76,25 +75,27 @@ class InvalidVersion(ValueError):
 
 
 def parse_version(value: str | int | float) -> semantic_version.Version:
-    """Parse a SemVer 2.0 version strictly, completing "1" and "1.2" as users mean them.
+    """Read a version the way Glare does, and return it as canonical SemVer 2.0.
 
-    Accept "MAJOR.MINOR.PATCH[-pre][+build]" as the spec writes it, and "MAJOR" or "MAJOR.MINOR"
-    (also as a non-negative int or float, e.g. 2 or 1.5) completed with zeros. Reject everything
-    else, including surrounding whitespace, a leading "v" and booleans, rather than guess: the
-    result is stored and compared, so a silently wrong version would be worse than an error.
+    Glare coerces what it is given (``semantic_version.Version.coerce``), and its clients rely
+    on that: "1" is 1.0.0, "1.2-beta" is 1.2.0-beta, "01.02" is 1.2.0 and "1.2.3.4" is
+    1.2.3+4. The same rules apply here, so every version a Glare client sends means the same
+    thing to us; what comes out is always a valid SemVer 2.0 version, so only canonical text is
+    stored and compared. Ints and floats are read as their text (2 -> 2.0.0, 1.5 -> 1.5.0).
 
     Raise InvalidVersion, naming the value, when it is not a version.
     """
     text = _as_text(value)
-    partial = _PARTIAL.fullmatch(text)
-    if partial:
-        text = f"{partial['major']}.{partial['minor'] or 0}.0"
-    match = _SEMVER.fullmatch(text)
-    if match is None:
+    try:
+        canonical = str(semantic_version.Version.coerce(text))
+    except ValueError:
         raise InvalidVersion(
             f"{_shown(value)} is not a semantic version "
-            "(expected MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD], or just MAJOR[.MINOR])"
-        )
+            "(expected MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD])"
+        ) from None
+    match = _SEMVER.fullmatch(canonical)
+    if match is None:
+        raise InvalidVersion(f"{_shown(value)} is not a semantic version")
     numbers = [match["major"], match["minor"], match["patch"]]
     numbers += [i for i in (match["pre"] or "").split(".") if i.isdigit()]
     if any(len(number) > MAX_DIGITS for number in numbers):
@@ -102,10 +103,7 @@ def parse_version(value: str | int | float) -> semantic_version.Version:
             f"{_shown(value)} is not a supported semantic version: "
             f"a number has more than {MAX_DIGITS} digits"
         )
-    try:
-        return semantic_version.Version(text)
-    except ValueError as exc:  # the grammar above should already have caught it
-        raise InvalidVersion(f"{_shown(value)} is not a semantic version: {exc}") from None
+    return semantic_version.Version(canonical)
 
 
 def normalize_version(value: str | int | float) -> str:
@@ -168,7 +166,7 @@ def _as_text(value: object) -> str:
             )
         return str(int(value))
     if isinstance(value, float):
-        if not math.isfinite(value) or value < 0:
+        if not math.isfinite(value) or value < 0 or value >= 1e16:
             raise InvalidVersion(f"{value!r} is not a semantic version")
         return repr(float(value))  # shortest round-trip text: 1.5 -> "1.5", 2.0 -> "2.0"
     raise InvalidVersion(

@@ -217,8 +217,7 @@ def download(mode: AuthMode, world: World, caller: str) -> int:
 def _listed(mode: AuthMode, caller: str, path: str, query: str) -> str:
     result = mode.client.simulate_get(path, query_string=query, headers=mode.headers(caller))
     assert result.status_code == 200, result.text
-    key = path.rsplit("/", 1)[-1]
-    return "in" if [item["id"] for item in result.json[key]] else "out"
+    return "in" if [item["id"] for item in result.json["artifacts"]] else "out"
 
 
 def listing(mode: AuthMode, world: World, caller: str) -> str:

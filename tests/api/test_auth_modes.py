@@ -67,9 +67,9 @@ def test_identity_headers_are_ignored_in_tokens_mode(
 ) -> None:
     result = _create(tokens_client, identity("p1", roles=["admin"]))
 
-    body = assert_error(result, 401, "unauthenticated")
+    body = assert_error(result, 401, "Unauthorized")
     assert result.headers["WWW-Authenticate"] == 'Token realm="artifacts"'
-    assert "Authentication required" in body["explanation"]
+    assert "Authentication required" in body["error"]["message"]
 
 
 def test_without_a_token_a_caller_reads_public_artifacts(
@@ -84,7 +84,7 @@ def test_without_a_token_a_caller_reads_public_artifacts(
 
     result = tokens_client.simulate_get("/artifacts/widgets")
 
-    assert [item["id"] for item in result.json["widgets"]] == [created["id"]]
+    assert [item["id"] for item in result.json["artifacts"]] == [created["id"]]
 
 
 @pytest.mark.parametrize(
@@ -98,8 +98,8 @@ def test_without_a_token_a_caller_reads_public_artifacts(
 def test_unknown_tokens_are_401(tokens_client: falcon.testing.TestClient, token: str) -> None:
     result = tokens_client.simulate_get("/artifacts/widgets", headers={"X-Auth-Token": token})
 
-    body = assert_error(result, 401, "invalid_token")
-    assert body["explanation"] == "The token is invalid, expired or revoked."
+    body = assert_error(result, 401, "Unauthorized")
+    assert body["error"]["message"] == "The token is invalid, expired or revoked."
 
 
 def test_an_expired_token_is_401(
@@ -110,7 +110,7 @@ def test_an_expired_token_is_401(
 
     result = tokens_client.simulate_get("/artifacts/widgets", headers={"X-Auth-Token": token})
 
-    assert_error(result, 401, "invalid_token")
+    assert_error(result, 401, "Unauthorized")
 
 
 def test_a_revoked_token_is_401(
@@ -135,8 +135,8 @@ def test_a_malformed_authorization_header_is_401(
         "/artifacts/widgets", headers={"Authorization": authorization}
     )
 
-    body = assert_error(result, 401, "unauthenticated")
-    assert "Bearer <token>" in body["explanation"]
+    body = assert_error(result, 401, "Unauthorized")
+    assert "Bearer <token>" in body["error"]["message"]
 
 
 def test_two_different_tokens_in_one_request_are_401(
@@ -211,9 +211,9 @@ def test_keystone_mode_wraps_the_app_in_auth_token(
     # Without a token auth_token lets the request through as unauthenticated (delay_auth_decision)
     # after stripping the identity headers the client made up.
     assert listed.status_code == 200, listed.text
-    assert listed.json["widgets"] == []
-    assert_error(shown, 404, "artifact_not_found")
-    assert_error(posted, 401, "unauthenticated")
+    assert listed.json["artifacts"] == []
+    assert_error(shown, 404, "ArtifactNotFound")
+    assert_error(posted, 401, "Unauthorized")
 
 
 def test_keystone_identity_maps_what_auth_token_confirmed(
@@ -247,7 +247,7 @@ def test_keystone_identity_without_a_confirmed_project_is_anonymous(
 ) -> None:
     client = falcon.testing.TestClient(create_app(keystone_settings, services))
 
-    assert_error(_create(client, headers), 401, "unauthenticated")
+    assert_error(_create(client, headers), 401, "Unauthorized")
 
 
 def test_keystone_mode_without_keystonemiddleware_stops_with_a_message(

@@ -193,7 +193,7 @@ def test_declared_length_over_the_limit_is_refused_before_streaming(
 ) -> None:
     result = put(client, path(widget), b"x" * (1024 * 1024 + 1))
     assert result.status_code == 413
-    assert result.json["error"]["type"] == "too_large"
+    assert result.json["error"]["type"] == "RequestEntityTooLarge"
     assert stored_files(settings) == []
     shown = client.simulate_get(f"/artifacts/widgets/{widget['id']}", headers=OWNER).json
     assert shown["manual"] is None

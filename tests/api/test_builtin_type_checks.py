@@ -44,8 +44,8 @@ def package(members: dict[str, bytes]) -> bytes:
 
 def refusal(result: falcon.testing.Result) -> str:
     assert result.status_code == 400, result.text
-    assert result.json["error"]["type"] == "blob_rejected"
-    return str(result.json["explanation"])
+    assert result.json["error"]["type"] == "BlobRejected"
+    return str(result.json["error"]["message"])
 
 
 def test_a_heat_template_is_parsed_and_activates(client: falcon.testing.TestClient) -> None:

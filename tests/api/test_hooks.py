@@ -108,9 +108,9 @@ def test_a_refusing_before_hook_is_a_400_naming_the_field_and_changes_nothing(
         "/artifacts/hooked", json={"name": "x", "notes": Hooked.REFUSED}, headers=OWNER
     )
     assert refused.status_code == 400
-    assert refused.json["error"]["type"] == "refused"
-    assert refused.json["explanation"] == "Field 'notes': new artifacts may not say that"
-    assert client.simulate_get("/artifacts/hooked", headers=OWNER).json["hooked"] == []
+    assert refused.json["error"]["type"] == "Refused"
+    assert refused.json["error"]["message"] == "Field 'notes': new artifacts may not say that"
+    assert client.simulate_get("/artifacts/hooked", headers=OWNER).json["artifacts"] == []
     artifact = fx.create(client, "hooked", name="h", notes="fine")
     result = fx.patch(client, "hooked", artifact["id"], [fx.replace("notes", Hooked.REFUSED)])
     assert result.status_code == 400
@@ -122,8 +122,8 @@ def test_a_not_allowed_before_hook_is_a_403(client: falcon.testing.TestClient) -
     artifact = fx.create(client, "hooked", name="h", locked=True)
     deleted = client.simulate_delete(url(artifact), headers=OWNER)
     assert deleted.status_code == 403
-    assert deleted.json["error"]["type"] == "not_allowed"
-    assert "Field 'locked': unlock it first" in deleted.json["explanation"]
+    assert deleted.json["error"]["type"] == "NotAllowed"
+    assert "Field 'locked': unlock it first" in deleted.json["error"]["message"]
     assert client.simulate_get(url(artifact), headers=OWNER).status_code == 200
     upload = client.simulate_put(
         url(artifact, "/data"), body=b"x", headers={**OWNER, "Content-Type": "text/plain"}
@@ -136,7 +136,7 @@ def test_a_crashing_before_hook_changes_nothing(client: falcon.testing.TestClien
     artifact = fx.create(client, "hooked", name="h", notes="fine")
     result = fx.patch(client, "hooked", artifact["id"], [fx.replace("notes", Hooked.BEFORE_CRASH)])
     assert result.status_code == 500
-    assert result.json["error"]["type"] == "plugin_error"
+    assert result.json["error"]["type"] == "PluginError"
     assert client.simulate_get(url(artifact), headers=OWNER).json["notes"] == "fine"
 
 

@@ -168,8 +168,8 @@ def test_unsafe_or_mislabelled_images_are_refused_and_nothing_is_kept(
     reason: str,
 ) -> None:
     artifact, result = upload(images, make(disk_images), container_format="bare", **fields)
-    body = fx.assert_error(result, 400, "blob_rejected")
-    assert reason in body["explanation"]
+    body = fx.assert_error(result, 400, "BlobRejected")
+    assert reason in body["error"]["message"]
     assert images.stored() == []
     shown = fx.show(images.client, "images", artifact["id"]).json
     assert (shown["image"], shown["detected_format"], shown["status"]) == (None, None, "drafted")
@@ -180,8 +180,8 @@ def test_image_data_needs_its_formats_declared_first(
     images: ImageStore, disk_images: ImageMaker
 ) -> None:
     _, result = upload(images, disk_images.qemu("qcow2", "undeclared.qcow2", "1M"))
-    body = fx.assert_error(result, 400, "blob_rejected")
-    assert "set disk_format and container_format" in body["explanation"]
+    body = fx.assert_error(result, 400, "BlobRejected")
+    assert "set disk_format and container_format" in body["error"]["message"]
     assert images.stored() == []
 
 

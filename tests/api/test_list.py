@@ -36,8 +36,7 @@ def names(
         path, query_string=query, headers=headers if headers is not None else identity()
     )
     assert result.status_code == 200, result.text
-    key = path.rstrip("/").split("/")[-1]
-    return [item["name"] for item in result.json[key]]
+    return [item["name"] for item in result.json["artifacts"]]
 
 
 def seed(
@@ -62,7 +61,6 @@ def walk(
     headers: dict[str, str] | None = None,
 ) -> list[list[str]]:
     """Follow ``next`` links from the first page; return the ids of every page."""
-    key = path.rstrip("/").split("/")[-1]
     pages: list[list[str]] = []
     url: str | None = f"{path}?{query}"
     while url is not None:
@@ -74,7 +72,7 @@ def walk(
             headers=headers if headers is not None else identity(),
         )
         assert result.status_code == 200, result.text
-        pages.append([item["id"] for item in result.json[key]])
+        pages.append([item["id"] for item in result.json["artifacts"]])
         url = result.json.get("next")
     return pages
 
@@ -271,34 +269,34 @@ def test_filter_by_creation_time(
 @pytest.mark.parametrize(
     ("query", "error_type"),
     [
-        ("flavour=x", "unknown_field"),
-        ("manual=x", "unknown_field"),
-        ("attachments=x", "unknown_field"),
-        ("flavour.key=x", "unknown_field"),
-        ("description=x", "invalid_filter"),
-        ("colour=gt:red", "invalid_filter"),
-        ("name=lt:b", "invalid_filter"),
-        ("fragile=gt:true", "invalid_filter"),
-        ("fragile=in:true,false", "invalid_filter"),
-        ("parent=in:x", "invalid_filter"),
-        ("tags=gt:x", "invalid_filter"),
-        ("tags=neq:x", "invalid_filter"),
-        ("metadata=gt:os", "invalid_filter"),
-        ("colour.key=red", "invalid_filter"),
-        ("labels.tier=gt:gold", "invalid_filter"),
-        ("size=abc", "invalid_filter"),
-        ("size=1.5", "invalid_filter"),
-        ("size=gt:", "invalid_filter"),
-        ("size=in:1,,2", "invalid_filter"),
-        ("size=gt:99999999999999999999999", "invalid_filter"),
-        ("made_at=gt:9999-12-31T23:59:59-05:00", "invalid_filter"),
-        ("weight=heavy", "invalid_filter"),
-        ("fragile=maybe", "invalid_filter"),
-        ("made_at=yesterday", "invalid_filter"),
-        ("created_at=gt:yesterday", "invalid_filter"),
-        ("api_version=one", "invalid_filter"),
-        ("version=gt:abc", "invalid_filter"),
-        ("counts.n=many", "invalid_filter"),
+        ("flavour=x", "BadRequest"),
+        ("manual=x", "BadRequest"),
+        ("attachments=x", "BadRequest"),
+        ("flavour.key=x", "BadRequest"),
+        ("description=x", "BadRequest"),
+        ("colour=gt:red", "BadRequest"),
+        ("name=lt:b", "BadRequest"),
+        ("fragile=gt:true", "BadRequest"),
+        ("fragile=in:true,false", "BadRequest"),
+        ("parent=in:x", "BadRequest"),
+        ("tags=gt:x", "BadRequest"),
+        ("tags=neq:x", "BadRequest"),
+        ("metadata=gt:os", "BadRequest"),
+        ("colour.key=red", "BadRequest"),
+        ("labels.tier=gt:gold", "BadRequest"),
+        ("size=abc", "BadRequest"),
+        ("size=1.5", "BadRequest"),
+        ("size=gt:", "BadRequest"),
+        ("size=in:1,,2", "BadRequest"),
+        ("size=gt:99999999999999999999999", "BadRequest"),
+        ("made_at=gt:9999-12-31T23:59:59-05:00", "BadRequest"),
+        ("weight=heavy", "BadRequest"),
+        ("fragile=maybe", "BadRequest"),
+        ("made_at=yesterday", "BadRequest"),
+        ("created_at=gt:yesterday", "BadRequest"),
+        ("api_version=one", "BadRequest"),
+        ("version=gt:abc", "BadRequest"),
+        ("counts.n=many", "BadRequest"),
     ],
 )
 def test_bad_filters_are_400(
@@ -406,7 +404,7 @@ def test_sort_by_version_follows_semver_precedence(client: falcon.testing.TestCl
     def versions(query: str) -> list[str]:
         result = client.simulate_get(WIDGETS, query_string=query, headers=identity())
         assert result.status_code == 200, result.text
-        return [item["version"] for item in result.json["widgets"]]
+        return [item["version"] for item in result.json["artifacts"]]
 
     assert versions("sort=version:asc") == SEMVER_ORDER
     assert versions("sort=version:desc") == SEMVER_ORDER[::-1]
@@ -420,7 +418,7 @@ def test_sort_on_several_keys(client: falcon.testing.TestClient) -> None:
         WIDGETS, query_string="sort=name:asc,version:desc", headers=identity()
     )
 
-    assert [(i["name"], i["version"]) for i in result.json["widgets"]] == [
+    assert [(i["name"], i["version"]) for i in result.json["artifacts"]] == [
         ("a", "1.10.0"),
         ("a", "1.9.0"),
         ("b", "1.10.0"),
@@ -443,17 +441,17 @@ def test_missing_values_sort_as_the_smallest(
 @pytest.mark.parametrize(
     ("sort", "error_type"),
     [
-        ("description", "invalid_sort"),
-        ("tags:asc", "invalid_sort"),
-        ("metadata", "invalid_sort"),
-        ("fragile:asc", "invalid_sort"),
-        ("parts", "invalid_sort"),
-        ("labels", "invalid_sort"),
-        ("manual", "invalid_sort"),
-        ("flavour", "invalid_sort"),
-        ("name:up", "invalid_sort"),
-        ("name:asc,name:desc", "invalid_sort"),
-        ("name:asc,,size", "invalid_sort"),
+        ("description", "BadRequest"),
+        ("tags:asc", "BadRequest"),
+        ("metadata", "BadRequest"),
+        ("fragile:asc", "BadRequest"),
+        ("parts", "BadRequest"),
+        ("labels", "BadRequest"),
+        ("manual", "BadRequest"),
+        ("flavour", "BadRequest"),
+        ("name:up", "BadRequest"),
+        ("name:asc,name:desc", "BadRequest"),
+        ("name:asc,,size", "BadRequest"),
     ],
 )
 def test_bad_sort_is_400(client: falcon.testing.TestClient, sort: str, error_type: str) -> None:
@@ -473,7 +471,7 @@ def test_sort_given_twice_is_400(client: falcon.testing.TestClient) -> None:
 def test_all_types_sort_only_on_common_fields(client: falcon.testing.TestClient) -> None:
     result = client.simulate_get("/artifacts/all", query_string="sort=size", headers=identity())
 
-    assert_error(result, 400, "invalid_sort")
+    assert_error(result, 400, "BadRequest")
 
 
 # --- pagination --------------------------------------------------------------------------------
@@ -527,7 +525,9 @@ def test_pages_cover_every_artifact_once_in_order(
 
     assert [artifact for page in pages for artifact in page] == everything
     assert all(len(page) == limit for page in pages[:-1])
-    assert 1 <= len(pages[-1]) <= limit
+    # As in Glare, a full page always links a next one, so the last page may be empty.
+    assert 0 <= len(pages[-1]) <= limit
+    assert len(pages[-1]) < limit
 
 
 def test_ties_are_broken_by_id(client: falcon.testing.TestClient, ties: list[str]) -> None:
@@ -545,17 +545,31 @@ def test_pages_keep_the_filters(client: falcon.testing.TestClient, ties: list[st
     assert len(pages) == 3
 
 
-def test_next_link_appears_only_when_more_follow(
+def test_next_link_appears_whenever_a_page_is_full(
     client: falcon.testing.TestClient, ties: list[str]
 ) -> None:
     first = client.simulate_get(WIDGETS, query_string="limit=3&colour=red", headers=identity())
     assert first.status_code == 200, first.text
     next_query = dict(parse_qsl(urlsplit(first.json["next"]).query))
-    assert next_query == {"limit": "3", "colour": "red", "marker": first.json["widgets"][-1]["id"]}
+    assert next_query == {
+        "limit": "3",
+        "colour": "red",
+        "marker": first.json["artifacts"][-1]["id"],
+    }
 
-    last = client.simulate_get(WIDGETS, query_string="limit=9", headers=identity())
-    assert "next" not in last.json
-    assert len(last.json["widgets"]) == 9
+    full = client.simulate_get(WIDGETS, query_string="limit=9", headers=identity())
+    assert len(full.json["artifacts"]) == 9
+    after = client.simulate_get(
+        urlsplit(full.json["next"]).path,
+        query_string=urlsplit(full.json["next"]).query,
+        headers=identity(),
+    )
+    assert after.json["artifacts"] == []
+    assert "next" not in after.json
+
+    short = client.simulate_get(WIDGETS, query_string="limit=10", headers=identity())
+    assert len(short.json["artifacts"]) == 9
+    assert "next" not in short.json
 
 
 @pytest.mark.parametrize("marker", ["unknown", "invisible", "other-type", "not-a-uuid"])
@@ -572,7 +586,7 @@ def test_marker_the_caller_cannot_see_is_400(
 
     result = client.simulate_get(WIDGETS, query_string=f"marker={marker_id}", headers=identity())
 
-    assert_error(result, 400, "invalid_marker")
+    assert_error(result, 400, "BadRequest")
 
 
 def test_limit_defaults_and_is_clamped(client: falcon.testing.TestClient) -> None:
@@ -580,15 +594,17 @@ def test_limit_defaults_and_is_clamped(client: falcon.testing.TestClient) -> Non
         create(client, name=f"w{i:03d}")
 
     default = client.simulate_get(WIDGETS, headers=identity()).json
-    assert len(default["widgets"]) == 20
-    assert dict(parse_qsl(urlsplit(default["next"]).query))["limit"] == "20"
+    assert len(default["artifacts"]) == 20
+    # Glare's next link repeats the query as given: no limit asked, none added.
+    assert "limit" not in dict(parse_qsl(urlsplit(default["next"]).query))
 
     clamped = client.simulate_get(WIDGETS, query_string="limit=1000", headers=identity()).json
-    assert len(clamped["widgets"]) == 100
+    assert len(clamped["artifacts"]) == 100
     assert "next" in clamped
 
     pages = walk(client, WIDGETS, "limit=1000")
     assert [len(page) for page in pages] == [100, 1]
+    assert [len(page) for page in walk(client, WIDGETS, "")] == [20, 20, 20, 20, 20, 1]
 
 
 @pytest.mark.parametrize("limit", ["0", "-1", "abc", "1.5", "limit=1&limit=2"])
@@ -651,7 +667,7 @@ def test_all_lists_every_type_with_its_type_name(client: falcon.testing.TestClie
     result = client.simulate_get("/artifacts/all", query_string="sort=name:asc", headers=identity())
 
     assert result.status_code == 200, result.text
-    items = result.json["all"]
+    items = result.json["artifacts"]
     assert [(i["id"], i["type_name"]) for i in items] == [
         (gadget["id"], "gadgets"),
         (image["id"], "images"),
@@ -667,13 +683,13 @@ def test_all_filters_on_common_fields_only(client: falcon.testing.TestClient) ->
 
     assert names(client, "tags=t", path="/artifacts/all") == ["g"]
     result = client.simulate_get("/artifacts/all", query_string="size=1", headers=identity())
-    assert_error(result, 400, "unknown_field")
+    assert_error(result, 400, "BadRequest")
 
 
 def test_list_of_an_unknown_type_is_404(client: falcon.testing.TestClient) -> None:
     result = client.simulate_get("/artifacts/spaceships", headers=identity())
 
-    assert_error(result, 404, "type_not_found")
+    assert_error(result, 404, "TypeNotFound")
 
 
 def test_list_envelope(client: falcon.testing.TestClient) -> None:
@@ -685,9 +701,10 @@ def test_list_envelope(client: falcon.testing.TestClient) -> None:
     assert result.headers["Content-Type"].startswith("application/json")
     assert result.json == {
         "type_name": "widgets",
-        "widgets": [created],
+        "artifacts": [created],
         "first": WIDGETS,
         "schema": "/schemas/widgets",
+        "total_count": 1,
     }
 
 
@@ -705,12 +722,15 @@ def test_first_link_keeps_the_query_but_not_the_marker(
     first = urlsplit(result.json["first"])
     assert first.path == WIDGETS
     assert dict(parse_qsl(first.query)) == {"sort": "name:asc", "limit": "1"}
-    assert [i["name"] for i in result.json["widgets"]] == ["b"]
-    assert "next" not in result.json
+    assert (
+        result.json["next"]
+        == f"{WIDGETS}?sort=name%3Aasc&limit=1&marker={result.json['artifacts'][0]['id']}"
+    )
+    assert [i["name"] for i in result.json["artifacts"]] == ["b"]
 
 
 def test_empty_list(client: falcon.testing.TestClient) -> None:
     result = client.simulate_get(WIDGETS, headers=identity())
 
-    assert result.json["widgets"] == []
+    assert result.json["artifacts"] == []
     assert "next" not in result.json

@@ -10,6 +10,7 @@ import falcon.testing
 import pytest
 from openapi_spec_validator import validate
 
+from api.glance import PREFIX as GLANCE_PREFIX
 from api.openapi.document import documented_routes
 from artifacts.engine.registry import TypeRegistry
 
@@ -28,11 +29,15 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
 
 
 def test_every_route_the_server_answers_is_documented(client: falcon.testing.TestClient) -> None:
+    # Glance's Images API under /v2 is Glance's to document (docs/glance-v2.md); the version
+    # document answers every method, as Glare's does, and only GET is worth describing.
     served = {
         (route.path, method.method)
         for route in falcon.inspect.inspect_routes(client.app)
         for method in route.methods
         if not method.internal
+        and not route.path.startswith(GLANCE_PREFIX)
+        and not (route.path in ("/", "/versions") and method.method != "GET")
     }
     assert served == documented_routes()
 

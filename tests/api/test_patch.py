@@ -205,7 +205,7 @@ def test_removing_the_name_is_refused(client: falcon.testing.TestClient) -> None
 
     body = assert_error(patch(client, "widgets", artifact_id, [op("remove", "/name")]), 400)
 
-    assert "name" in body["explanation"]
+    assert "name" in body["error"]["message"]
     assert current(client, artifact_id)["name"] == "bolt"
 
 
@@ -217,7 +217,7 @@ def test_replacing_the_whole_artifact_is_refused(
 
     body = assert_error(patch(client, "widgets", artifact_id, [op("add", "", value)]), 400)
 
-    assert "name a field" in body["explanation"]
+    assert "name a field" in body["error"]["message"]
     assert current(client, artifact_id)["name"] == "whole"
 
 
@@ -249,7 +249,7 @@ def test_failed_test_operation_changes_nothing(
         ],
     )
 
-    assert_error(result, 400, "invalid_patch")
+    assert_error(result, 400, "BadRequest")
     assert current(client, before["id"]) == before
 
 
@@ -263,7 +263,7 @@ def test_invalid_value_in_a_later_operation_changes_nothing(
     )
 
     body = assert_error(result, 400)
-    assert "size" in body["explanation"]
+    assert "size" in body["error"]["message"]
     assert current(client, before["id"]) == before
 
 
@@ -313,7 +313,7 @@ def test_patch_body_that_is_not_json_is_400(
         f"/artifacts/widgets/{artifact_id}", body=body, headers={**identity(), **JSON_PATCH}
     )
 
-    assert_error(result, 400, "invalid_input")
+    assert_error(result, 400, "BadRequest")
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity"])
@@ -377,8 +377,8 @@ def test_patch_of_a_system_field_is_403(
 
     result = patch(client, "widgets", before["id"], [replace(field, value)])
 
-    body = assert_error(result, 403, "read_only_field")
-    assert field in body["explanation"]
+    body = assert_error(result, 403, "Forbidden")
+    assert field in body["error"]["message"]
     assert current(client, before["id"]) == before
 
 
@@ -402,7 +402,7 @@ def test_patch_of_a_blob_field_is_403(
 ) -> None:
     before = create(client, name="bolt")
 
-    assert_error(patch(client, "widgets", before["id"], operations), 403, "read_only_field")
+    assert_error(patch(client, "widgets", before["id"], operations), 403, "Forbidden")
     assert current(client, before["id"]) == before
 
 
@@ -419,7 +419,7 @@ def test_patch_needs_the_json_patch_media_type(
         headers=headers,
     )
 
-    assert_error(result, 415, "unsupported_media_type")
+    assert_error(result, 415, "UnsupportedMediaType")
     assert current(client, before["id"]) == before
 
 
@@ -434,7 +434,7 @@ def test_patch_body_larger_than_the_limit_is_413(tmp_path: Any, services: Servic
 
     too_big = patch(small, "widgets", result.json["id"], [replace("notes", "n" * 128)])
 
-    assert_error(too_big, 413, "too_large")
+    assert_error(too_big, 413, "RequestEntityTooLarge")
 
 
 def test_patch_of_a_missing_artifact_or_type_is_404(client: falcon.testing.TestClient) -> None:
@@ -443,7 +443,7 @@ def test_patch_of_a_missing_artifact_or_type_is_404(client: falcon.testing.TestC
     assert_error(patch(client, "widgets", str(uuid.uuid4()), [replace("notes", "x")]), 404)
     assert_error(patch(client, "gadgets", artifact_id, [replace("notes", "x")]), 404)
     assert_error(
-        patch(client, "spaceships", artifact_id, [replace("notes", "x")]), 404, "type_not_found"
+        patch(client, "spaceships", artifact_id, [replace("notes", "x")]), 404, "TypeNotFound"
     )
 
 
@@ -481,7 +481,7 @@ def test_patch_of_another_projects_private_artifact_is_404(
     assert_error(
         patch(client, "widgets", artifact_id, [replace("notes", "x")], identity("p1")),
         404,
-        "artifact_not_found",
+        "ArtifactNotFound",
     )
 
 
@@ -494,12 +494,12 @@ def test_patch_of_another_projects_public_artifact_is_403(
     assert_error(
         patch(client, "widgets", artifact_id, [replace("notes", "x")], identity("p2")),
         403,
-        "policy_denied",
+        "PolicyException",
     )
     assert_error(
         patch(client, "widgets", artifact_id, [replace("notes", "x")], identity(None)),
         401,
-        "unauthenticated",
+        "Unauthorized",
     )
     assert current(client, artifact_id) == before
 
@@ -539,8 +539,8 @@ def test_active_artifact_refuses_changes_to_immutable_fields(
 
     result = patch(client, "widgets", before["id"], [replace(field, value)])
 
-    body = assert_error(result, 403, "immutable_field")
-    assert field in body["explanation"]
+    body = assert_error(result, 403, "Forbidden")
+    assert field in body["error"]["message"]
     assert current(client, before["id"]) == before
 
 
@@ -573,7 +573,7 @@ def test_one_immutable_change_refuses_the_whole_patch(client: falcon.testing.Tes
 
     result = patch(client, "widgets", before["id"], [replace("notes", "n"), replace("size", 2)])
 
-    assert_error(result, 403, "immutable_field")
+    assert_error(result, 403, "Forbidden")
     assert current(client, before["id"]) == before
 
 
@@ -595,8 +595,8 @@ def test_activation_needs_required_on_activate_fields(client: falcon.testing.Tes
 
     refused = patch(client, "widgets", before["id"], [replace("status", "active")])
 
-    body = assert_error(refused, 400, "activation_requirements_missing")
-    assert "serial" in body["explanation"]
+    body = assert_error(refused, 400, "BadRequest")
+    assert "serial" in body["error"]["message"]
     assert current(client, before["id"]) == before
 
     assert patch(client, "widgets", before["id"], [replace("serial", SERIAL)]).status_code == 200
@@ -635,7 +635,7 @@ def test_owner_cannot_deactivate(client: falcon.testing.TestClient) -> None:
 
     result = patch(client, "widgets", before["id"], [replace("status", "deactivated")])
 
-    assert_error(result, 403, "policy_denied")
+    assert_error(result, 403, "PolicyException")
     assert current(client, before["id"]) == before
 
 
@@ -648,7 +648,7 @@ def test_admin_deactivates_and_reactivates(client: falcon.testing.TestClient) ->
     assert result.json["status"] == "deactivated"
 
     owner_try = patch(client, "widgets", artifact_id, [replace("status", "active")])
-    assert_error(owner_try, 403, "policy_denied")
+    assert_error(owner_try, 403, "PolicyException")
     assert current(client, artifact_id)["status"] == "deactivated"
 
     result = patch(client, "widgets", artifact_id, [replace("status", "active")], ADMIN)
@@ -706,7 +706,7 @@ def test_publishing_an_active_artifact_is_an_admin_action(
     assert_error(show(client, "widgets", before["id"], identity("p2")), 404)
 
     refused = patch(client, "widgets", before["id"], [replace("visibility", "public")])
-    assert_error(refused, 403, "policy_denied")
+    assert_error(refused, 403, "PolicyException")
     assert current(client, before["id"]) == before
 
     result = patch(client, "widgets", before["id"], [replace("visibility", "public")], ADMIN)
@@ -725,7 +725,7 @@ def test_making_a_public_artifact_private_again_is_an_admin_action(
     publish(client, "widgets", artifact_id)
 
     refused = patch(client, "widgets", artifact_id, [replace("visibility", "private")])
-    assert_error(refused, 403, "policy_denied")
+    assert_error(refused, 403, "PolicyException")
 
     result = patch(client, "widgets", artifact_id, [replace("visibility", "private")], ADMIN)
     assert result.status_code == 200, result.text
@@ -738,7 +738,7 @@ def test_unknown_visibility_is_400(client: falcon.testing.TestClient) -> None:
     result = patch(client, "widgets", before["id"], [replace("visibility", "friends-only")], ADMIN)
 
     body = assert_error(result, 400)
-    assert "visibility" in body["explanation"]
+    assert "visibility" in body["error"]["message"]
 
 
 # --- uniqueness --------------------------------------------------------------------------------
@@ -758,7 +758,7 @@ def test_renaming_into_an_existing_name_and_version_is_409(
     before = create(client, name="nut", version="1.0.0")
     create(client, name="bolt", version="2.0.0")
 
-    assert_error(patch(client, "widgets", before["id"], operations), 409, "duplicate_artifact")
+    assert_error(patch(client, "widgets", before["id"], operations), 409, "Conflict")
     assert current(client, before["id"]) == before
 
 
@@ -770,7 +770,7 @@ def test_changing_the_version_into_an_existing_one_is_409(
 
     result = patch(client, "widgets", before["id"], [replace("version", "1.0")])
 
-    assert_error(result, 409, "duplicate_artifact")
+    assert_error(result, 409, "Conflict")
     assert current(client, before["id"]) == before
 
 
@@ -830,7 +830,7 @@ def test_link_to_an_artifact_the_caller_cannot_see_is_400(
     for operations in ([replace("parent", link)], [op("add", "/friends/f", link)]):
         result = patch(client, "widgets", before["id"], operations)
         body = assert_error(result, 400)
-        assert operations[0]["path"].split("/")[1] in body["explanation"]
+        assert operations[0]["path"].split("/")[1] in body["error"]["message"]
     assert current(client, before["id"]) == before
 
 
@@ -844,4 +844,4 @@ def test_link_on_create_is_checked_too(client: falcon.testing.TestClient) -> Non
     )
 
     body = assert_error(result, 400)
-    assert "parent" in body["explanation"]
+    assert "parent" in body["error"]["message"]

@@ -97,9 +97,9 @@ def test_a_refusal_is_a_400_naming_the_blob_and_keeps_nothing(
 ) -> None:
     result = put(client, artifact, b"NOT MAGIC" * 1000)
     assert result.status_code == 400
-    assert result.json["error"]["type"] == "blob_rejected"
-    assert "'data'" in result.json["explanation"]
-    assert "does not start with b'MAGIC'" in result.json["explanation"]
+    assert result.json["error"]["type"] == "BlobRejected"
+    assert "'data'" in result.json["error"]["message"]
+    assert "does not start with b'MAGIC'" in result.json["error"]["message"]
     assert show(client, artifact)["data"] is None
     assert stored_files(settings) == []
     with contract_services.database.read() as session:
@@ -125,7 +125,7 @@ def test_a_refusal_in_a_blob_dict_names_the_entry(
 ) -> None:
     result = put(client, artifact, b"nope", blob="files/a.txt")
     assert result.status_code == 400
-    assert "'files/a.txt'" in result.json["explanation"]
+    assert "'files/a.txt'" in result.json["error"]["message"]
     assert put(client, artifact, b"MAGIC!", blob="files/a.txt").status_code == 200
 
 
@@ -149,7 +149,7 @@ def test_a_crashing_validator_is_a_plugin_error_and_keeps_nothing(
 ) -> None:
     result = put(client, artifact, b"MAGIC CRASH")
     assert result.status_code == 500
-    assert result.json["error"]["type"] == "plugin_error"
+    assert result.json["error"]["type"] == "PluginError"
     assert show(client, artifact)["data"] is None
     assert stored_files(settings) == []
 
@@ -181,7 +181,7 @@ def test_a_failed_post_store_check_undoes_the_upload(
 ) -> None:
     result = put(client, artifact, b"MAGIC but BAD", content_type="application/x-deferred")
     assert result.status_code == 400
-    assert "the stored data contains BAD" in result.json["explanation"]
+    assert "the stored data contains BAD" in result.json["error"]["message"]
     after = show(client, artifact)
     assert after["data"] is None
     assert after["checked_by"] is None

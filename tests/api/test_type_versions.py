@@ -95,12 +95,12 @@ def test_an_old_node_reads_new_rows_through_their_backport_and_does_not_write_th
     box = fx.create(new, "boxes", name="b", size_kb=4096, weight=7)
     shown = show(old, box["id"])
     assert (shown["size"], shown["weight"]) == (4096, "7")
-    listed = old.simulate_get("/artifacts/boxes", headers=OWNER).json["boxes"]
+    listed = old.simulate_get("/artifacts/boxes", headers=OWNER).json["artifacts"]
     assert [item["size"] for item in listed] == [4096]
     refused = fx.patch(old, "boxes", box["id"], [fx.replace("label", "lost?")])
     assert refused.status_code == 409
-    assert refused.json["error"]["type"] == "newer_schema_version"
-    assert "Retry on an upgraded server" in refused.json["explanation"]
+    assert refused.json["error"]["type"] == "NewerSchema"
+    assert "Retry on an upgraded server" in refused.json["error"]["message"]
     assert show(new, box["id"])["weight"] == 7
 
 
@@ -137,7 +137,7 @@ def test_migrate_types_upgrades_in_batches_and_reports(
         assert set(session.scalars(select(ArtifactRow.type_version))) == {"2.0"}
     # Filters and sorts run in SQL on the new field once the rows are rewritten.
     listed = new.simulate_get("/artifacts/boxes?weight=gte:3&sort=weight:asc", headers=OWNER)
-    assert [item["weight"] for item in listed.json["boxes"]] == [3, 4]
+    assert [item["weight"] for item in listed.json["artifacts"]] == [3, 4]
     (again,) = versions.migrate_types(database, V2)
     assert (again.found, again.upgraded) == ({}, 0)
     (from_old,) = versions.migrate_types(database, V1)

@@ -65,7 +65,7 @@ def start_server(
             if process.poll() is not None:
                 pytest.fail(f"server exited with {process.returncode}:\n{server.logs()}")
             try:
-                if requests.get(server.url + "/", timeout=5).status_code == 200:
+                if requests.get(server.url + "/healthz", timeout=5).status_code == 200:
                     break
             except requests.RequestException:
                 pass

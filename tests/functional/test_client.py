@@ -66,10 +66,10 @@ def _payload(size: int, seed: bytes = b"") -> bytes:
 def test_push_then_pull_round_trips_with_verified_digests(cli: _Cli, tmp_path: Path) -> None:
     project = f"p-{uuid.uuid4().hex[:8]}"
     data = _payload(5 * MIB + 17)
-    (tmp_path / "disk.qcow2").write_bytes(data)
+    (tmp_path / "disk.img").write_bytes(data)
     status, out, err = cli(
-        project, "push", "images", "cirros", "0.6.2", "disk.qcow2",
-        "--set", "disk_format=qcow2", "--set", "container_format=bare", "--set", "min_ram=64",
+        project, "push", "images", "cirros", "0.6.2", "disk.img",
+        "--set", "disk_format=raw", "--set", "container_format=bare", "--set", "min_ram=64",
         "--activate", "--format", "json",
     )  # fmt: skip
     assert status == 0, err
@@ -84,7 +84,7 @@ def test_push_then_pull_round_trips_with_verified_digests(cli: _Cli, tmp_path: P
     assert f"sha256 {hashlib.sha256(data).hexdigest()} (verified)" in err
 
     # A second push of the same name and version is refused, not silently duplicated.
-    status, _, err = cli(project, "push", "images", "cirros", "0.6.2", "disk.qcow2")
+    status, _, err = cli(project, "push", "images", "cirros", "0.6.2", "disk.img")
     assert status == 1
     assert "409" in err
 

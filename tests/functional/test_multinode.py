@@ -161,7 +161,7 @@ def test_what_node_a_writes_node_b_lists_shows_and_serves(
         timeout=TIMEOUT,
     )
     assert listed.status_code == 200
-    assert [item["id"] for item in listed.json()["images"]] == [artifact_id]
+    assert [item["id"] for item in listed.json()["artifacts"]] == [artifact_id]
     shown = _show(b, artifact_id)
     assert (shown["container_format"], shown["tags"]) == ("bare", ["multinode"])
     assert shown["image"]["status"] == "active"
@@ -255,7 +255,7 @@ def test_concurrent_creates_of_one_name_and_version_have_one_winner(
         assert statuses == [201] + [409] * 7, [getattr(r, "text", r) for r in responses]
         for response in responses:
             if response.status_code == 409:
-                assert response.json()["error"]["type"] == "duplicate_artifact"
+                assert response.json()["error"]["type"] == "Conflict"
         for node in nodes:
             listed = requests.get(
                 f"{node.url}/artifacts/images",
@@ -263,7 +263,7 @@ def test_concurrent_creates_of_one_name_and_version_have_one_winner(
                 headers=OWNER,
                 timeout=TIMEOUT,
             )
-            assert len(listed.json()["images"]) == 1
+            assert len(listed.json()["artifacts"]) == 1
 
 
 class _SlowUpload:
@@ -332,8 +332,8 @@ def test_concurrent_uploads_to_one_blob_have_one_winner_and_intact_data(
         assert statuses == [200, 409], results
         winner = next(i for i, (status, _) in enumerate(results) if status == 200)
         loser_body = results[1 - winner][1]
-        assert loser_body["error"]["type"] == "conflict"
-        assert "being uploaded" in loser_body["explanation"]
+        assert loser_body["error"]["type"] == "Conflict"
+        assert "being uploaded" in loser_body["error"]["message"]
         expected = payloads[winner]
         for node in nodes:
             blob = _show(node, artifact_id)["image"]

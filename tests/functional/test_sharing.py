@@ -49,7 +49,7 @@ def _check(lines: list[str]) -> None:
     assert got.split()[0] == sent.split()[0]
     stranger_list, stranger_show, stranger_blob, stranger_members = lines[8:]
     assert (stranger_list, stranger_show, stranger_blob) == ("[]", "404", "404")
-    assert json.loads(stranger_members)["error"]["type"] == "artifact_not_found"
+    assert json.loads(stranger_members)["error"]["type"] == "ArtifactNotFound"
 
 
 def test_sharing_walk_through_works_verbatim(server: Server) -> None:

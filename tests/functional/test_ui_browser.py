@@ -114,7 +114,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
                 "images",
                 name=name,
                 version=version,
-                disk_format="qcow2",
+                disk_format="raw",
                 container_format="bare",
                 min_ram=512 if name == "cirros" else 2048,
                 min_disk=1 if name == "cirros" else 10,

@@ -1,4 +1,10 @@
-"""VM images: the flagship type, with the fields Glare and Glance clients expect."""
+"""VM images: the flagship type, with the fields Glare and Glance clients expect.
+
+The name, the descriptive fields (boot requirements, kernel and ramdisk, OS facts) and the
+free-form ``properties`` stay mutable after activation: Glance's users set them on active images
+(``openstack image set --name``, ``--min-ram``, ``--property``), and nothing about the image data
+depends on them. The formats and the data itself are fixed once the image is active.
+"""
 
 from artifacts import plugin as p
 from type_plugins.images.multihash import MultihashValidator
@@ -21,12 +27,17 @@ DISK_FORMATS = (
 
 #: One TiB: the largest image the type accepts unless a deployment lowers it.
 MAX_IMAGE_SIZE = 1024**4
+#: Free-form properties per image, as Glance's default ``image_property_quota``.
+MAX_PROPERTIES = 128
+#: Longest free-form property value (Glance keeps them as text; this keeps rows bounded).
+MAX_PROPERTY_VALUE = 65535
 
 
 class Image(p.BaseArtifact):
     TYPE = "images"
     DISPLAY_NAME = "Images"
     VERSION = "1.0"
+    MUTABLE_COMMON_FIELDS = frozenset({"name"})
 
     fields = {  # noqa: RUF012 - oslo.versionedobjects declares fields as a class-level dict
         "container_format": p.String(
@@ -42,11 +53,13 @@ class Image(p.BaseArtifact):
             description="Image disk format.",
         ),
         "min_ram": p.Integer(
+            mutable=True,
             sortable=True,
             validators=[p.MinNumber(0)],
             description="Minimal RAM (MiB) required to boot the image.",
         ),
         "min_disk": p.Integer(
+            mutable=True,
             sortable=True,
             validators=[p.MinNumber(0)],
             description="Minimal disk space (GiB) required to boot the image.",
@@ -81,21 +94,34 @@ class Image(p.BaseArtifact):
             description="Facts the inspection found: VMDK create type, partition table, ...",
         ),
         "kernel_id": p.String(
+            mutable=True,
             validators=[p.UUID()],
             description="ID of the image to use as the kernel when booting an AMI-style image.",
         ),
         "ramdisk_id": p.String(
+            mutable=True,
             validators=[p.UUID()],
             description="ID of the image to use as the ramdisk when booting an AMI-style image.",
         ),
         "instance_uuid": p.String(
+            mutable=True,
             description="Instance this image was snapshotted from (informational only).",
         ),
         "architecture": p.String(
-            description="CPU architecture the image runs on (e.g. x86_64, aarch64)."
+            mutable=True, description="CPU architecture the image runs on (e.g. x86_64, aarch64)."
         ),
         "os_distro": p.String(
-            description="Common name of the operating system distribution (e.g. ubuntu)."
+            mutable=True,
+            description="Common name of the operating system distribution (e.g. ubuntu).",
         ),
-        "os_version": p.String(description="Operating system version as its distributor names it."),
+        "os_version": p.String(
+            mutable=True, description="Operating system version as its distributor names it."
+        ),
+        "properties": p.Dict(
+            p.String(max_length=MAX_PROPERTY_VALUE),
+            mutable=True,
+            max_keys=MAX_PROPERTIES,
+            description="Free-form string properties (Glance's additional image properties); "
+            "filter with properties.<key>=<op>:<value>.",
+        ),
     }

@@ -62,7 +62,7 @@ def test_what_is_not_a_chart_is_refused_saying_why(
     artifact_id = artifacts_app.create("helm_charts", name="web").json["id"]
     refused = artifacts_app.upload("helm_charts", artifact_id, "chart", data)
     assert refused.status == 400
-    assert reason in refused.json["explanation"]
+    assert reason in refused.json["error"]["message"]
     assert artifacts_app.show("helm_charts", artifact_id).json["chart"] is None
 
 
@@ -74,7 +74,7 @@ def test_a_deprecated_chart_is_never_made_public(artifacts_app: ArtifactsClient)
     artifacts_app.identity["X-Roles"] = "admin"
     refused = artifacts_app.update("helm_charts", artifact_id, visibility="public")
     assert refused.status == 403
-    assert refused.json["explanation"] == (
+    assert refused.json["error"]["message"] == (
         "Field 'deprecated': a deprecated chart cannot be made public"
     )
 

@@ -212,4 +212,4 @@ def test_admins_see_everything_and_may_publish(
 def test_json_api_is_unchanged_beside_the_catalog(client: falcon.testing.TestClient) -> None:
     result = client.simulate_get("/artifacts/widgets", headers={**identity("p1"), **JSON})
     assert result.status_code == 200
-    assert result.json["widgets"] == []
+    assert result.json["artifacts"] == []

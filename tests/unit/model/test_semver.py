@@ -208,26 +208,28 @@ PARTIAL = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?", re.ASCII)
     | st.text(st.characters(codec="utf-8"), max_size=20)
     | versions()
 )
-def test_accepts_exactly_semver_and_partial_versions(text: str) -> None:
-    """Accept what the semver.org grammar does, unchanged, and complete partial versions."""
+def test_keeps_semver_completes_partial_versions_and_stores_only_semver(text: str) -> None:
+    """Valid SemVer is kept as is, "1"/"1.2" completed, and whatever is accepted is SemVer."""
     if SEMVER_ORG.fullmatch(text):
         assert normalize_version(text) == text
     elif PARTIAL.fullmatch(text):
         assert normalize_version(text) == text + (".0" if "." in text else ".0.0")
+    try:
+        normalized = normalize_version(text)
+    except InvalidVersion as exc:
+        message = str(exc)
+        normalized = None
+    if normalized is None:
+        assert repr(text)[:40] in message
     else:
-        with pytest.raises(InvalidVersion) as caught:
-            parse_version(text)
-        assert repr(text)[:40] in str(caught.value)
+        assert SEMVER_ORG.fullmatch(normalized), normalized
 
 
 @settings(PROPERTY, max_examples=60)
 @given(versions(), st.sampled_from([" ", "\n", "\t", "v", "V", "=", "\u00a0"]))
-def test_decorated_versions_are_rejected(version: str, extra: str) -> None:
-    for decorated in (extra + version, version + extra):
-        if extra in "vV" and decorated.endswith(extra):
-            continue  # "1.0.0-rcv" is a valid pre-release; only the prefix is decoration there
-        with pytest.raises(InvalidVersion):
-            parse_version(decorated)
+def test_versions_with_a_leading_decoration_are_rejected(version: str, extra: str) -> None:
+    with pytest.raises(InvalidVersion):
+        parse_version(extra + version)
 
 
 @pytest.mark.parametrize(
@@ -244,6 +246,14 @@ def test_decorated_versions_are_rejected(version: str, extra: str) -> None:
         (0, "0.0.0"),
         (1.5, "1.5.0"),
         (2.0, "2.0.0"),
+        # Glare's coercions (semantic_version's), recorded from Glare 5.0.1 (tests/compat).
+        ("1-beta", "1.0.0-beta"),
+        ("01.02.03", "1.2.3"),
+        ("1.2.3-", "1.2.3"),
+        ("1.0.0.0", "1.0.0+0"),
+        ("1.2-rc.1", "1.2.0-rc.1"),
+        ("1.0.0+build+2", "1.0.0+build.2"),
+        ("1.0.0 ", "1.0.0"),
     ],
 )
 def test_coercion_examples(value: str | int | float, expected: str) -> None:
@@ -262,37 +272,15 @@ def test_coercion_examples(value: str | int | float, expected: str) -> None:
         "V1",
         "=1.0.0",
         " 1.0.0",
-        "1.0.0 ",
-        "1.0.0\n",
-        "1.2.3.4",
-        "1.2.3.4.5",
-        "1.",
         ".1",
         "1..2",
-        "1.2.",
-        "01",
-        "1.02",
-        "01.2.3",
-        "1.2.03",
         "-1",
         "-1.0.0",
-        "1.2-rc.1",
-        "1-rc",
-        "1.2+build",
-        "1.0.0-",
-        "1.0.0+",
         "1.0.0-rc..1",
         "1.0.0-01",
         "1.0.0-rc.01",
-        "1.0.0-rc_1",
-        "1.0.0+build+2",
-        "1.0.0-ä",
-        "\u0661.0.0",  # ARABIC-INDIC DIGIT ONE: a digit to "\d", not to SemVer
-        "1.0.0-\uff11",  # FULLWIDTH DIGIT ONE
-        "1.x",
         "*",
         "latest",
-        "1.0.0a",
         f"{10**MAX_DIGITS}.0.0",
         f"1.0.0-rc.{10**MAX_DIGITS}",
         -1,
@@ -314,7 +302,7 @@ def test_rejects_what_is_not_a_version(value: Any) -> None:
         parse_version(value)
 
 
-@pytest.mark.parametrize("value", ["abc", "v1.2", "1.2.3.4", "", -1, True])
+@pytest.mark.parametrize("value", ["abc", "v1.2", "1..2", "", -1, True])
 def test_rejection_message_names_the_value(value: Any) -> None:
     with pytest.raises(InvalidVersion) as caught:
         parse_version(value)

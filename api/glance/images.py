@@ -1,0 +1,133 @@
+"""``/v2/images``, ``/v2/images/{id}``, its tags and actions: Glance's image calls on the engine.
+
+Each call becomes the artifact service's create, show, list, update (JSON patch) or delete on
+the ``images`` type; everything it decides (visibility, policy, lifecycle, validation) it
+decides for the Glare door alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import falcon
+
+from api.glance import listing, wire
+from api.media import media_type, read_json, write_json
+from artifacts.engine.artifacts import ArtifactService
+from artifacts.errors import InvalidInput, NotFound
+from artifacts.model import fields as f
+
+PATCH_MEDIA_TYPES = (wire.PATCH_MEDIA_TYPE, wire.PATCH_MEDIA_TYPE_V20)
+
+
+class ImageCollection:
+    def __init__(
+        self, service: ArtifactService, declared: Mapping[str, f.Field], max_json_body: int
+    ) -> None:
+        self._service = service
+        self._declared = declared
+        self._max_json_body = max_json_body
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        params = parse_qsl(req.query_string, keep_blank_values=True)
+        translated = listing.translate(params, self._declared)
+        body: dict[str, Any] = {
+            "images": [],
+            "first": listing.first_link(params),
+            "schema": "/v2/schemas/images",
+        }
+        if not translated.nothing:
+            page = self._service.list(req.context.ctx, wire.TYPE_NAME, translated.params)
+            body["images"] = [wire.to_image(item) for item in page.items]
+            if page.next_marker is not None:
+                body["next"] = listing.next_link(params, page.next_marker)
+        write_json(resp, body)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_json(req, max_bytes=self._max_json_body, accept=(falcon.MEDIA_JSON,))
+        if not isinstance(body, dict):
+            raise InvalidInput("Request body must be a JSON object of image attributes.")
+        fields = wire.create_body(body, self._declared)
+        image = wire.to_image(self._service.create(req.context.ctx, wire.TYPE_NAME, fields))
+        resp.location = f"{req.prefix}{image['self']}"
+        write_json(resp, image, status=201)
+
+
+class ImageItem:
+    def __init__(
+        self, service: ArtifactService, declared: Mapping[str, f.Field], max_json_body: int
+    ) -> None:
+        self._service = service
+        self._declared = declared
+        self._max_json_body = max_json_body
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        write_json(resp, show(self._service, req, image_id))
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        operations = read_json(req, max_bytes=self._max_json_body, accept=PATCH_MEDIA_TYPES)
+        if media_type(req) == wire.PATCH_MEDIA_TYPE_V20:
+            operations = wire.from_draft_10(operations)
+        current = show(self._service, req, image_id)
+        patch = wire.artifact_patch(operations, current, self._declared)
+        updated = self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
+        write_json(resp, wire.to_image(updated))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        self._service.delete(req.context.ctx, wire.TYPE_NAME, image_id)
+        resp.status = falcon.HTTP_204
+
+
+class ImageTag:
+    """``PUT``/``DELETE /v2/images/{id}/tags/{tag}``: add (idempotently) or remove one tag."""
+
+    def __init__(self, service: ArtifactService) -> None:
+        self._service = service
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, image_id: str, tag: str) -> None:
+        tags = show(self._service, req, image_id)["tags"]
+        if tag not in tags:
+            patch = [{"op": "add", "path": "/tags/-", "value": tag}]
+            self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
+        resp.status = falcon.HTTP_204
+
+    def on_delete(
+        self, req: falcon.Request, resp: falcon.Response, image_id: str, tag: str
+    ) -> None:
+        tags = show(self._service, req, image_id)["tags"]
+        if tag not in tags:
+            raise NotFound(f"Tag {tag} not found on image {image_id}.")
+        index = tags.index(tag)
+        # The test makes the removal safe against a concurrent change of the tag list.
+        patch = [
+            {"op": "test", "path": f"/tags/{index}", "value": tag},
+            {"op": "remove", "path": f"/tags/{index}"},
+        ]
+        self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
+        resp.status = falcon.HTTP_204
+
+
+class ImageAction:
+    """``POST /v2/images/{id}/actions/deactivate|reactivate``: the status transitions."""
+
+    TARGETS: Mapping[str, str] = {"deactivate": "deactivated", "reactivate": "active"}
+
+    def __init__(self, service: ArtifactService) -> None:
+        self._service = service
+
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, image_id: str, action: str
+    ) -> None:
+        target = self.TARGETS.get(action)
+        if target is None:
+            raise falcon.HTTPNotFound()
+        patch = [{"op": "replace", "path": "/status", "value": target}]
+        self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
+        resp.status = falcon.HTTP_204
+
+
+def show(service: ArtifactService, req: falcon.Request, image_id: str) -> dict[str, Any]:
+    """The image as Glance shows it (a caller who may not see it gets "not found")."""
+    return wire.to_image(service.show(req.context.ctx, wire.TYPE_NAME, image_id))

@@ -1,0 +1,149 @@
+"""Replay a recorded conversation against a server and list where its answers differ."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.compat.transcript import IdMap, comparable, expected_for_us, response_record
+
+RECORDINGS = Path(__file__).parent / "recordings"
+
+#: send(method, path_with_query, headers, body) -> (status, headers, content)
+Send = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
+def load(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
+def recordings(protocol: str = "glare") -> list[Path]:
+    return sorted((RECORDINGS / protocol).glob("*.json"))
+
+
+def request_parts(ids: IdMap, request: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+    """The recorded request with this server's ids put back."""
+    path = ids.to_real(request["path"])
+    headers = {k: ids.to_real(v) for k, v in request.get("headers", {}).items()}
+    body = b""
+    if "json" in request:
+        body = json.dumps(ids.request_value(request["json"], ids.to_real)).encode()
+    elif "data" in request:
+        body = ids.to_real(request["data"]).encode()
+    ids.learn_request(path + body.decode("utf-8", "replace"))
+    return path, headers, body
+
+
+#: Read-only fields our images carry beyond Glare's (deviation ``image-inspection-fields`` in
+#: docs/glare-v1-wire.md): left out of our image documents before they are compared.
+IMAGE_EXTENSION_FIELDS = frozenset(
+    {"virtual_size", "os_hash_algo", "os_hash_value", "format_details", "detected_format"}
+)
+GLOBAL_DEVIATIONS = frozenset({"image-inspection-fields"})
+
+
+def _without_extensions(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_extensions(v) for v in value]
+    if isinstance(value, dict):
+        images = value.get("display_type_name") == "Images"
+        return {
+            k: _without_extensions(v)
+            for k, v in value.items()
+            if not (images and k in IMAGE_EXTENSION_FIELDS)
+        }
+    return value
+
+
+def replay(
+    recording: dict[str, Any], send: Send, answers: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Run every exchange in order; return one readable line per difference.
+
+    ``answers``, when given, receives our normalised response to every exchange.
+    """
+    ids = IdMap()
+    problems = []
+    for number, exchange in enumerate(recording["exchanges"], 1):
+        request = exchange["request"]
+        path, headers, body = request_parts(ids, request)
+        status, got_headers, content = send(request["method"], path, headers, body)
+        answer = response_record(ids, status, got_headers, content)
+        if "json" in answer:
+            answer["json"] = _without_extensions(answer["json"])
+        if answers is not None:
+            answers.append(answer)
+        ours = comparable(answer)
+        wanted = comparable(expected_for_us(exchange))
+        if ours != wanted:
+            problems.append(_describe(number, request, wanted, ours))
+    return problems
+
+
+def _describe(
+    number: int, request: dict[str, Any], wanted: dict[str, Any], ours: dict[str, Any]
+) -> str:
+    lines = [f"#{number} {request['method']} {request['path']}"]
+    if wanted["status"] != ours["status"]:
+        sent = request.get("json", request.get("data"))
+        if sent is not None:
+            lines.append(f"   sent: {_short(sent, 160)}")
+        lines.append(f"   status: glare={wanted['status']} ours={ours['status']}")
+        lines.append(f"   glare: {_short(_gist(wanted), 200)}")
+        lines.append(f"   ours:  {_short(_gist(ours), 200)}")
+        return "\n".join(lines)
+    for key in sorted(set(wanted) | set(ours)):
+        if wanted.get(key) != ours.get(key):
+            if key == "headers":
+                for name in sorted(set(wanted["headers"]) | set(ours.get("headers", {}))):
+                    a, b = wanted["headers"].get(name), ours.get("headers", {}).get(name)
+                    if a != b:
+                        lines.append(f"   header {name}: peer={a!r} ours={b!r}")
+            elif (
+                key == "json"
+                and isinstance(wanted.get(key), dict)
+                and isinstance(ours.get(key), dict)
+            ):
+                lines.extend(_json_diff(wanted[key], ours[key], "   body"))
+            else:
+                lines.append(
+                    f"   {key}: peer={_short(wanted.get(key))} ours={_short(ours.get(key))}"
+                )
+    return "\n".join(lines)
+
+
+def _gist(response: dict[str, Any]) -> Any:
+    body = response.get("json", response.get("text"))
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"].get("type")
+    if isinstance(body, dict) and "id" in body:
+        return {k: body[k] for k in ("id", "name", "version") if k in body}
+    return body
+
+
+def _json_diff(a: Any, b: Any, where: str) -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a:
+                out.append(f"{where}.{k}: only ours={_short(b[k])}")
+            elif k not in b:
+                out.append(f"{where}.{k}: only peer={_short(a[k])}")
+            elif a[k] != b[k]:
+                out.extend(_json_diff(a[k], b[k], f"{where}.{k}"))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                out.extend(_json_diff(x, y, f"{where}[{i}]"))
+        return out
+    return [f"{where}: peer={_short(a)} ours={_short(b)}"]
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
