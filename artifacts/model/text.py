@@ -34,7 +34,8 @@ def check_text(value: str, what: str, *, max_length: int | None = MAX_TEXT_LENGT
     """Return ``value`` if both databases can store it and it is not too long."""
     found = _UNSTORABLE.search(value)
     if found is not None:
-        kind = "a NUL character" if found.group() == "\x00" else "an unpaired UTF-16 surrogate"
+        nul = found.group() == "\x00"
+        kind = "a NUL character (U+0000)" if nul else "an unpaired UTF-16 surrogate"
         raise InvalidInput(f"{what} contains {kind} (at position {found.start()}).")
     if max_length is not None and len(value) > max_length:
         raise InvalidInput(f"{what} is longer than {max_length} characters.")

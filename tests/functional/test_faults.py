@@ -38,7 +38,10 @@ TIMEOUT = 30
 
 def _create(server: Server) -> str:
     result = requests.post(
-        f"{server.url}/artifacts/images", json={"name": "fault"}, headers=JSON, timeout=TIMEOUT
+        f"{server.url}/artifacts/images",
+        json={"name": "fault", "disk_format": "raw", "container_format": "bare"},
+        headers=JSON,
+        timeout=TIMEOUT,
     )
     assert result.status_code == 201, result.text
     return str(result.json()["id"])
@@ -66,7 +69,7 @@ def _upload(server: Server, artifact_id: str, body: object) -> requests.Response
 def _assert_unavailable(response: requests.Response) -> None:
     assert response.status_code == 503, response.text
     assert int(response.headers["Retry-After"]) > 0
-    assert response.json()["error"]["type"] == "service_unavailable"
+    assert response.json()["code"] == 503
 
 
 # --- the object store dies mid-upload ----------------------------------------------------------
