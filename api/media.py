@@ -68,7 +68,9 @@ def _refuse_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
 
 
-def write_json(resp: falcon.Response, body: Any, status: int = 200) -> None:
+def write_json(
+    resp: falcon.Response, body: Any, status: int = 200, content_type: str = JSON_UTF8
+) -> None:
     resp.status = status
-    resp.content_type = JSON_UTF8
+    resp.content_type = content_type
     resp.text = json.dumps(body, separators=(",", ":"))

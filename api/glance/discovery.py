@@ -12,7 +12,7 @@ from typing import Any
 
 import falcon
 
-from api.media import write_json
+from api.glance.output import write_json
 
 #: Images API minor versions Glance 33 lists (v2.14 and v2.16 are not listed by Glance either).
 SUPPORTED_MINORS = (15, 13, 12, 11, 10, 9, 8, 17, 7, 6, 5, 4, 3, 2, 1, 0)

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl
 import falcon
 
 from api.glance import listing, wire
-from api.media import media_type, read_json, write_json
+from api.glance.output import write_json
+from api.media import media_type, read_json
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.errors import InvalidInput, NotFound
 from artifacts.model import fields as f

@@ -12,7 +12,8 @@ from typing import Any
 import falcon
 
 from api.glance import wire
-from api.media import read_json, write_json
+from api.glance.output import write_json
+from api.media import read_json
 from artifacts.engine.members import MemberService
 
 

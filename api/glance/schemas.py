@@ -13,7 +13,7 @@ from typing import Any
 import falcon
 
 from api.glance import wire
-from api.media import write_json
+from api.glance.output import write_json
 
 _UUID = "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
 

@@ -128,7 +128,8 @@ def to_image(artifact: Mapping[str, Any]) -> dict[str, Any]:
     image: dict[str, Any] = dict(artifact.get(PROPERTIES_FIELD) or {})
     for name in TYPED_ATTRIBUTES:
         value = artifact.get(name)
-        if value is not None or name in BASE_ATTRIBUTES:
+        # The Glare door defaults a description to "", which to Glance is a property not set.
+        if (value is not None and value != "") or name in BASE_ATTRIBUTES:
             image[name] = value
     image["min_ram"] = image.get("min_ram") or 0
     image["min_disk"] = image.get("min_disk") or 0

@@ -37,12 +37,20 @@ def request_parts(ids: IdMap, request: dict[str, Any]) -> tuple[str, dict[str, s
     return path, headers, body
 
 
-#: Read-only fields our images carry beyond Glare's (deviation ``image-inspection-fields`` in
-#: docs/glare-v1-wire.md): left out of our image documents before they are compared.
+#: Fields our images carry beyond Glare's (deviations ``image-inspection-fields`` and
+#: ``image-properties-field`` in docs/glare-v1-wire.md): left out of our image documents before
+#: they are compared.
 IMAGE_EXTENSION_FIELDS = frozenset(
-    {"virtual_size", "os_hash_algo", "os_hash_value", "format_details", "detected_format"}
+    {
+        "virtual_size",
+        "os_hash_algo",
+        "os_hash_value",
+        "format_details",
+        "detected_format",
+        "properties",
+    }
 )
-GLOBAL_DEVIATIONS = frozenset({"image-inspection-fields"})
+GLOBAL_DEVIATIONS = frozenset({"image-inspection-fields", "image-properties-field"})
 
 
 def _without_extensions(value: Any) -> Any:
