@@ -105,7 +105,7 @@ def test_both_releases_serve_one_database_and_nothing_is_lost(
     assert show(old, from_old["id"])["size"] == 2048
     refused = patch(old, from_old["id"], "label", "overwrite")
     assert refused.status_code == 409
-    assert refused.json()["error"]["type"] == "newer_schema_version"
+    assert refused.json()["error"]["type"] == "NewerSchema"
     assert show(new, from_old["id"])["label"] == "moved"
 
     # The old node keeps writing its own rows, which the new node keeps reading.
@@ -135,5 +135,5 @@ def test_both_releases_serve_one_database_and_nothing_is_lost(
     assert "upgraded 0" in again.stdout
     listed = requests.get(
         f"{new.url}/artifacts/boxes?sort=size_kb:asc", headers=OWNER, timeout=TIMEOUT
-    ).json()["boxes"]
+    ).json()["artifacts"]
     assert [item["size_kb"] for item in listed] == [1, 512, 2048]
