@@ -182,7 +182,7 @@ def run_server(data_dir: Path, *, workers: int = 2, env: Mapping[str, str] = {})
         if process.poll() is not None:
             raise RuntimeError(f"artifacts serve exited:\n{log.read_text(errors='replace')}")
         try:
-            with urllib.request.urlopen(server.url + "/", timeout=5):  # loopback only
+            with urllib.request.urlopen(server.url + "/healthz", timeout=5):  # loopback only
                 return server
         except OSError:
             if time.monotonic() > deadline:
