@@ -13,7 +13,7 @@ import falcon
 
 from api.glance import wire
 from api.media import body_stream
-from api.resources.blobs import streamed
+from api.resources.blobs import write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
 from artifacts.errors import ActivationRequirementsMissing, NotFound, UnsupportedMediaType
@@ -75,12 +75,4 @@ class ImageData:
         handle = download.handle
         assert handle is not None
         resp.content_type = DATA_MEDIA_TYPE
-        if download.byte_range is not None:
-            part = download.byte_range
-            resp.status = falcon.HTTP_206
-            resp.set_header("Content-Range", f"bytes {part.start}-{part.end}/{handle.size}")
-            resp.content_length = part.length
-            resp.stream = streamed(handle)
-            return
-        resp.content_length = handle.size
-        resp.stream = handle.file if handle.file is not None else streamed(handle)
+        write_data(resp, handle, download)

@@ -67,16 +67,7 @@ class BlobResource:
         assert handle is not None
         resp.content_type = download.info.content_type or DEFAULT_CONTENT_TYPE
         resp.set_header("Accept-Ranges", "bytes")
-        if download.byte_range is not None:
-            part = download.byte_range
-            resp.status = falcon.HTTP_206
-            resp.set_header("Content-Range", f"bytes {part.start}-{part.end}/{handle.size}")
-            resp.content_length = part.length
-            resp.stream = streamed(handle)
-            return
-        resp.content_length = handle.size
-        # A real file lets the WSGI server send it with sendfile(2).
-        resp.stream = handle.file if handle.file is not None else streamed(handle)
+        write_data(resp, handle, download)
 
     def on_delete(
         self,
@@ -93,6 +84,20 @@ def _ref(params: dict[str, str]) -> BlobRef:
     return BlobRef(
         params["type_name"], params["artifact_id"], params["field"], params.get("key", "")
     )
+
+
+def write_data(resp: falcon.Response, handle: ReadHandle, download: Download) -> None:
+    """Send a blob's bytes: the asked range as a 206, or the whole blob."""
+    part = download.byte_range
+    if part is not None:
+        resp.status = falcon.HTTP_206
+        resp.set_header("Content-Range", f"bytes {part.start}-{part.end}/{handle.size}")
+        resp.content_length = part.length
+        resp.stream = streamed(handle)
+        return
+    resp.content_length = handle.size
+    # A real file lets the WSGI server send it with sendfile(2).
+    resp.stream = handle.file if handle.file is not None else streamed(handle)
 
 
 class _CountingReader:
