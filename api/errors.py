@@ -43,6 +43,7 @@ STATUS_BY_KIND: dict[type[errors.ArtifactError], int] = {
 GLARE_NAMES: dict[type[errors.ArtifactError], str] = {
     UnsupportedVersion: "InvalidGlobalAPIVersion",
     errors.InvalidInput: "BadRequest",
+    errors.InvalidQuotes: "InvalidParameterValue",
     errors.Unauthenticated: "Unauthorized",
     errors.Forbidden: "Forbidden",
     errors.PolicyDenied: "PolicyException",

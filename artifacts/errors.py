@@ -121,16 +121,18 @@ class InvalidFilter(InvalidInput):
     code = "invalid_filter"
 
 
+class InvalidQuotes(InvalidFilter):
+    """Quotes in a list of filter values that do not open after or close before a comma."""
+
+    code = "invalid_filter_quotes"
+
+
 class InvalidSort(InvalidInput):
     code = "invalid_sort"
 
 
 class InvalidPatch(InvalidInput):
     code = "invalid_patch"
-
-
-class InvalidMarker(InvalidInput):
-    code = "invalid_marker"
 
 
 class InvalidTransition(InvalidInput):
@@ -147,6 +149,12 @@ class TypeNotFound(NotFound):
 
 class ArtifactNotFound(NotFound):
     code = "artifact_not_found"
+
+
+class MarkerNotFound(ArtifactNotFound):
+    """A list's marker is no artifact the caller may see (Glare: 404; Glance: 400)."""
+
+    code = "marker_not_found"
 
     def __init__(self, artifact_id: str) -> None:
         super().__init__(f"Artifact {artifact_id} not found.")

@@ -17,7 +17,7 @@ from api.glance import listing, wire
 from api.glance.output import write_json
 from api.media import media_type, read_json
 from artifacts.engine.artifacts import ArtifactService
-from artifacts.errors import InvalidInput, NotFound
+from artifacts.errors import InvalidInput, MarkerNotFound, NotFound
 from artifacts.model import fields as f
 
 PATCH_MEDIA_TYPES = (wire.PATCH_MEDIA_TYPE, wire.PATCH_MEDIA_TYPE_V20)
@@ -40,7 +40,11 @@ class ImageCollection:
             "schema": "/v2/schemas/images",
         }
         if not translated.nothing:
-            page = self._service.list(req.context.ctx, wire.TYPE_NAME, translated.params)
+            try:
+                page = self._service.list(req.context.ctx, wire.TYPE_NAME, translated.params)
+            except MarkerNotFound as exc:
+                # Glance's word for a marker it cannot find is 400 (Glare's, 404).
+                raise InvalidInput(exc.message) from None
             body["images"] = [wire.to_image(item) for item in page.items]
             if page.next_marker is not None:
                 body["next"] = listing.next_link(params, page.next_marker)

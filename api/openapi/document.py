@@ -76,13 +76,27 @@ def _list_parameters(info: TypeInfo) -> list[dict[str, Any]]:
         {
             "name": "limit",
             "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": info.max_list_limit},
+            "schema": {"type": "integer", "minimum": 0, "maximum": info.max_list_limit},
+            "description": "Page size; 0 lists nothing but still counts (total_count).",
         },
         {
             "name": "marker",
             "in": "query",
             "schema": {"type": "string"},
-            "description": "The id after which the page starts (from a next link).",
+            "description": "The id after which the page starts (from a next link); an id "
+            "the caller cannot see is a 404.",
+        },
+        {
+            "name": "tags",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "[and:|or:]t1,t2: every tag (no operator).",
+        },
+        {
+            "name": "tags-any",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "[and:|or:]t1,t2: any of the tags (no operator).",
         },
         {
             "name": "sort",
@@ -114,7 +128,7 @@ def _list_parameters(info: TypeInfo) -> list[dict[str, Any]]:
                     "name": name,
                     "in": "query",
                     "schema": {"type": "string"},
-                    "description": f"[op:]value with op one of {', '.join(ops)}"
+                    "description": f"[and:|or:][op:]value with op one of {', '.join(ops)}"
                     + (
                         "; or a SemVer range (^1.2, >=1.0,<2) or 'latest'"
                         if name == "version"
@@ -148,7 +162,7 @@ def _list(info: TypeInfo) -> Operation:
         info.name,
         {
             "200": {"description": "One page.", "content": json_content(_list_schema(info))},
-            **error_responses("400", "406", "503"),
+            **error_responses("400", "404", "406", "503"),
         },
         parameters=_list_parameters(info),
     )

@@ -16,7 +16,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api.openapi.document import ALL_TYPES, build
 from artifacts.config import Settings
 from artifacts.engine.registry import TypeRegistry
-from artifacts.model.base import COMMON_FIELDS
+from artifacts.model.base import ALL_TYPE_FIELDS
 from artifacts.model.schema import common_schema
 
 STATIC_PREFIX = "/docs/static"
@@ -55,7 +55,7 @@ def _version() -> str:
 
 def document(types: TypeRegistry, settings: Settings) -> dict[str, Any]:
     schemas = {t.name: t.schema for t in types}
-    schemas[ALL_TYPES] = common_schema(ALL_TYPES, COMMON_FIELDS)
+    schemas[ALL_TYPES] = common_schema(ALL_TYPES, ALL_TYPE_FIELDS)
     return build(schemas, max_list_limit=settings.max_list_limit, version=_version())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     collate,
     false,
     func,
@@ -40,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
-from artifacts.errors import DuplicateArtifact, InvalidMarker
+from artifacts.errors import DuplicateArtifact, MarkerNotFound
 from artifacts.model import fields as f
 from artifacts.model import ranges, semver
 from artifacts.model.base import COMMON_FIELDS
@@ -52,11 +54,13 @@ from artifacts.model.lifecycle import (
     PUBLIC,
     SHARED,
 )
-from artifacts.model.query import LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
+from artifacts.model.query import AND, LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
 
 from .models import ArtifactRow, BlobRow, MemberRow
 from .reads import ARTIFACT_COLUMNS, ARTIFACT_FIELD_NAMES, ArtifactRecord
 
+#: The listed field that is computed from the type rather than stored.
+DISPLAY_TYPE_NAME = "display_type_name"
 #: Suffix of the hidden property holding a type-specific Version field's sort key.
 VERSION_KEY_SUFFIX = "__sortkey"
 
@@ -73,10 +77,23 @@ _COLUMNS: dict[str, Any] = {
     "created_at": ArtifactRow.created_at,
     "updated_at": ArtifactRow.updated_at,
     "activated_at": ArtifactRow.activated_at,
+    # Listed, filtered and sorted through "all" only (the all type's own field).
+    "type_name": ArtifactRow.type_name,
 }
 #: Sort expressions that are never NULL, so keyset conditions on them need no NULL branches.
 _NOT_NULL = frozenset(
-    {"id", "name", "version", "owner", "visibility", "status", "created_at", "updated_at"}
+    {
+        "id",
+        "name",
+        "version",
+        "owner",
+        "visibility",
+        "status",
+        "created_at",
+        "updated_at",
+        "type_name",
+        DISPLAY_TYPE_NAME,
+    }
 )
 
 
@@ -414,9 +431,16 @@ def _membership(project_id: str, statuses: Sequence[str]) -> ColumnElement[bool]
 class ListCompiler:
     """Compile a :class:`ListQuery` for one type (or all types) into a SELECT."""
 
-    def __init__(self, dialect: str, fields: Mapping[str, f.Field]) -> None:
+    def __init__(
+        self,
+        dialect: str,
+        fields: Mapping[str, f.Field],
+        display_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.dialect = dialect
         self.fields = fields
+        #: Type name -> display name, for ``display_type_name`` (which no column stores).
+        self.display_names = display_names or {}
 
     def select_page(
         self,
@@ -494,8 +518,26 @@ class ListCompiler:
     def _matching(
         self, base: Sequence[ColumnElement[bool]], query: ListQuery
     ) -> list[ColumnElement[bool]]:
-        """The rows of every page: base, filters, and for ``latest`` the top version per name."""
-        conditions = [*base, *(self.filter_condition(flt) for flt in query.filters)]
+        """The rows of every page: base, filters, and for ``latest`` the top version per name.
+
+        The ``or`` filters are one group of alternatives, AND-ed with the rest, where the ``or``
+        tags count as one alternative that wants all of them (Glare's grouping).
+        """
+        conditions = [*base]
+        alternatives = []
+        or_tags = []
+        for flt in query.filters:
+            condition = self.filter_condition(flt)
+            if flt.combiner == AND:
+                conditions.append(condition)
+            elif flt.field == "tags":
+                or_tags.append(condition)
+            else:
+                alternatives.append(condition)
+        if or_tags:
+            alternatives.append(and_(*or_tags))
+        if alternatives:
+            conditions.append(or_(*alternatives))
         if query.latest:
             conditions.append(_no_higher_version(conditions))
         return conditions
@@ -519,7 +561,7 @@ class ListCompiler:
             document = self._document(flt.field)
             if flt.key_exists:
                 keys = flt.value if flt.op == "in" else (flt.value,)
-                return or_(*(self._has_key(document, key) for key in keys))
+                return or_(false(), *(self._has_key(document, key) for key in keys))
             assert flt.key is not None
             expr = self._dict_value(flt.field, flt.key, field.element)
             return _compare(expr, flt.op, flt.value)
@@ -574,7 +616,7 @@ class ListCompiler:
             )
         )
         if flt.op == "neq":
-            return or_(key.is_(None), not_(matches))
+            return and_(key.is_not(None), not_(matches))
         return matches
 
     def _comparable(
@@ -594,9 +636,22 @@ class ListCompiler:
         return expr, converted
 
     def _list_membership(self, flt: Filter) -> ColumnElement[bool]:
+        """``eq``/``in``: the list holds the value (one of them); ``neq``: an element differs."""
         document = self._document(flt.field)
+        if flt.op == "neq":
+            return self._has_other(document, flt.value)
         values = flt.value if flt.op == "in" else (flt.value,)
-        return or_(*(self._contains(document, value) for value in values))
+        return or_(false(), *(self._contains(document, value) for value in values))
+
+    def _has_other(self, document: Any, value: Any) -> ColumnElement[bool]:
+        if self.dialect == "postgresql":
+            text = func.jsonb_array_elements_text(type_coerce(document, JSONB))
+            elements = text.table_valued("value")
+            element = elements.c.value != (value if isinstance(value, str) else json.dumps(value))
+        else:
+            elements = func.json_each(document).table_valued("value")
+            element = elements.c.value != value
+        return select(literal(1)).select_from(elements).where(element).exists()
 
     def _contains(self, document: Any, value: Any) -> ColumnElement[bool]:
         if self.dialect == "postgresql":
@@ -646,6 +701,10 @@ class ListCompiler:
     def sort_expression(self, name: str) -> SQLColumnExpression[Any]:
         if name == "version":
             return ArtifactRow.version_key
+        if name == DISPLAY_TYPE_NAME:
+            return case(
+                self.display_names, value=ArtifactRow.type_name, else_=ArtifactRow.type_name
+            )
         if name in _COLUMNS:
             return _COLUMNS[name]
         field = self.fields[name]
@@ -696,9 +755,13 @@ class ListCompiler:
         order: Sequence[SortKey],
     ) -> ColumnElement[bool]:
         exprs = [self.sort_expression(key.field) for key in order]
-        found = session.execute(select(*exprs).where(ArtifactRow.id == marker, *base)).one_or_none()
+        # Any artifact the caller may see marks a place, of whichever type (as in Glare): its
+        # values say where the page starts. base[0] is the visibility condition.
+        found = session.execute(
+            select(*exprs).where(ArtifactRow.id == marker, base[0])
+        ).one_or_none()
         if found is None:
-            raise InvalidMarker(f"Marker {marker!r} is not an artifact in this listing.")
+            raise MarkerNotFound(f"Artifact with id={marker} not found.")
         if all(key.field in _NOT_NULL for key in order) and len({k.descending for k in order}) == 1:
             # One direction, no NULLs: a row-value comparison, which PostgreSQL turns into an
             # index range on (…, id) rather than a filter.
@@ -825,10 +888,11 @@ def _in_interval(
 
 
 def _compare(expr: SQLColumnExpression[Any], op: str, value: Any) -> ColumnElement[bool]:
+    """SQL's comparison: a missing value (NULL) matches no operator, ``neq`` included (Glare)."""
     if op == "eq":
         return expr == value
     if op == "neq":
-        return expr.is_distinct_from(value)
+        return expr != value
     if op == "in":
         return expr.in_(value)
     if op == "gt":

@@ -45,9 +45,22 @@ from artifacts.errors import (
 )
 from artifacts.model import fields as f
 from artifacts.model import lifecycle, text
-from artifacts.model.base import COMMON_FIELDS, BaseArtifact
+from artifacts.model.base import (
+    ALL_TYPE_FIELDS,
+    COMMON_FIELDS,
+    DISPLAY_TYPE_NAME_FIELD,
+    BaseArtifact,
+)
 from artifacts.model.hooks import HookContext
-from artifacts.model.query import LATEST, ListQuery, parse_filters, parse_flag, parse_sort
+from artifacts.model.query import (
+    LATEST,
+    RESERVED_PARAMS,
+    ListQuery,
+    parse_filters,
+    parse_flag,
+    parse_sort,
+    split_sort,
+)
 
 Clock = Callable[[], dt.datetime]
 
@@ -142,13 +155,22 @@ class ArtifactService:
         ``count_up_to`` bounds it (a front door that shows "more than N" need not count a
         million rows).
         """
+        # What needs no type is checked first, as Glare checks it: the limit, sort directions.
+        single = _single_params(params)
+        limit = self._parse_limit(single.get("limit"))
+        split_sort(single.get("sort"))
+        self._policy.enforce(ctx, "artifact:list")
         all_types = type_name == ALL_TYPES
         artifact_type = None if all_types else self._types.get(type_name)
-        fields = dict(COMMON_FIELDS) if artifact_type is None else artifact_type.fields
-        self._policy.enforce(ctx, "artifact:list")
+        fields = {
+            **(ALL_TYPE_FIELDS if artifact_type is None else artifact_type.fields),
+            DISPLAY_TYPE_NAME: DISPLAY_TYPE_NAME_FIELD,
+        }
         params, member_statuses = _member_statuses(params)
-        query = self._parse_list_query(params, fields)
-        compiler = repo.ListCompiler(self._db.dialect, fields)
+        query = self._parse_list_query(params, single, fields, limit)
+        compiler = repo.ListCompiler(
+            self._db.dialect, fields, {t.name: t.display_name for t in self._types}
+        )
         # The page and its total_count answer the same question: who lists what, of which types.
         scope: dict[str, Any] = {
             "type_names": self._types.names() if all_types else [type_name],
@@ -173,35 +195,33 @@ class ArtifactService:
         next_marker = rows[-1].id if more and rows else None
         return Page(items=items, next_marker=next_marker, query=query, total_count=total)
 
+    @staticmethod
     def _parse_list_query(
-        self, params: Sequence[tuple[str, str]], fields: Mapping[str, f.Field]
+        params: Sequence[tuple[str, str]],
+        single: Mapping[str, str],
+        fields: Mapping[str, f.Field],
+        limit: int,
     ) -> ListQuery:
-        single: dict[str, str] = {}
-        for name in ("sort", "limit", "marker", "latest", "total_count"):
-            values = [value for key, value in params if key == name]
-            if len(values) > 1:
-                raise InvalidInput(f"Query parameter {name!r} may be given only once.")
-            if values:
-                single[name] = values[0]
         return ListQuery(
             filters=parse_filters(params, fields),
             sort=parse_sort(single.get("sort"), fields),
-            limit=self._parse_limit(single.get("limit")),
-            marker=single.get("marker") or None,
+            limit=limit,
+            marker=single.get("marker"),
             latest=parse_flag("latest", single.get("latest"))
             or any(key == "version" and value == LATEST for key, value in params),
             total_count=parse_flag("total_count", single.get("total_count")),
         )
 
     def _parse_limit(self, raw: str | None) -> int:
+        """Glare's limit: a whole number from 0 (an empty page that still counts) to the cap."""
         if raw is None:
             return self._limits.default
         try:
             limit = int(raw)
         except ValueError:
             raise InvalidInput(f"limit must be a whole number, not {raw!r}.") from None
-        if limit < 1:
-            raise InvalidInput("limit must be at least 1.")
+        if limit < 0:
+            raise InvalidInput("limit must not be negative.")
         return min(limit, self._limits.maximum)
 
     # --- writes --------------------------------------------------------------------------------
@@ -501,6 +521,18 @@ _MEMBER_STATUSES: Mapping[str, tuple[str, ...]] = {
     lifecycle.PENDING: (lifecycle.PENDING,),
     "all": (lifecycle.ACCEPTED, lifecycle.PENDING),
 }
+
+
+def _single_params(params: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The parameters that shape a listing, each of which may be given once."""
+    single: dict[str, str] = {}
+    for name in RESERVED_PARAMS:
+        values = [value for key, value in params if key == name]
+        if len(values) > 1:
+            raise InvalidInput(f"Query parameter {name!r} may be given only once.")
+        if values:
+            single[name] = values[0]
+    return single
 
 
 def _member_statuses(

@@ -78,6 +78,8 @@ def _common_fields() -> dict[str, f.Field]:
             unique=True,
             collapse_duplicates=True,
             max_items=255,
+            # Filtered by their own syntax (tags=a,b / tags-any=a,b), not by operators.
+            filter_ops=(),
             description="Labels (no ',' or '/'); filter with tags=a,b (all) or tags-any=a,b.",
         ),
         "metadata": f.Dict(
@@ -99,6 +101,27 @@ def _common_fields() -> dict[str, f.Field]:
 
 
 COMMON_FIELDS: Mapping[str, f.Field] = _common_fields()
+
+#: The read-only field every artifact document carries: its type's display name, which lists
+#: filter and sort by as Glare's do (``display_type_name=like:Heat%``).
+DISPLAY_TYPE_NAME_FIELD = f.String(
+    system=True,
+    sortable=True,
+    filter_ops=(f.LIKE_OP, *f.EQUALITY_OPS),
+    description="Display name of artifact type.",
+)
+
+#: The fields of the ``all`` pseudo-type, which lists every type: the common ones and the type.
+ALL_TYPE_FIELDS: Mapping[str, f.Field] = {
+    **COMMON_FIELDS,
+    "type_name": f.String(
+        system=True,
+        sortable=True,
+        nullable=False,
+        filter_ops=(*f.EQUALITY_OPS, f.LIKE_OP),
+        description="Type of the artifact.",
+    ),
+}
 
 
 class BaseArtifact(ovo_base.VersionedObject):

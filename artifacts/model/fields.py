@@ -161,6 +161,10 @@ class Field(ovo.Field[Any]):
         return value
 
 
+def _element_ops(element: Field, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(op for op in element.filter_ops if op in allowed)
+
+
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     schema = dict(schema)
     json_type = schema.get("type")
@@ -276,7 +280,9 @@ class Link(Field):
 class List(Field):
     glare_type = "List"
     json_type = "array"
-    default_filter_ops = ("eq", "in")
+    #: Without ``filter_ops``, a list is filtered by its elements' equality operators, as in
+    #: Glare: ``eq`` and ``in`` test membership, ``neq`` wants an element that differs.
+    default_filter_ops = EQUALITY_OPS
 
     def __init__(
         self,
@@ -288,6 +294,7 @@ class List(Field):
         **options: Any,
     ) -> None:
         _require_scalar(element, "List")
+        options.setdefault("filter_ops", _element_ops(element, EQUALITY_OPS))
         options.setdefault("default", [])
         options.setdefault("nullable", False)
         super().__init__(ovo.List(element._type), **options)
@@ -325,11 +332,13 @@ class List(Field):
 class Dict(Field):
     glare_type = "Dict"
     json_type = "object"
-    # By key (``metadata=os``) with eq/in; by value (``metadata.os=…``) with the value kind's ops.
+    # By key (``metadata=os``) with eq/in; by value (``metadata.os=…``) with these, which default
+    # to the value kind's operators as in Glare (a dict of strings: eq, neq, in).
     default_filter_ops = ORDER_OPS
 
     def __init__(self, value: Field, *, max_keys: int = 255, **options: Any) -> None:
         _require_scalar(value, "Dict")
+        options.setdefault("filter_ops", _element_ops(value, ORDER_OPS))
         options.setdefault("default", {})
         options.setdefault("nullable", False)
         super().__init__(ovo.Dict(value._type), **options)

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from artifacts.errors import InvalidValue
 from artifacts.model import semver
+from artifacts.model.base import DISPLAY_TYPE_NAME_FIELD
 
 if TYPE_CHECKING:
     from artifacts.model.base import BaseArtifact
@@ -39,20 +40,6 @@ def _is_datetime(value: object) -> bool:
     return True
 
 
-#: The read-only field every artifact document carries: its type's display name.
-DISPLAY_TYPE_NAME_SCHEMA: dict[str, Any] = {
-    "type": ["string", "null"],
-    "maxLength": 255,
-    "glareType": "String",
-    "readOnly": True,
-    "mutable": False,
-    "sortable": False,
-    "required_on_activate": False,
-    "filter_ops": [],
-    "description": "Display name of artifact type.",
-}
-
-
 def type_schema(artifact_type: type[BaseArtifact]) -> dict[str, Any]:
     """Build the published JSON schema of an artifact type."""
     fields = artifact_type.declared_fields()
@@ -65,7 +52,7 @@ def type_schema(artifact_type: type[BaseArtifact]) -> dict[str, Any]:
         "type": "object",
         "properties": {
             **{name: field.json_schema() for name, field in fields.items()},
-            "display_type_name": DISPLAY_TYPE_NAME_SCHEMA,
+            "display_type_name": DISPLAY_TYPE_NAME_FIELD.json_schema(),
         },
         # What a create request must contain; the other non-null fields have defaults or are
         # set by the server, and "type" without "null" already refuses null for them.
@@ -92,19 +79,9 @@ class DocumentValidator:
 
 
 def common_schema(type_name: str, common_fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the schema of the ``all`` pseudo-type: the fields every type shares."""
+    """Build the schema of the ``all`` pseudo-type from its fields (base.ALL_TYPE_FIELDS)."""
     properties = {name: field.json_schema() for name, field in common_fields.items()}
-    properties["type_name"] = {
-        "type": "string",
-        "glareType": "String",
-        "readOnly": True,
-        "mutable": False,
-        "sortable": False,
-        "required_on_activate": False,
-        "filter_ops": [],
-        "description": "Type of the artifact.",
-    }
-    properties["display_type_name"] = DISPLAY_TYPE_NAME_SCHEMA
+    properties["display_type_name"] = DISPLAY_TYPE_NAME_FIELD.json_schema()
     return {
         "$schema": "http://json-schema.org/draft-04/schema#",
         "name": type_name,

@@ -66,6 +66,47 @@ def _without_extensions(value: Any) -> Any:
     return value
 
 
+#: What a Glare client reads of a field in a schema document (glareclient and Glare's own UI
+#: read these): the kind, the flags, the filter operators, allowed values and the default.
+SCHEMA_FACETS = (
+    "glareType",
+    "type",
+    "readOnly",
+    "mutable",
+    "sortable",
+    "required_on_activate",
+    "filter_ops",
+    "enum",
+    "default",
+)
+SCHEMA_HEADINGS = ("name", "version", "title", "display_name", "required")
+
+
+def schema_view(body: Any) -> Any:
+    """A ``{"schemas": {...}}`` document reduced to what clients read of it.
+
+    Descriptions are prose, and validation bounds (lengths, patterns, limits) are checked by
+    the create and patch recordings; flags compare by truth, with Glare's defaults for absent
+    ones (``required_on_activate`` true, the others false), and filter operators as a set.
+    """
+    if not (isinstance(body, dict) and isinstance(body.get("schemas"), dict)):
+        return body
+    view = {}
+    for name, schema in body["schemas"].items():
+        fields = {}
+        for field, spec in schema.get("properties", {}).items():
+            if name == "images" and field in IMAGE_EXTENSION_FIELDS:
+                continue
+            facets = {key: spec.get(key) for key in SCHEMA_FACETS}
+            for flag in ("readOnly", "mutable", "sortable"):
+                facets[flag] = bool(facets[flag])
+            facets["required_on_activate"] = spec.get("required_on_activate", True)
+            facets["filter_ops"] = sorted(spec.get("filter_ops") or [])
+            fields[field] = facets
+        view[name] = {**{k: schema.get(k) for k in SCHEMA_HEADINGS}, "properties": fields}
+    return {"schemas": view}
+
+
 def replay(
     recording: dict[str, Any], send: Send, answers: list[dict[str, Any]] | None = None
 ) -> list[str]:
@@ -86,6 +127,9 @@ def replay(
             answers.append(answer)
         ours = comparable(answer)
         wanted = comparable(expected_for_us(exchange))
+        for side in (ours, wanted):
+            if "json" in side:
+                side["json"] = schema_view(side["json"])
         if ours != wanted:
             problems.append(_describe(number, request, wanted, ours))
     return problems

@@ -104,6 +104,15 @@ def scenario(
     return register
 
 
+#: A query a scenario sends, alone or with the deviation id its exchange is marked with.
+Query = str | tuple[str, str]
+
+
+def split_query(entry: Query) -> tuple[str, str | None]:
+    """``"a=1"`` -> ``("a=1", None)``; ``("a=1", "some-deviation")`` as it is."""
+    return (entry, None) if isinstance(entry, str) else entry
+
+
 def patch_body(*ops: tuple[str, str, Any] | tuple[str, str]) -> list[dict[str, Any]]:
     """``patch_body(("replace", "/name", "x"), ("remove", "/tags/0"))`` as an RFC 6902 list."""
     out = []

@@ -9,6 +9,8 @@ on both sides:
 - request ids (``req-<uuid>``) become ``<request-id>``;
 - the server's own base URL in links (``http://127.0.0.1:PORT``) becomes ``<base>``;
 - timestamps in Glare's form (``2026-12-01T23:38:26Z``, a whole string) become ``<datetime>``;
+- ``tags`` of an artifact document compare as a set: Glare collapses duplicates through a Python
+  ``set``, so the order it answers in changes with every process's hash seed;
 - ``error.message`` of a fault body (``message`` of a Glance fault) is prose no client parses:
   kept in the recording for the reader, ignored by the comparison.
 
@@ -161,6 +163,8 @@ def comparable(response: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, dict) and set(body) == {"message", "code", "title"}:
         # A Glance fault: its message is prose too.
         body["message"] = IGNORED
+    if body is not None:
+        out["json"] = _tags_as_sets(body)
     content_type = out["headers"].get("content-type", "")
     if "text" in out and "html" in content_type:
         out["text"] = IGNORED
@@ -169,6 +173,19 @@ def comparable(response: dict[str, Any]) -> dict[str, Any]:
         out["text"] = IGNORED
         out["headers"].pop("content-length", None)
     return out
+
+
+def _tags_as_sets(value: Any) -> Any:
+    """Sort every artifact document's ``tags`` (see the module docstring)."""
+    if isinstance(value, list):
+        return [_tags_as_sets(v) for v in value]
+    if isinstance(value, dict):
+        out = {k: _tags_as_sets(v) for k, v in value.items()}
+        tags = out.get("tags")
+        if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+            out["tags"] = sorted(tags)
+        return out
+    return value
 
 
 def expected_for_us(exchange: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from tests.compat.scenario import Session, scenario
+from tests.compat.scenario import Query, Session, scenario, split_query
 
 IMAGES = "/artifacts/images"
+#: Glare refuses these sorts and filters as its fields declare less (docs/glare-v1-wire.md).
+WIDER = "wider-field-capabilities"
 
 
 def _seed(s: Session) -> None:
@@ -28,10 +30,16 @@ def _seed(s: Session) -> None:
         )
 
 
+def _get(s: Session, path: str, entry: Query, suffix: str = "") -> None:
+    query, deviation = split_query(entry)
+    s.get(f"{path}?{query}{suffix}", deviation=deviation)
+
+
 @scenario("list-filters", "filter operators, tags, metadata, like, in, version and latest")
 def list_filters(s: Session) -> None:
     _seed(s)
-    for query in (
+    entry: Query
+    for entry in (
         "name=cirros",
         "name=eq:cirros",
         "name=neq:cirros",
@@ -65,29 +73,73 @@ def list_filters(s: Session) -> None:
         "min_ram=like:1%",
         "image=x",
         "created_at=gt:2000-01-01T00:00:00Z",
-        "created_at=eq:2000-01-01T00:00:00Z",
+        ("created_at=eq:2000-01-01T00:00:00Z", WIDER),
         "name=or:cirros&name=or:debian",
         'name=in:"cirros",debian',
+        'name=in:"cir,ros",debian',
+        'name=in:"cirros',
+        'name=in:cirros"x",debian',
+        "name=in:cirros,,debian",
         "tags=",
+        "tags=eq:",
+        "tags=small,",
+        'tags="small"',
+        "tags=or:big&tags=or:lts",
+        "tags-any=or:lts&name=or:debian",
+        "tags-any=",
+        "name=like:CIR%",
+        "name=like:cir_os",
+        "name=like:%",
+        "min_ram=neq:64&min_ram=neq:1024",
+        "name=or:debian&min_ram=or:gt:500",
+        "name=and:cirros&version=or:1.2.0&version=or:2.0.0-beta",
+        "min_ram=or:lt:100&tags=or:lts",
+        "name=xor:cirros",
+        "name=or:eq:cirros&name=or:eq:ubuntu",
+        "metadata=in:os,nokey",
+        "metadata=neq:os",
+        "metadata.os=neq:debian",
+        "metadata.os=like:deb%",
+        "metadata.os=gt:c",
+        "metadata.nokey=x",
+        "name.x=1",
+        "version=in:1.0.0,1.2",
+        "version=neq:1.2.0",
+        "version=lte:1.2.0",
+        "version=gt:bogus",
+        "id=neq:00000000-0000-4000-8000-000000000000",
+        "owner=project-a",
+        "status=drafted",
+        "status=in:active,deactivated",
+        "visibility=private",
+        "display_type_name=Images",
+        "display_type_name=like:Im%",
+        ("created_at=2000-01-01T00:00:00Z", WIDER),
+        "created_at=lt:2000-01-01T00:00:00",
+        "activated_at=gt:notadate",
+        "description=x",
+        "limit=1&limit=2",
+        "marker=x&marker=y",
     ):
-        s.get(f"{IMAGES}?{query}&sort=name:asc,version:asc")
+        _get(s, IMAGES, entry, "&sort=name:asc,version:asc")
 
 
 @scenario("list-sort-and-pages", "sort keys and directions, limits, markers, next and first")
 def list_sort_and_pages(s: Session) -> None:
     _seed(s)
-    for query in (
+    entry: Query
+    for entry in (
         "",
         "sort=name",
         "sort=name:asc",
         "sort=name:desc,version:asc",
         "sort=version:asc",
-        "sort=min_ram:desc,name:asc",
+        ("sort=min_ram:desc,name:asc,version:asc", WIDER),
         "sort=created_at:asc",
         "sort=name:up",
         "sort=nosuch",
         "sort=tags",
-        "sort=min_ram:asc,disk_format:asc",
+        ("sort=min_ram:asc,disk_format:asc", WIDER),
         "limit=2&sort=name:asc,version:asc",
         "limit=0",
         "limit=-1",
@@ -96,11 +148,37 @@ def list_sort_and_pages(s: Session) -> None:
         "limit=5&sort=name:asc,version:asc",
         "sort=name:asc&sort=version:desc",
     ):
-        s.get(f"{IMAGES}?{query}")
+        _get(s, IMAGES, entry)
     page = s.get(f"{IMAGES}?limit=2&sort=name:asc,version:asc").json
     while "next" in page:
         page = s.get(page["next"]).json
     s.get(f"{IMAGES}?marker=00000000-0000-4000-8000-000000000000")
+    s.get(f"{IMAGES}?&limit=20&sort=name:asc")  # glareclient's query begins with "?&"
+    for sort in ("name:desc,version:asc", "version:desc", "created_at:asc", "name:asc"):
+        page = s.get(f"{IMAGES}?limit=2&sort={sort}").json
+        while "next" in page:
+            page = s.get(page["next"]).json
+    page = s.get(f"{IMAGES}?limit=1&version=latest&sort=name:asc").json
+    while "next" in page:
+        page = s.get(page["next"]).json
+    for entry in (
+        "sort=",
+        "sort=,",
+        "sort=name:asc,",
+        "sort=name:asc:x",
+        "sort=name:ASC",
+        "sort=name:asc,name:desc",
+        "sort=display_type_name:asc",
+        "sort=activated_at:asc",
+        ("sort=min_ram,version", WIDER),
+        "limit=",
+        "marker=",
+        "limit=1000",
+        "limit=1001",
+        "limit=0&sort=name:asc",
+        "limit=3.5",
+    ):
+        _get(s, IMAGES, entry)
 
 
 @scenario("list-all", "/artifacts/all across types, type_name filter and sort")
@@ -116,5 +194,43 @@ def list_all(s: Session) -> None:
         "name=like:c%&sort=name:asc,version:asc",
         "min_ram=gt:1",
         "limit=3&sort=name:asc,version:asc",
+        "type_name=neq:images&sort=name:asc",
+        "type_name=like:heat%",
+        "type_name=images&name=cirros&sort=version:asc",
+        "type_name=or:tosca_templates&name=or:debian&sort=name:asc",
+        "sort=type_name:desc,name:asc,version:asc",
+        "sort=type_name",
+        "sort=display_type_name:asc,name:asc,version:asc",
+        "display_type_name=Heat Templates",
+        "version=latest&sort=name:asc",
+        "tags=big&sort=name:asc",
+        "metadata.os=cirros&sort=version:asc",
+        "type_name=nosuchtype",
+        "sort=min_ram",
+        "sort=nosuch",
     ):
         s.get(f"/artifacts/all?{query}")
+    page = s.get("/artifacts/all?limit=2&sort=type_name:asc,name:asc,version:asc").json
+    while "next" in page:
+        page = s.get(page["next"]).json
+    heat = s.get("/artifacts/all?type_name=heat_templates").json["artifacts"][0]["id"]
+    s.get(f"/artifacts/images?marker={heat}&sort=name:asc")
+
+
+@scenario("list-errors", "unknown types and which of several bad parameters is reported")
+def list_errors(s: Session) -> None:
+    for path in (
+        "/artifacts/nosuchtype",
+        "/artifacts/nosuchtype?limit=abc",
+        "/artifacts/Images",
+        f"{IMAGES}?limit=abc&sort=nosuch",
+        f"{IMAGES}?sort=name:up&nosuch=1",
+        f"{IMAGES}?nosuch=1&sort=nosuch",
+        f'{IMAGES}?min_ram=gt:x&name=in:"a',
+        f"{IMAGES}?marker=00000000-0000-4000-8000-000000000000&limit=abc",
+        f"{IMAGES}?marker=00000000-0000-4000-8000-000000000000&sort=nosuch",
+        f"{IMAGES}?marker=00000000-0000-4000-8000-000000000000&nosuch=1",
+    ):
+        s.get(path)
+    s.get("/artifacts/nosuchtype", as_=None)
+    s.get(f"{IMAGES}?sort=nosuch", as_=None)
