@@ -189,4 +189,4 @@ def api_url(type_name: str, params: Sequence[tuple[str, str]]) -> str:
 
 def _like_literal(text: str) -> str:
     r"""Escape the query language's ``like`` wildcards so the search box is a plain substring."""
-    return text.replace("\\", "\\\\").replace("%", "\\%")
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -761,7 +761,7 @@ class ListCompiler:
             select(*exprs).where(ArtifactRow.id == marker, base[0])
         ).one_or_none()
         if found is None:
-            raise MarkerNotFound(f"Artifact with id={marker} not found.")
+            raise MarkerNotFound(marker)
         if all(key.field in _NOT_NULL for key in order) and len({k.descending for k in order}) == 1:
             # One direction, no NULLs: a row-value comparison, which PostgreSQL turns into an
             # index range on (…, id) rather than a filter.

@@ -260,7 +260,7 @@ def test_a_marker_naming_an_invisible_artifact_is_the_same_error_as_a_missing_on
         "/artifacts/widgets", query_string=f"marker={missing}", headers=other
     )
 
-    assert_error(hidden, 400, "BadRequest")
+    assert_error(hidden, 404, "ArtifactNotFound")
     assert _error(hidden, lambda text: text.replace(world.id, missing)) == _error(
         absent, lambda text: text
     )

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import falcon.testing
 import pytest
 
+from api.ui.query import SearchForm
 from tests.api.ui.conftest import Browser, artifact_links, text_of
 from tests.factories import ADMIN, JSON, activate, create, identity, list_ids, publish
 
@@ -213,3 +214,10 @@ def test_json_api_is_unchanged_beside_the_catalog(client: falcon.testing.TestCli
     result = client.simulate_get("/artifacts/widgets", headers={**identity("p1"), **JSON})
     assert result.status_code == 200
     assert result.json["artifacts"] == []
+
+
+def test_the_search_box_matches_its_text_literally() -> None:
+    # "%" and "_" are wildcards of the API's like filter, not of the catalog's search box.
+    params = SearchForm(q="a_b%").query_params()
+
+    assert ("name", "like:%a\\_b\\%%") in params
