@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""List-query benchmark: a million artifacts on PostgreSQL, queried through ``artifacts serve``.
+"""List-query benchmark: up to a million artifacts, queried through ``artifacts serve``.
 
-What it does, in order:
+On PostgreSQL (``--db postgresql``, the default), what it does, in order:
 
 1. Creates a dedicated database (``artifacts_bench_<random>``) on the PostgreSQL server given by
    ``--pg-admin-url`` and drops it again at the end (``--keep`` keeps it for inspection).
@@ -17,14 +17,22 @@ What it does, in order:
 5. Prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the SQL the service issues for the queries
    (captured from the service's own compiler, not written by hand).
 
+On SQLite (``--db sqlite``) it builds one database file per size of ``--sizes`` (default
+2,000, 10,000, 50,000 and 100,000 rows) with batched INSERTs through SQLAlchemy Core, runs
+nothing else on it (no ``ANALYZE``: keeping the planner's statistics current is the service's
+job, as it is on a user's install), starts the server on it and times the same queries plus a
+name filter, so the figures form a cost curve over the table's size.
+
 The data: ``--artifacts`` rows (default 1,000,000) split 50/30/20 between images,
 heat_templates and tosca_templates; names carry ~10 versions each, except five "popular"
-images with ``--popular-versions`` (200) versions; 40 owner projects, a third of the rows
+images with ``--popular-versions`` (200) versions (fewer in tables under 10,000 rows, where they
+take at most a fifth of the images); 40 owner projects, a third of the rows
 public; tags from a vocabulary of 40 (0-3 per row); creation times spread over two years.
 The caller is project ``p1`` (its own rows plus public ones), not an admin.
 
     flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/queries.py
     .venv-test/bin/python bench/queries.py --artifacts 100000 --runs 100 --json out.json
+    .venv-test/bin/python bench/queries.py --db sqlite --sizes 2000,50000,1000000
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -145,8 +153,11 @@ def generate(total: int, popular_versions: int, seed: int) -> Iterator[tuple[str
             out["template_format"] = "yaml"
         return out
 
+    # Small tables keep room for the ordinary families: the popular names take at most a fifth
+    # of the images.
+    per_name = min(popular_versions, max(1, total // 10 // len(POPULAR)))
     for name in POPULAR:
-        for version in version_series(popular_versions, rng):
+        for version in version_series(per_name, rng):
             yield "images", values("images", name, version, rng.choice(("p1", "p2", "p3")))
     quotas = [(type_name, int(total * share)) for type_name, share in TYPES]
     quotas[0] = (quotas[0][0], quotas[0][1] - produced)
@@ -204,6 +215,46 @@ def seed_database(url: str, total: int, popular_versions: int, seed: int) -> flo
     return time.monotonic() - began
 
 
+def seed_sqlite(url: str, total: int, popular_versions: int, seed: int) -> float:
+    """Migrate a new SQLite database to head and insert the artifacts; return the seconds."""
+    from sqlalchemy import Table, insert
+
+    from artifacts.db import migrate
+    from artifacts.db import repository as repo
+    from artifacts.db.models import ArtifactRow
+    from artifacts.db.session import build_engine
+    from artifacts.engine.registry import TypeRegistry, discover_types
+    from artifacts.model import semver
+
+    types = TypeRegistry(list(discover_types()))
+    fields = {name: types.get(name).fields for name, _ in TYPES}
+    keys: dict[str, str] = {}
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    statement = insert(cast(Table, ArtifactRow.__table__))
+    began = time.monotonic()
+    batch: list[dict[str, Any]] = []
+    with engine.connect() as conn, conn.begin():
+        for n, (type_name, values) in enumerate(generate(total, popular_versions, seed), 1):
+            version = values["version"]
+            if version not in keys:
+                keys[version] = semver.sort_key(version)
+            row = repo.row_values(type_name, values, fields[type_name])
+            row["version_key"] = keys[version]
+            row["revision"] = 1
+            row["metadata"] = row.pop("metadata_")
+            batch.append(row)
+            if len(batch) == 5000:
+                conn.execute(statement, batch)
+                batch.clear()
+            if n % 200_000 == 0:
+                log(f"  {n:,} rows inserted")
+        if batch:
+            conn.execute(statement, batch)
+    engine.dispose()
+    return time.monotonic() - began
+
+
 # --- the server --------------------------------------------------------------------------------
 
 
@@ -237,7 +288,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.logs()}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(self.base + "/", timeout=5).status_code == 200:
+                if requests.get(self.base + "/healthz", timeout=5).status_code == 200:
                     return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not answer within 120 s:\n{self.logs()}")
@@ -329,12 +380,15 @@ def measure_paging(session: Any, base: str, walks: int, depth: int) -> tuple[Res
             parts = urlsplit(url)
             elapsed, body = timed(session, f"{base}{parts.path}", parts.query)
             ids = [item["id"] for item in body["artifacts"]]
-            assert len(ids) == 25, "a page ran short"
             assert not seen & set(ids), "pages overlap"
             seen |= set(ids)
             total += elapsed
             if w:  # the first walk warms up
                 samples.append(elapsed)
+            if "next" not in body:  # a small table: fewer than ``depth`` pages
+                assert len(ids) <= 25, "a page ran long"
+                break
+            assert len(ids) == 25, "a page ran short"
             url = base + body["next"]
         if w:
             walk_ms.append(total)
@@ -362,7 +416,10 @@ def ordered_by(key: Callable[[dict[str, Any]], Any], reverse: bool) -> Callable[
 
 
 def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, str]:
-    """EXPLAIN (ANALYZE, BUFFERS) the SQL the service's compiler issues for each query."""
+    """EXPLAIN the SQL the service's compiler issues for each query.
+
+    PostgreSQL: ``EXPLAIN (ANALYZE, BUFFERS)``; SQLite: ``EXPLAIN QUERY PLAN``.
+    """
     from urllib.parse import parse_qsl
 
     from sqlalchemy import event
@@ -401,8 +458,13 @@ def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, s
             event.remove(engine, "before_cursor_execute", capture)
         statement, parameters = next((s, p) for s, p in reversed(captured) if "LIMIT" in s.upper())
         with engine.connect() as conn:
-            rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
-        plans[title] = "\n".join(row[0] for row in rows)
+            if engine.dialect.name == "sqlite":
+                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+                plans[title] = "\n".join(str(row[-1]) for row in rows)
+            else:
+                sql = "EXPLAIN (ANALYZE, BUFFERS) " + statement
+                rows = conn.exec_driver_sql(sql, parameters).all()
+                plans[title] = "\n".join(row[0] for row in rows)
     engine.dispose()
     return plans
 
@@ -418,6 +480,8 @@ QUERIES = {
         f"disk_format={d}&tags=ubuntu&sort=created_at:desc&limit=25" for d in DISK_FORMATS[:3]
     ],
     "c. latest of a name with 200 versions": [f"name={n}&version=latest" for n in POPULAR],
+    # Families of 5-15 versions, present at every size: a name that has <= 20 rows.
+    "e. name filter, newest first": [f"name=image-{n:06d}&limit=25" for n in range(1, 6)],
 }
 
 
@@ -429,6 +493,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a. name + version range, sorted by version": ordered_by(_release, reverse=True),
     "b. type field + tag, sorted by created_at": ordered_by(lambda i: i["created_at"], True),
     "c. latest of a name with 200 versions": lambda body: None,
+    "e. name filter, newest first": ordered_by(lambda i: i["created_at"], True),
 }
 
 
@@ -497,14 +562,91 @@ def run_queries(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"results": [asdict(r) for r in results], "paging_walk_median_ms": walk_ms}
 
 
+def print_report(report: dict[str, Any], depth: int) -> None:
+    print(f"\n{'query':48} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} items")
+    for r in report["results"]:
+        print(
+            f"{r['name']:48} {r['requests']:>5} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+            f"{r['max_ms']:>8} {r['items']}"
+        )
+    print(f"\n{depth}-page walk, median total: {report['paging_walk_median_ms']} ms")
+    print(f"load average before / after the run: {report['load_before']} / {report['load_after']}")
+    for title, plan in report["plans"].items():
+        print(f"\n--- {title}\n{plan}")
+
+
+def explained_queries(depth: int) -> dict[str, str]:
+    first = {title: variants[0] for title, variants in QUERIES.items()}
+    return {
+        **{f"{title[:2]} {query}": query for title, query in first.items()},
+        f"d. page {depth}: limit=25&marker=…": "limit=25",
+    }
+
+
+def run_postgresql(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
+    name = f"artifacts_bench_{uuid.uuid4().hex[:10]}"
+    url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    log(f"database {name}")
+    try:
+        report: dict[str, Any] = {"db": "postgresql", "load_before": os.getloadavg()}
+        report.update(prepare(url, args))
+        report.update(run_queries(url, args))
+        log("EXPLAIN (ANALYZE, BUFFERS)")
+        report["plans"] = explain(url, explained_queries(args.depth), args.depth)
+        report["load_after"] = os.getloadavg()
+        print_report(report, args.depth)
+    finally:
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            log(f"dropped {name}")
+        admin.dispose()
+    return [report]
+
+
+def run_sqlite(args: argparse.Namespace) -> list[dict[str, Any]]:
+    reports = []
+    for size in args.sizes:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-queries-sqlite-"))
+        url = f"sqlite:///{workdir / 'artifacts.db'}"
+        report: dict[str, Any] = {"db": "sqlite", "artifacts": size}
+        log(f"seeding {size:,} artifacts into {url}")
+        report["seed_seconds"] = round(seed_sqlite(url, size, args.popular_versions, args.seed), 1)
+        log(f"  inserted in {report['seed_seconds']} s")
+        report["load_before"] = os.getloadavg()
+        report.update(run_queries(url, args))
+        report["plans"] = explain(url, explained_queries(args.depth), args.depth)
+        report["load_after"] = os.getloadavg()
+        print(f"\n=== SQLite, {size:,} artifacts")
+        print_report(report, args.depth)
+        reports.append(report)
+        if not args.keep:
+            for leftover in sorted(workdir.rglob("*"), reverse=True):
+                leftover.unlink() if leftover.is_file() else leftover.rmdir()
+            workdir.rmdir()
+    return reports
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument(
         "--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
-    parser.add_argument("--artifacts", type=int, default=1_000_000)
+    parser.add_argument("--artifacts", type=int, default=1_000_000, help="PostgreSQL rows")
+    parser.add_argument(
+        "--sizes",
+        type=lambda raw: [int(n) for n in raw.split(",")],
+        default=[2_000, 10_000, 50_000, 100_000],
+        help="SQLite: comma-separated table sizes, one fresh database each",
+    )
     parser.add_argument("--popular-versions", type=int, default=200)
     parser.add_argument("--runs", type=int, default=300, help="timed requests per query")
     parser.add_argument("--warmup", type=int, default=30)
@@ -516,47 +658,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", type=Path, help="write the figures and plans here")
     args = parser.parse_args()
-
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
-    name = f"artifacts_bench_{uuid.uuid4().hex[:10]}"
-    url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    log(f"database {name}")
-    try:
-        report = prepare(url, args)
-        report.update(run_queries(url, args))
-        log("EXPLAIN (ANALYZE, BUFFERS)")
-        first = {title: variants[0] for title, variants in QUERIES.items()}
-        report["plans"] = explain(
-            url,
-            {
-                **{f"{title[:2]} {query}": query for title, query in first.items()},
-                f"d. page {args.depth}: limit=25&marker=…": "limit=25",
-            },
-            args.depth,
-        )
-        report["load_average"] = os.getloadavg()
-        print(f"\n{'query':48} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} items")
-        for r in report["results"]:
-            print(
-                f"{r['name']:48} {r['requests']:>5} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-                f"{r['max_ms']:>8} {r['items']}"
-            )
-        print(f"\n{args.depth}-page walk, median total: {report['paging_walk_median_ms']} ms")
-        print(f"load average after the run: {report['load_average']}")
-        for title, plan in report["plans"].items():
-            print(f"\n--- {title}\n{plan}")
-        if args.json:
-            args.json.write_text(json.dumps(report, indent=2))
-    finally:
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped {name}")
-        admin.dispose()
+    reports = run_sqlite(args) if args.db == "sqlite" else run_postgresql(args)
+    if args.json:
+        args.json.write_text(json.dumps(reports, indent=2))
     return 0
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from artifacts.db import faults
+from artifacts.db.sqlite_statistics import SqliteStatistics
 from artifacts.errors import InvalidInput, ServiceUnavailable
 
 _WRITE = "artifacts_write"
@@ -85,6 +86,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    event.listen(engine, "checkout", SqliteStatistics().on_checkout)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
