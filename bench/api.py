@@ -136,7 +136,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited:\n{self.log.read_text()[-4000:]}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(self.url + "/", timeout=5).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not answer:\n{self.log.read_text()[-4000:]}")

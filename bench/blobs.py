@@ -623,7 +623,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.logs()}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(self.url + "/", timeout=5).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
                     return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not answer within 60 s:\n{self.logs()}")
