@@ -38,6 +38,7 @@ The caller is project ``p1`` (its own rows plus public ones), not an admin.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -253,8 +254,16 @@ def seed_sqlite(url: str, total: int, popular_versions: int, seed: int) -> float
 class Server:
     """``python -m artifacts.cli serve`` on a free loopback port against the bench database."""
 
-    def __init__(self, python: str, url: str, workdir: Path, workers: int, threads: int) -> None:
-        env = {"ARTIFACTS_DATABASE_URL": url, "ARTIFACTS_THREADS": str(threads)}
+    def __init__(
+        self,
+        python: str,
+        url: str,
+        workdir: Path,
+        workers: int,
+        threads: int,
+        settings: dict[str, str],
+    ) -> None:
+        env = {"ARTIFACTS_DATABASE_URL": url, "ARTIFACTS_THREADS": str(threads), **settings}
         self.running = run_server(
             workdir / "data", workers=workers, env=env, python=python,
             log=workdir / "server.log", cwd=REPO, timeout=120,
@@ -443,6 +452,11 @@ QUERIES = {
     "c. latest of a name with 200 versions": [f"name={n}&version=latest" for n in POPULAR],
     # Families of 5-15 versions, present at every size: a name that has <= 20 rows.
     "e. name filter, newest first": [f"name=image-{n:06d}&limit=25" for n in range(1, 6)],
+    "f. type field, then a second key": [
+        f"sort=min_ram:{d},name:asc&limit=25" for d in ("desc", "asc")
+    ],
+    # Every Glare-door list counts its matches; unfiltered, that is every visible image.
+    "g. unfiltered, with total_count": ["limit=25&total_count=true"],
 }
 
 
@@ -450,11 +464,15 @@ def _release(item: dict[str, Any]) -> tuple[int, ...]:
     return tuple(int(x) for x in item["version"].split("-")[0].split("."))
 
 
+COUNTED = "g. unfiltered, with total_count"
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a. name + version range, sorted by version": ordered_by(_release, reverse=True),
     "b. type field + tag, sorted by created_at": ordered_by(lambda i: i["created_at"], True),
     "c. latest of a name with 200 versions": lambda body: None,
     "e. name filter, newest first": ordered_by(lambda i: i["created_at"], True),
+    "f. type field, then a second key": lambda body: None,
+    "g. unfiltered, with total_count": lambda body: None,
 }
 
 
@@ -498,26 +516,52 @@ def prepare(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_queries(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Time every query through a server started for the purpose."""
+@contextlib.contextmanager
+def bench_lock(path: Path | None) -> Iterator[None]:
+    """Hold the machine's benchmark lock (``flock``) while timing, not while building data."""
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+        log(f"waiting for {path}")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_queries(
+    url: str,
+    args: argparse.Namespace,
+    env: dict[str, str] | None = None,
+    only: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Time the queries (``only`` some of them) through a server started for the purpose."""
     import requests
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-queries-"))
-    server = Server(sys.executable, url, workdir, args.workers, args.threads)
+    server = Server(sys.executable, url, workdir, args.workers, args.threads, env or {})
     try:
         log(f"server on {server.base}")
         session = requests.Session()
         results = []
         for title, variants in QUERIES.items():
+            if only is not None and title not in only:
+                continue
             log(f"timing {title}")
             results.append(
                 measure(
                     title, session, server.base, variants, args.runs, args.warmup, CHECKS[title]
                 )
             )
-        log(f"timing paging {args.depth} pages deep")
-        paging, walk_ms = measure_paging(session, server.base, args.walks, args.depth)
-        results.append(paging)
+        walk_ms = None
+        if only is None:
+            log(f"timing paging {args.depth} pages deep")
+            paging, walk_ms = measure_paging(session, server.base, args.walks, args.depth)
+            results.append(paging)
     finally:
         server.stop()
     return {"results": [asdict(r) for r in results], "paging_walk_median_ms": walk_ms}
@@ -554,12 +598,19 @@ def run_postgresql(args: argparse.Namespace) -> list[dict[str, Any]]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     log(f"database {name}")
     try:
-        report: dict[str, Any] = {"db": "postgresql", "load_before": os.getloadavg()}
+        report: dict[str, Any] = {"db": "postgresql"}
         report.update(prepare(url, args))
-        report.update(run_queries(url, args))
-        log("EXPLAIN (ANALYZE, BUFFERS)")
-        report["plans"] = explain(url, explained_queries(args.depth), args.depth)
-        report["load_after"] = os.getloadavg()
+        with bench_lock(args.lock):
+            report["load_before"] = os.getloadavg()
+            report.update(run_queries(url, args))
+            # The same unfiltered count without the count limit: what an exact count costs.
+            exact = run_queries(url, args, {"ARTIFACTS_COUNT_LIMIT": "0"}, only=(COUNTED,))
+            for result in exact["results"]:
+                result["name"] = f"{result['name']} (exact)"
+                report["results"].append(result)
+            log("EXPLAIN (ANALYZE, BUFFERS)")
+            report["plans"] = explain(url, explained_queries(args.depth), args.depth)
+            report["load_after"] = os.getloadavg()
         print_report(report, args.depth)
     finally:
         if not args.keep:
@@ -579,10 +630,11 @@ def run_sqlite(args: argparse.Namespace) -> list[dict[str, Any]]:
         log(f"seeding {size:,} artifacts into {url}")
         report["seed_seconds"] = round(seed_sqlite(url, size, args.popular_versions, args.seed), 1)
         log(f"  inserted in {report['seed_seconds']} s")
-        report["load_before"] = os.getloadavg()
-        report.update(run_queries(url, args))
-        report["plans"] = explain(url, explained_queries(args.depth), args.depth)
-        report["load_after"] = os.getloadavg()
+        with bench_lock(args.lock):
+            report["load_before"] = os.getloadavg()
+            report.update(run_queries(url, args))
+            report["plans"] = explain(url, explained_queries(args.depth), args.depth)
+            report["load_after"] = os.getloadavg()
         print(f"\n=== SQLite, {size:,} artifacts")
         print_report(report, args.depth)
         reports.append(report)
@@ -618,6 +670,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", type=Path, help="write the figures and plans here")
+    parser.add_argument(
+        "--lock",
+        type=Path,
+        help="flock this file while timing only (e.g. /tmp/artifacts-bench.lock), so building "
+        "the data does not hold the machine's benchmark lock",
+    )
     args = parser.parse_args()
     reports = run_sqlite(args) if args.db == "sqlite" else run_postgresql(args)
     if args.json:
