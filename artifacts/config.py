@@ -338,14 +338,18 @@ def is_loopback(bind: str) -> bool:
         return False
 
 
-def _check(settings: Settings) -> None:
-    if settings.auth_mode not in AUTH_MODES:
-        raise ConfigError(f"auth mode must be one of {AUTH_MODES}, not {settings.auth_mode!r}")
-    check_bind(settings, settings.bind)
+def _check_lists(settings: Settings) -> None:
     if not 1 <= settings.default_list_limit <= settings.max_list_limit:
         raise ConfigError("default_list_limit must be between 1 and max_list_limit")
     if settings.count_limit < 0:
         raise ConfigError("count_limit must be 0 (exact counts) or a positive number")
+
+
+def _check(settings: Settings) -> None:
+    if settings.auth_mode not in AUTH_MODES:
+        raise ConfigError(f"auth mode must be one of {AUTH_MODES}, not {settings.auth_mode!r}")
+    check_bind(settings, settings.bind)
+    _check_lists(settings)
     if settings.workers < 1 or settings.threads < 1:
         raise ConfigError("workers and threads must be at least 1")
     if settings.worker_class not in WORKER_CLASSES:
