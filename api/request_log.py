@@ -8,6 +8,12 @@ which knows neither the request id nor the project.
 ``{"ts": "2026-12-01T08:00:00.123Z", "method": "GET", "path": "/artifacts/images/…",
 "route": "/artifacts/{type_name}/{artifact_id}", "status": 200, "duration_ms": 1.42,
 "request_id": "req-…", "project": "demo", "user": "alice", "remote": "127.0.0.1"}``
+
+A line costs a few microseconds, because it is written straight to the stream when the logger
+is configured as ``configure`` leaves it (its one handler, no filters, no propagation): going
+through ``logging`` would build a ``LogRecord``, look up the caller's frame and format the
+message only to print it unchanged, which was ~15 % of a show's CPU. Any other configuration
+(an embedding application's handlers, pytest's log capture) gets the line through ``logging``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ import falcon
 LOGGER_NAME = "artifacts.requests"
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class _LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler ``configure`` installs; its stream is written to directly (see above)."""
+
+
 class RequestLogMiddleware:
     """Write the request's JSON line once its response is ready (errors included).
 
@@ -32,6 +45,16 @@ class RequestLogMiddleware:
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._log = logger or logging.getLogger(LOGGER_NAME)
+
+    def _direct_stream(self) -> Any:
+        """The stream to write lines to without ``logging``, or None to go through it."""
+        log = self._log
+        if log.propagate or log.filters or len(log.handlers) != 1:
+            return None
+        (handler,) = log.handlers
+        if type(handler) is not _LineHandler or handler.filters or handler.level > logging.INFO:
+            return None
+        return handler.stream
 
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
@@ -54,7 +77,12 @@ class RequestLogMiddleware:
             "user": getattr(ctx, "user_id", None),
             "remote": req.remote_addr,
         }
-        self._log.info(json.dumps(line, separators=(",", ":")))
+        text = _ENCODE(line)
+        stream = self._direct_stream()
+        if stream is None:
+            self._log.info(text)
+        else:
+            stream.write(text + "\n")
 
 
 def configure(level: str = "info") -> None:
@@ -64,11 +92,10 @@ def configure(level: str = "info") -> None:
     configures logging its own way.
     """
     logger = logging.getLogger(LOGGER_NAME)
-    if any(getattr(h, "_artifacts_requests", False) for h in logger.handlers):
+    if any(isinstance(h, _LineHandler) for h in logger.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _LineHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    handler._artifacts_requests = True  # type: ignore[attr-defined]  # marks our own handler
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False

@@ -72,6 +72,10 @@ class Settings:
     max_requests_jitter: int = 2000
     default_list_limit: int = 25
     max_list_limit: int = 1000
+    #: A list's ``total_count`` is exact up to this many matches; past it the count stops and
+    #: says so (``total_count_limited``). Counting reads every match, which on a type of a
+    #: million rows costs more than the page. 0 counts every match, however many.
+    count_limit: int = 10_000
     #: Largest JSON request body accepted (bytes).
     max_json_body: int = 1024 * 1024
     #: Serve Glance's Images API v2 under /v2 (over the images type, when it is enabled).
@@ -153,6 +157,7 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("server", "log_level"): "log_level",
     ("api", "default_list_limit"): "default_list_limit",
     ("api", "max_list_limit"): "max_list_limit",
+    ("api", "count_limit"): "count_limit",
     ("api", "max_json_body"): "max_json_body",
     ("api", "glance"): "glance_api",
     ("auth", "mode"): "auth_mode",
@@ -333,12 +338,18 @@ def is_loopback(bind: str) -> bool:
         return False
 
 
+def _check_lists(settings: Settings) -> None:
+    if not 1 <= settings.default_list_limit <= settings.max_list_limit:
+        raise ConfigError("default_list_limit must be between 1 and max_list_limit")
+    if settings.count_limit < 0:
+        raise ConfigError("count_limit must be 0 (exact counts) or a positive number")
+
+
 def _check(settings: Settings) -> None:
     if settings.auth_mode not in AUTH_MODES:
         raise ConfigError(f"auth mode must be one of {AUTH_MODES}, not {settings.auth_mode!r}")
     check_bind(settings, settings.bind)
-    if not 1 <= settings.default_list_limit <= settings.max_list_limit:
-        raise ConfigError("default_list_limit must be between 1 and max_list_limit")
+    _check_lists(settings)
     if settings.workers < 1 or settings.threads < 1:
         raise ConfigError("workers and threads must be at least 1")
     if settings.worker_class not in WORKER_CLASSES:

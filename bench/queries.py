@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""List-query benchmark: a million artifacts on PostgreSQL, queried through ``artifacts serve``.
+"""List-query benchmark: up to a million artifacts, queried through ``artifacts serve``.
 
-What it does, in order:
+On PostgreSQL (``--db postgresql``, the default), what it does, in order:
 
 1. Creates a dedicated database (``artifacts_bench_<random>``) on the PostgreSQL server given by
    ``--pg-admin-url`` and drops it again at the end (``--keep`` keeps it for inspection).
@@ -17,19 +17,28 @@ What it does, in order:
 5. Prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the SQL the service issues for the queries
    (captured from the service's own compiler, not written by hand).
 
+On SQLite (``--db sqlite``) it builds one database file per size of ``--sizes`` (default
+2,000, 10,000, 50,000 and 100,000 rows) with batched INSERTs through SQLAlchemy Core, runs
+nothing else on it (no ``ANALYZE``: keeping the planner's statistics current is the service's
+job, as it is on a user's install), starts the server on it and times the same queries plus a
+name filter, so the figures form a cost curve over the table's size.
+
 The data: ``--artifacts`` rows (default 1,000,000) split 50/30/20 between images,
 heat_templates and tosca_templates; names carry ~10 versions each, except five "popular"
-images with ``--popular-versions`` (200) versions; 40 owner projects, a third of the rows
+images with ``--popular-versions`` (200) versions (fewer in tables under 10,000 rows, where they
+take at most a fifth of the images); 40 owner projects, a third of the rows
 public; tags from a vocabulary of 40 (0-3 per row); creation times spread over two years.
 The caller is project ``p1`` (its own rows plus public ones), not an admin.
 
     flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/queries.py
     .venv-test/bin/python bench/queries.py --artifacts 100000 --runs 100 --json out.json
+    .venv-test/bin/python bench/queries.py --db sqlite --sizes 2000,50000,1000000
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -42,7 +51,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from artifacts.devserver import run_server
@@ -137,8 +146,11 @@ def generate(total: int, popular_versions: int, seed: int) -> Iterator[tuple[str
             out["template_format"] = "yaml"
         return out
 
+    # Small tables keep room for the ordinary families: the popular names take at most a fifth
+    # of the images.
+    per_name = min(popular_versions, max(1, total // 10 // len(POPULAR)))
     for name in POPULAR:
-        for version in version_series(popular_versions, rng):
+        for version in version_series(per_name, rng):
             yield "images", values("images", name, version, rng.choice(("p1", "p2", "p3")))
     quotas = [(type_name, int(total * share)) for type_name, share in TYPES]
     quotas[0] = (quotas[0][0], quotas[0][1] - produced)
@@ -196,14 +208,62 @@ def seed_database(url: str, total: int, popular_versions: int, seed: int) -> flo
     return time.monotonic() - began
 
 
+def seed_sqlite(url: str, total: int, popular_versions: int, seed: int) -> float:
+    """Migrate a new SQLite database to head and insert the artifacts; return the seconds."""
+    from sqlalchemy import Table, insert
+
+    from artifacts.db import migrate
+    from artifacts.db import repository as repo
+    from artifacts.db.models import ArtifactRow
+    from artifacts.db.session import build_engine
+    from artifacts.engine.registry import TypeRegistry, discover_types
+    from artifacts.model import semver
+
+    types = TypeRegistry(list(discover_types()))
+    fields = {name: types.get(name).fields for name, _ in TYPES}
+    keys: dict[str, str] = {}
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    statement = insert(cast(Table, ArtifactRow.__table__))
+    began = time.monotonic()
+    batch: list[dict[str, Any]] = []
+    with engine.connect() as conn, conn.begin():
+        for n, (type_name, values) in enumerate(generate(total, popular_versions, seed), 1):
+            version = values["version"]
+            if version not in keys:
+                keys[version] = semver.sort_key(version)
+            row = repo.row_values(type_name, values, fields[type_name])
+            row["version_key"] = keys[version]
+            row["revision"] = 1
+            row["metadata"] = row.pop("metadata_")
+            batch.append(row)
+            if len(batch) == 5000:
+                conn.execute(statement, batch)
+                batch.clear()
+            if n % 200_000 == 0:
+                log(f"  {n:,} rows inserted")
+        if batch:
+            conn.execute(statement, batch)
+    engine.dispose()
+    return time.monotonic() - began
+
+
 # --- the server --------------------------------------------------------------------------------
 
 
 class Server:
     """``python -m artifacts.cli serve`` on a free loopback port against the bench database."""
 
-    def __init__(self, python: str, url: str, workdir: Path, workers: int, threads: int) -> None:
-        env = {"ARTIFACTS_DATABASE_URL": url, "ARTIFACTS_THREADS": str(threads)}
+    def __init__(
+        self,
+        python: str,
+        url: str,
+        workdir: Path,
+        workers: int,
+        threads: int,
+        settings: dict[str, str],
+    ) -> None:
+        env = {"ARTIFACTS_DATABASE_URL": url, "ARTIFACTS_THREADS": str(threads), **settings}
         self.running = run_server(
             workdir / "data", workers=workers, env=env, python=python,
             log=workdir / "server.log", cwd=REPO, timeout=120,
@@ -290,12 +350,15 @@ def measure_paging(session: Any, base: str, walks: int, depth: int) -> tuple[Res
             parts = urlsplit(url)
             elapsed, body = timed(session, f"{base}{parts.path}", parts.query)
             ids = [item["id"] for item in body["artifacts"]]
-            assert len(ids) == 25, "a page ran short"
             assert not seen & set(ids), "pages overlap"
             seen |= set(ids)
             total += elapsed
             if w:  # the first walk warms up
                 samples.append(elapsed)
+            if "next" not in body:  # a small table: fewer than ``depth`` pages
+                assert len(ids) <= 25, "a page ran long"
+                break
+            assert len(ids) == 25, "a page ran short"
             url = base + body["next"]
         if w:
             walk_ms.append(total)
@@ -323,7 +386,10 @@ def ordered_by(key: Callable[[dict[str, Any]], Any], reverse: bool) -> Callable[
 
 
 def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, str]:
-    """EXPLAIN (ANALYZE, BUFFERS) the SQL the service's compiler issues for each query."""
+    """EXPLAIN the SQL the service's compiler issues for each query.
+
+    PostgreSQL: ``EXPLAIN (ANALYZE, BUFFERS)``; SQLite: ``EXPLAIN QUERY PLAN``.
+    """
     from urllib.parse import parse_qsl
 
     from sqlalchemy import event
@@ -362,8 +428,13 @@ def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, s
             event.remove(engine, "before_cursor_execute", capture)
         statement, parameters = next((s, p) for s, p in reversed(captured) if "LIMIT" in s.upper())
         with engine.connect() as conn:
-            rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
-        plans[title] = "\n".join(row[0] for row in rows)
+            if engine.dialect.name == "sqlite":
+                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+                plans[title] = "\n".join(str(row[-1]) for row in rows)
+            else:
+                sql = "EXPLAIN (ANALYZE, BUFFERS) " + statement
+                rows = conn.exec_driver_sql(sql, parameters).all()
+                plans[title] = "\n".join(row[0] for row in rows)
     engine.dispose()
     return plans
 
@@ -379,6 +450,13 @@ QUERIES = {
         f"disk_format={d}&tags=ubuntu&sort=created_at:desc&limit=25" for d in DISK_FORMATS[:3]
     ],
     "c. latest of a name with 200 versions": [f"name={n}&version=latest" for n in POPULAR],
+    # Families of 5-15 versions, present at every size: a name that has <= 20 rows.
+    "e. name filter, newest first": [f"name=image-{n:06d}&limit=25" for n in range(1, 6)],
+    "f. type field, then a second key": [
+        f"sort=min_ram:{d},name:asc&limit=25" for d in ("desc", "asc")
+    ],
+    # Every Glare-door list counts its matches; unfiltered, that is every visible image.
+    "g. unfiltered, with total_count": ["limit=25&total_count=true"],
 }
 
 
@@ -386,10 +464,15 @@ def _release(item: dict[str, Any]) -> tuple[int, ...]:
     return tuple(int(x) for x in item["version"].split("-")[0].split("."))
 
 
+COUNTED = "g. unfiltered, with total_count"
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a. name + version range, sorted by version": ordered_by(_release, reverse=True),
     "b. type field + tag, sorted by created_at": ordered_by(lambda i: i["created_at"], True),
     "c. latest of a name with 200 versions": lambda body: None,
+    "e. name filter, newest first": ordered_by(lambda i: i["created_at"], True),
+    "f. type field, then a second key": lambda body: None,
+    "g. unfiltered, with total_count": lambda body: None,
 }
 
 
@@ -433,39 +516,150 @@ def prepare(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_queries(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Time every query through a server started for the purpose."""
+@contextlib.contextmanager
+def bench_lock(path: Path | None) -> Iterator[None]:
+    """Hold the machine's benchmark lock (``flock``) while timing, not while building data."""
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+        log(f"waiting for {path}")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_queries(
+    url: str,
+    args: argparse.Namespace,
+    env: dict[str, str] | None = None,
+    only: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Time the queries (``only`` some of them) through a server started for the purpose."""
     import requests
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-queries-"))
-    server = Server(sys.executable, url, workdir, args.workers, args.threads)
+    server = Server(sys.executable, url, workdir, args.workers, args.threads, env or {})
     try:
         log(f"server on {server.base}")
         session = requests.Session()
         results = []
         for title, variants in QUERIES.items():
+            if only is not None and title not in only:
+                continue
             log(f"timing {title}")
             results.append(
                 measure(
                     title, session, server.base, variants, args.runs, args.warmup, CHECKS[title]
                 )
             )
-        log(f"timing paging {args.depth} pages deep")
-        paging, walk_ms = measure_paging(session, server.base, args.walks, args.depth)
-        results.append(paging)
+        walk_ms = None
+        if only is None:
+            log(f"timing paging {args.depth} pages deep")
+            paging, walk_ms = measure_paging(session, server.base, args.walks, args.depth)
+            results.append(paging)
     finally:
         server.stop()
     return {"results": [asdict(r) for r in results], "paging_walk_median_ms": walk_ms}
+
+
+def print_report(report: dict[str, Any], depth: int) -> None:
+    print(f"\n{'query':48} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} items")
+    for r in report["results"]:
+        print(
+            f"{r['name']:48} {r['requests']:>5} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+            f"{r['max_ms']:>8} {r['items']}"
+        )
+    print(f"\n{depth}-page walk, median total: {report['paging_walk_median_ms']} ms")
+    print(f"load average before / after the run: {report['load_before']} / {report['load_after']}")
+    for title, plan in report["plans"].items():
+        print(f"\n--- {title}\n{plan}")
+
+
+def explained_queries(depth: int) -> dict[str, str]:
+    first = {title: variants[0] for title, variants in QUERIES.items()}
+    return {
+        **{f"{title[:2]} {query}": query for title, query in first.items()},
+        f"d. page {depth}: limit=25&marker=…": "limit=25",
+    }
+
+
+def run_postgresql(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
+    name = f"artifacts_bench_{uuid.uuid4().hex[:10]}"
+    url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    log(f"database {name}")
+    try:
+        report: dict[str, Any] = {"db": "postgresql"}
+        report.update(prepare(url, args))
+        with bench_lock(args.lock):
+            report["load_before"] = os.getloadavg()
+            report.update(run_queries(url, args))
+            # The same unfiltered count without the count limit: what an exact count costs.
+            exact = run_queries(url, args, {"ARTIFACTS_COUNT_LIMIT": "0"}, only=(COUNTED,))
+            for result in exact["results"]:
+                result["name"] = f"{result['name']} (exact)"
+                report["results"].append(result)
+            log("EXPLAIN (ANALYZE, BUFFERS)")
+            report["plans"] = explain(url, explained_queries(args.depth), args.depth)
+            report["load_after"] = os.getloadavg()
+        print_report(report, args.depth)
+    finally:
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            log(f"dropped {name}")
+        admin.dispose()
+    return [report]
+
+
+def run_sqlite(args: argparse.Namespace) -> list[dict[str, Any]]:
+    reports = []
+    for size in args.sizes:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-queries-sqlite-"))
+        url = f"sqlite:///{workdir / 'artifacts.db'}"
+        report: dict[str, Any] = {"db": "sqlite", "artifacts": size}
+        log(f"seeding {size:,} artifacts into {url}")
+        report["seed_seconds"] = round(seed_sqlite(url, size, args.popular_versions, args.seed), 1)
+        log(f"  inserted in {report['seed_seconds']} s")
+        with bench_lock(args.lock):
+            report["load_before"] = os.getloadavg()
+            report.update(run_queries(url, args))
+            report["plans"] = explain(url, explained_queries(args.depth), args.depth)
+            report["load_after"] = os.getloadavg()
+        print(f"\n=== SQLite, {size:,} artifacts")
+        print_report(report, args.depth)
+        reports.append(report)
+        if not args.keep:
+            for leftover in sorted(workdir.rglob("*"), reverse=True):
+                leftover.unlink() if leftover.is_file() else leftover.rmdir()
+            workdir.rmdir()
+    return reports
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument(
         "--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
-    parser.add_argument("--artifacts", type=int, default=1_000_000)
+    parser.add_argument("--artifacts", type=int, default=1_000_000, help="PostgreSQL rows")
+    parser.add_argument(
+        "--sizes",
+        type=lambda raw: [int(n) for n in raw.split(",")],
+        default=[2_000, 10_000, 50_000, 100_000],
+        help="SQLite: comma-separated table sizes, one fresh database each",
+    )
     parser.add_argument("--popular-versions", type=int, default=200)
     parser.add_argument("--runs", type=int, default=300, help="timed requests per query")
     parser.add_argument("--warmup", type=int, default=30)
@@ -476,48 +670,16 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", type=Path, help="write the figures and plans here")
+    parser.add_argument(
+        "--lock",
+        type=Path,
+        help="flock this file while timing only (e.g. /tmp/artifacts-bench.lock), so building "
+        "the data does not hold the machine's benchmark lock",
+    )
     args = parser.parse_args()
-
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
-    name = f"artifacts_bench_{uuid.uuid4().hex[:10]}"
-    url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    log(f"database {name}")
-    try:
-        report = prepare(url, args)
-        report.update(run_queries(url, args))
-        log("EXPLAIN (ANALYZE, BUFFERS)")
-        first = {title: variants[0] for title, variants in QUERIES.items()}
-        report["plans"] = explain(
-            url,
-            {
-                **{f"{title[:2]} {query}": query for title, query in first.items()},
-                f"d. page {args.depth}: limit=25&marker=…": "limit=25",
-            },
-            args.depth,
-        )
-        report["load_average"] = os.getloadavg()
-        print(f"\n{'query':48} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} items")
-        for r in report["results"]:
-            print(
-                f"{r['name']:48} {r['requests']:>5} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-                f"{r['max_ms']:>8} {r['items']}"
-            )
-        print(f"\n{args.depth}-page walk, median total: {report['paging_walk_median_ms']} ms")
-        print(f"load average after the run: {report['load_average']}")
-        for title, plan in report["plans"].items():
-            print(f"\n--- {title}\n{plan}")
-        if args.json:
-            args.json.write_text(json.dumps(report, indent=2))
-    finally:
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped {name}")
-        admin.dispose()
+    reports = run_sqlite(args) if args.db == "sqlite" else run_postgresql(args)
+    if args.json:
+        args.json.write_text(json.dumps(reports, indent=2))
     return 0
 
 

@@ -151,7 +151,18 @@ def _list_schema(info: TypeInfo) -> dict[str, Any]:
             "first": {"type": "string"},
             "next": {"type": "string"},
             "schema": {"type": "string"},
-            "total_count": {"type": "integer", "minimum": 0},
+            "total_count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Matches on all pages; past the server's count limit "
+                "(api.count_limit), that limit, with total_count_limited.",
+            },
+            "total_count_limited": {
+                "type": "boolean",
+                "enum": [True],
+                "description": "Present when counting stopped at the count limit: at least "
+                "total_count artifacts match.",
+            },
         },
     }
 

@@ -75,6 +75,8 @@ def _list_body(type_name: str, page: Page, params: list[tuple[str, str]]) -> dic
         "schema": f"/schemas/{type_name}",
         "total_count": page.total_count,
     }
+    if page.total_count_limited:
+        body["total_count_limited"] = True
     if page.items and len(page.items) == page.query.limit:
         body["next"] = f"{first}?{urlencode({**query, 'marker': page.items[-1]['id']})}"
     return body

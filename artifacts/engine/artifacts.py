@@ -81,6 +81,8 @@ def new_uuid() -> str:
 class ListLimits:
     default: int = 25
     maximum: int = 1000
+    #: Matches a ``total_count`` counts before it stops (``Page.total_count_limited``); 0: all.
+    count: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class Page:
     query: ListQuery
     #: Every artifact matching the query (not only this page), when the query asked for it.
     total_count: int | None = None
+    #: True when counting stopped at the count limit: at least ``total_count`` match.
+    total_count_limited: bool = False
 
 
 class ArtifactService:
@@ -153,7 +157,8 @@ class ArtifactService:
         The page carries ``total_count`` when ``count`` is set (Glare's lists always do) or the
         query asks for it with ``total_count=true``: counting costs a query over every page.
         ``count_up_to`` bounds it (a front door that shows "more than N" need not count a
-        million rows).
+        million rows); without it the count stops past ``ListLimits.count`` matches and the
+        page says so (``total_count_limited``), so no list reads every row of a large type.
         """
         # What needs no type is checked first, as Glare checks it: the limit, sort directions.
         single = _single_params(params)
@@ -179,13 +184,13 @@ class ArtifactService:
             "is_admin": ctx.is_admin,
             "member_statuses": member_statuses,
         }
+        limit = self._limits.count if count_up_to is None and self._limits.count else None
         with self._db.read() as session:
             rows, more = compiler.select_page(session, **scope)
-            total = (
-                compiler.count(session, **scope, up_to=count_up_to)
-                if count or query.total_count
-                else None
-            )
+            total = None
+            if count or query.total_count:
+                up_to = count_up_to if limit is None else limit + 1
+                total = compiler.count(session, **scope, up_to=up_to)
             if all_types:
                 items = [self._render_common(row) for row in rows]
             else:
@@ -193,7 +198,14 @@ class ArtifactService:
                 blobs = reads.blobs_of(session.connection(), [row.id for row in rows])
                 items = [_render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
-        return Page(items=items, next_marker=next_marker, query=query, total_count=total)
+        limited = limit is not None and total is not None and total > limit
+        return Page(
+            items=items,
+            next_marker=next_marker,
+            query=query,
+            total_count=limit if limited else total,
+            total_count_limited=limited,
+        )
 
     @staticmethod
     def _parse_list_query(

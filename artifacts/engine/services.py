@@ -92,7 +92,11 @@ def build_services(
         database,
         registry,
         policy,
-        limits=ListLimits(default=settings.default_list_limit, maximum=settings.max_list_limit),
+        limits=ListLimits(
+            default=settings.default_list_limit,
+            maximum=settings.max_list_limit,
+            count=settings.count_limit,
+        ),
         clock=clock,
         remover=remover,
         hooks=hooks,

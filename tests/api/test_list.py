@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import falcon.testing
 import pytest
 
+from api.app import create_app
+from artifacts.config import Settings
+from artifacts.db.session import Database
+from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.services import build_services
 from tests.factories import (
     ADMIN,
     activate,
@@ -761,3 +768,23 @@ def test_empty_list(client: falcon.testing.TestClient) -> None:
 
     assert result.json["artifacts"] == []
     assert "next" not in result.json
+
+
+@pytest.mark.parametrize("created", [3, 4])
+def test_total_count_is_exact_up_to_the_count_limit_then_says_it_stopped(
+    settings: Settings,
+    database: Database,
+    registry: TypeRegistry,
+    clock: Callable[[], dt.datetime],
+    created: int,
+) -> None:
+    limited = dataclasses.replace(settings, count_limit=3)
+    services = build_services(limited, types=registry, database=database, clock=clock)
+    client = falcon.testing.TestClient(create_app(limited, services))
+    for n in range(created):
+        create(client, name=f"w{n}")
+
+    body = client.simulate_get(WIDGETS, query_string="limit=1", headers=identity()).json
+
+    assert body["total_count"] == 3
+    assert body.get("total_count_limited", False) is (created > 3)

@@ -16,6 +16,23 @@ def test_migrations_reach_head_and_match_the_models(migrated_engine: Engine) -> 
     migrate.check(migrated_engine)
 
 
+def test_revisions_read_without_alembic_agree_with_alembic(
+    migrated_engine: Engine, tmp_path: Path
+) -> None:
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(Path(migrate.__file__).with_name("migrations")))
+    assert migrate.head_revision() == scripts.get_current_head()
+    with migrated_engine.connect() as conn:
+        assert migrate.current_revision(migrated_engine) == (
+            MigrationContext.configure(conn).get_current_revision()
+        )
+    empty = build_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert migrate.current_revision(empty) is None
+    empty.dispose()
+
+
 def test_upgrade_is_idempotent(migrated_engine: Engine) -> None:
     migrate.upgrade(migrated_engine)
     assert "artifacts" in inspect(migrated_engine).get_table_names()
