@@ -184,12 +184,12 @@ class ArtifactService:
             "is_admin": ctx.is_admin,
             "member_statuses": member_statuses,
         }
-        limit = self._limits.count if count_up_to is None and self._limits.count else None
+        count_limit = self._limits.count if count_up_to is None and self._limits.count else None
         with self._db.read() as session:
             rows, more = compiler.select_page(session, **scope)
             total = None
             if count or query.total_count:
-                up_to = count_up_to if limit is None else limit + 1
+                up_to = count_up_to if count_limit is None else count_limit + 1
                 total = compiler.count(session, **scope, up_to=up_to)
             if all_types:
                 items = [self._render_common(row) for row in rows]
@@ -198,12 +198,12 @@ class ArtifactService:
                 blobs = reads.blobs_of(session.connection(), [row.id for row in rows])
                 items = [_render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
-        limited = limit is not None and total is not None and total > limit
+        limited = count_limit is not None and total is not None and total > count_limit
         return Page(
             items=items,
             next_marker=next_marker,
             query=query,
-            total_count=limit if limited else total,
+            total_count=count_limit if limited else total,
             total_count_limited=limited,
         )
 
