@@ -16,10 +16,17 @@ from api.media import body_stream
 from api.resources.blobs import write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
-from artifacts.errors import ActivationRequirementsMissing, NotFound, UnsupportedMediaType
+from artifacts.errors import (
+    ActivationRequirementsMissing,
+    Conflict,
+    NotFound,
+    UnsupportedMediaType,
+)
 from artifacts.model import fields as f
 
 DATA_MEDIA_TYPE = "application/octet-stream"
+#: Statuses whose data is fixed: Glance answers an upload with a 409 status conflict.
+FROZEN_STATUSES = ("active", "deactivated")
 
 
 class ImageData:
@@ -36,6 +43,11 @@ class ImageData:
         # The upload activates the image, so what activation needs is asked for before any
         # byte is stored (Glance: disk_format and container_format first).
         current = self._artifacts.show(req.context.ctx, wire.TYPE_NAME, image_id)
+        if current["status"] in FROZEN_STATUSES:
+            # The engine refuses the write (403); Glance calls it a status conflict.
+            raise Conflict(
+                f"Image status transition from {current['status']} to saving is not allowed"
+            )
         missing = [name for name in self._required if current.get(name) is None]
         if missing:
             raise ActivationRequirementsMissing(

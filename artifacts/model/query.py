@@ -79,6 +79,8 @@ def parse_filters(
 
     Tags follow Glare: ``tags=a,b`` (or ``tags=a&tags=b``) wants every tag, ``tags-any=a,b``
     (or ``tags=in:a,b``) any of them. Tags cannot contain commas, so the split is unambiguous.
+    A Boolean field declared ``hides_from_lists`` that no parameter filters keeps the artifacts
+    where it is true out (``neq``, so a row written before the field existed is listed).
     """
     filters: list[Filter] = []
     for name, raw in params:
@@ -90,6 +92,10 @@ def parse_filters(
             filters.extend(parse_filter("tags", tag, fields) for tag in raw.split(","))
         else:
             filters.append(parse_filter(name, raw, fields))
+    filtered = {flt.field for flt in filters}
+    for name, field in fields.items():
+        if isinstance(field, f.Boolean) and field.hides_from_lists and name not in filtered:
+            filters.append(Filter(name, "neq", True))
     return tuple(filters)
 
 
