@@ -13,6 +13,7 @@ import falcon
 
 from api.glance import wire
 from api.media import body_stream
+from api.repr_digest import set_repr_digest, wants_verified
 from api.resources.blobs import requested_range, write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
@@ -83,6 +84,9 @@ class ImageData:
             resp.location = download.redirect
             return
         byte_range = requested_range(req, download)
-        handle = download.open(byte_range)
+        verify = wants_verified(req) and download.verifiable
+        if verify:
+            set_repr_digest(resp, download.info.sha256)
+        handle = download.open(byte_range, verify=verify)
         resp.content_type = DATA_MEDIA_TYPE
         write_data(resp, handle, byte_range)
