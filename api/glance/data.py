@@ -13,13 +13,21 @@ import falcon
 
 from api.glance import wire
 from api.media import body_stream
+from api.repr_digest import set_repr_digest, wants_verified
 from api.resources.blobs import requested_range, write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
-from artifacts.errors import ActivationRequirementsMissing, NotFound, UnsupportedMediaType
+from artifacts.errors import (
+    ActivationRequirementsMissing,
+    Conflict,
+    NotFound,
+    UnsupportedMediaType,
+)
 from artifacts.model import fields as f
 
 DATA_MEDIA_TYPE = "application/octet-stream"
+#: Statuses whose data is fixed: Glance answers an upload with a 409 status conflict.
+FROZEN_STATUSES = ("active", "deactivated")
 
 
 class ImageData:
@@ -36,6 +44,11 @@ class ImageData:
         # The upload activates the image, so what activation needs is asked for before any
         # byte is stored (Glance: disk_format and container_format first).
         current = self._artifacts.show(req.context.ctx, wire.TYPE_NAME, image_id)
+        if current["status"] in FROZEN_STATUSES:
+            # The engine refuses the write (403); Glance calls it a status conflict.
+            raise Conflict(
+                f"Image status transition from {current['status']} to saving is not allowed"
+            )
         missing = [name for name in self._required if current.get(name) is None]
         if missing:
             raise ActivationRequirementsMissing(
@@ -71,6 +84,9 @@ class ImageData:
             resp.location = download.redirect
             return
         byte_range = requested_range(req, download)
-        handle = download.open(byte_range)
+        verify = wants_verified(req) and download.verifiable
+        if verify:
+            set_repr_digest(resp, download.info.sha256)
+        handle = download.open(byte_range, verify=verify)
         resp.content_type = DATA_MEDIA_TYPE
         write_data(resp, handle, byte_range)

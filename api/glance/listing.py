@@ -70,9 +70,8 @@ def translate(params: Sequence[tuple[str, str]], declared: Mapping[str, Any]) ->
             nothing = True
         else:
             out.extend(translated)
-    if "os_hidden" in declared and not any(key == "os_hidden" for key, _ in filters):
-        # Glance leaves hidden images out of a list unless it asks for them.
-        out.append(("os_hidden", "false"))
+    # Hidden images are left out of a list that does not ask for them by the engine itself
+    # (the type's os_hidden hides from lists), so every door lists them alike.
     return Translated(out, nothing)
 
 
@@ -90,7 +89,8 @@ def _filter(key: str, value: str, declared: Mapping[str, Any]) -> list[tuple[str
     if key in ("os_hidden", "protected"):
         flag = _flag(key, value)
         if key in declared:
-            return [(key, str(flag).lower())]
+            # "false" also matches an image stored before the type had the field.
+            return [(key, "true" if flag else "neq:true")]
         # Without the field no image is hidden or protected.
         return None if flag else []
     if key in PASSED:

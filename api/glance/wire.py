@@ -17,7 +17,8 @@ Glance attribute       artifact
 ``os_hidden``
 typed fields           ``container_format``, ``disk_format``, ``min_ram``, ``min_disk``,
                        ``kernel_id``, ``ramdisk_id``, ``instance_uuid``, ``architecture``,
-                       ``os_distro``, ``os_version``, ``virtual_size`` when declared
+                       ``os_distro``, ``os_version``, ``img_signature*``, ``virtual_size``
+                       when declared
 anything else          one entry of the free-form ``properties`` dict (string values)
 =====================  ========================================================================
 
@@ -52,6 +53,10 @@ TYPED_ATTRIBUTES = (
     "os_distro",
     "os_version",
     "description",
+    "img_signature",
+    "img_signature_hash_method",
+    "img_signature_key_type",
+    "img_signature_certificate_uuid",
 )
 #: The typed attributes Glance always shows; the others are properties to Glance, shown when set.
 BASE_ATTRIBUTES = frozenset(

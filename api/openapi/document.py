@@ -298,6 +298,18 @@ _DIGEST_HEADERS = {
     "Content-MD5": {"schema": {"type": "string"}, "description": "md5, hex (as Glare sends it)."},
     "X-Openstack-Glare-Content-SHA1": {"schema": {"type": "string"}},
     "X-Openstack-Glare-Content-SHA256": {"schema": {"type": "string"}},
+    "Repr-Digest": {
+        "schema": {"type": "string"},
+        "description": "sha-256 of the whole blob (RFC 9530), when Want-Repr-Digest asked for it.",
+    },
+}
+#: RFC 9530's request for a verified download (docs/images.md#verified-downloads).
+_WANT_DIGEST = {
+    "name": "Want-Repr-Digest",
+    "in": "header",
+    "schema": {"type": "string"},
+    "description": "sha-256=1: verify the bytes against the recorded digest as they stream; "
+    "corrupt data is cut short before its end.",
 }
 
 
@@ -331,7 +343,12 @@ def _download(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Opera
             "301": {"description": "An external blob: its location."},
             **error_responses("400", "401", "403", "404", "409", "416", "503"),
         },
-        parameters=[_ID, *params, {"name": "Range", "in": "header", "schema": {"type": "string"}}],
+        parameters=[
+            _ID,
+            *params,
+            {"name": "Range", "in": "header", "schema": {"type": "string"}},
+            _WANT_DIGEST,
+        ],
     )
 
 

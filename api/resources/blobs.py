@@ -12,6 +12,7 @@ import falcon
 
 from api.media import body_stream, media_type, read_json, write_json
 from api.ranges import parse_range
+from api.repr_digest import set_repr_digest, wants_verified
 from artifacts.engine.blobs import BlobRef, BlobService, ByteRange, Download, Readable, ReadHandle
 
 LOCATION_MEDIA_TYPE = "application/vnd+openstack.glare-custom-location+json"
@@ -63,7 +64,10 @@ class BlobResource:
             resp.content_length = 0
             return
         byte_range = requested_range(req, download)
-        handle = download.open(byte_range)
+        verify = wants_verified(req) and download.verifiable
+        if verify:
+            set_repr_digest(resp, download.info.sha256)
+        handle = download.open(byte_range, verify=verify)
         resp.content_type = download.info.content_type or DEFAULT_CONTENT_TYPE
         resp.set_header("Accept-Ranges", "bytes")
         write_data(resp, handle, byte_range)

@@ -566,6 +566,8 @@ class ListCompiler:
             expr = self._dict_value(flt.field, flt.key, field.element)
             return _compare(expr, flt.op, flt.value)
         expr, value = self._comparable(flt.field, field, flt.value)
+        if flt.or_missing:
+            return or_(_compare(expr, flt.op, value), expr.is_(None))
         return _compare(expr, flt.op, value)
 
     def _as_containment(self, flt: Filter, field: f.Field) -> ColumnElement[bool] | None:

@@ -218,8 +218,14 @@ class Boolean(Field):
     json_type = "boolean"
     default_filter_ops = ("eq", "neq")
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, hides_from_lists: bool = False, **options: Any) -> None:
         super().__init__(ovo.Boolean(), **options)
+        #: An artifact whose value is true is left out of lists that do not filter on this
+        #: field (Glance's ``os_hidden``); a filter on it, ``=true`` or ``=false``, lists as
+        #: asked.
+        self.hides_from_lists = hides_from_lists
+        if hides_from_lists and not self.filter_ops:
+            raise ValueError("a field that hides from lists must be filterable")
 
     def coerce_input(self, value: Any) -> Any:
         # oslo's Boolean makes any non-empty string true ("false" included): take JSON booleans.

@@ -56,6 +56,8 @@ class Filter:
     key_exists: bool = False
     #: :data:`AND` or :data:`OR` (see :data:`COMBINERS`).
     combiner: str = AND
+    #: Also match artifacts without a value (a comparison alone never does, as in Glare).
+    or_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ class ListQuery:
 def parse_filters(
     params: Iterable[tuple[str, str]], fields: Mapping[str, f.Field]
 ) -> tuple[Filter, ...]:
-    """Parse every non-reserved query parameter as a filter on ``fields``."""
+    """Parse every non-reserved query parameter as a filter on ``fields``.
+
+    A Boolean field declared ``hides_from_lists`` that no parameter filters keeps the artifacts
+    where it is true out; a row written before the field existed has no value and is listed.
+    """
     filters: list[Filter] = []
     for name, raw in params:
         if name in RESERVED_PARAMS or (name == "version" and raw == LATEST):
@@ -94,6 +100,10 @@ def parse_filters(
             filters.extend(parse_tags(name, raw))
         else:
             filters.append(parse_filter(name, raw, fields))
+    filtered = {flt.field for flt in filters}
+    for name, field in fields.items():
+        if isinstance(field, f.Boolean) and field.hides_from_lists and name not in filtered:
+            filters.append(Filter(name, "neq", True, or_missing=True))
     return tuple(filters)
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import falcon.testing
 import pytest
@@ -22,57 +20,10 @@ from artifacts.db.session import Database
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import build_services
 from tests import factories as fx
-from tests.conftest import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_client
+from tests.api.conftest import ImageStore
 from tests.disk_images import ImageMaker, MiB
 
 OWNER = fx.identity()
-
-
-class ImageStore:
-    """A client whose image data goes to one store, and a look at what that store holds."""
-
-    def __init__(self, client: falcon.testing.TestClient, stored: Callable[[], list[str]]) -> None:
-        self.client = client
-        self.stored = stored
-
-
-@pytest.fixture(params=["filesystem", "s3"])
-def images(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    database: Database,
-    registry: TypeRegistry,
-    clock: Callable[[], dt.datetime],
-) -> ImageStore:
-    stored: Callable[[], list[str]]
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("s3_endpoint")
-        bucket = f"images-{uuid.uuid4().hex[:12]}"
-        s3 = s3_client(endpoint)
-        s3.create_bucket(Bucket=bucket)
-        options: dict[str, Any] = {
-            "driver": "s3",
-            "bucket": bucket,
-            "endpoint_url": endpoint,
-            "region": S3_REGION,
-            "access_key": S3_ACCESS_KEY,
-            "secret_key": S3_SECRET_KEY,
-            "addressing_style": "path",
-        }
-        settings = Settings(data_dir=tmp_path, stores={"default": options})
-
-        def stored() -> list[str]:
-            listed = s3.list_objects_v2(Bucket=bucket)
-            return [item["Key"] for item in listed.get("Contents", [])]
-    else:
-        settings = Settings(data_dir=tmp_path)
-
-        def stored() -> list[str]:
-            root = tmp_path / "blobs"
-            return [str(p) for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-    services = build_services(settings, types=registry, database=database, clock=clock)
-    return ImageStore(falcon.testing.TestClient(create_app(settings, services)), stored)
 
 
 def upload(images: ImageStore, path: Path, **fields: str) -> tuple[dict, falcon.testing.Result]:

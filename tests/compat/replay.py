@@ -37,9 +37,9 @@ def request_parts(ids: IdMap, request: dict[str, Any]) -> tuple[str, dict[str, s
     return path, headers, body
 
 
-#: Fields our images carry beyond Glare's (deviations ``image-inspection-fields`` and
-#: ``image-properties-field`` in docs/glare-v1-wire.md): left out of our image documents before
-#: they are compared.
+#: Fields our images carry beyond Glare's (deviations ``image-inspection-fields``,
+#: ``image-properties-field`` and ``image-integrity-fields`` in docs/glare-v1-wire.md): left out
+#: of our image documents before they are compared.
 IMAGE_EXTENSION_FIELDS = frozenset(
     {
         "virtual_size",
@@ -48,9 +48,17 @@ IMAGE_EXTENSION_FIELDS = frozenset(
         "format_details",
         "detected_format",
         "properties",
+        "protected",
+        "os_hidden",
+        "img_signature",
+        "img_signature_hash_method",
+        "img_signature_key_type",
+        "img_signature_certificate_uuid",
     }
 )
-GLOBAL_DEVIATIONS = frozenset({"image-inspection-fields", "image-properties-field"})
+GLOBAL_DEVIATIONS = frozenset(
+    {"image-inspection-fields", "image-properties-field", "image-integrity-fields"}
+)
 
 
 def _without_extensions(value: Any) -> Any:

@@ -188,3 +188,29 @@ def test_s3_store_streams_through_the_service(s3_server: Server) -> None:
     part = requests.get(url, headers={**OWNER, "Range": "bytes=-10"}, timeout=60)
     assert (part.status_code, part.content) == (206, data[-10:])
     assert not (s3_server.data_dir / "blobs").exists()
+
+
+def test_a_verified_download_of_corrupt_data_is_cut_short(sqlite_server: Server) -> None:
+    data = _payload(4 * MIB)
+    artifact_id = _create(sqlite_server)
+    url = f"{sqlite_server.url}/artifacts/images/{artifact_id}/image"
+    uploaded = requests.put(
+        url, data=data, headers={**OWNER, "Content-Type": "application/octet-stream"}, timeout=60
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    (stored,) = [
+        p
+        for p in (sqlite_server.data_dir / "blobs").rglob("*")
+        if p.is_file() and artifact_id in str(p)
+    ]
+    with stored.open("r+b") as handle:
+        handle.seek(MIB)
+        handle.write(b"\x00\xff")
+
+    want = {**OWNER, "Want-Repr-Digest": "sha-256=1"}
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(url, headers=want, timeout=60).raise_for_status()
+    unverified = requests.get(url, headers=OWNER, timeout=60)
+
+    assert len(unverified.content) == len(data)
+    assert unverified.content != data

@@ -164,17 +164,21 @@ def test_glance_cli_life_cycle_with_members_and_deactivation(
     assert image_id not in after
 
 
-def test_openstack_image_life_cycle(
-    clients: Path, sqlite_server: Server, image_file: Path, no_identity: str, tmp_path: Path
-) -> None:
+def _openstack_env(server: Server, no_identity: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    env = {
+    return {
         **base,
         "OS_AUTH_TYPE": "admin_token",
-        "OS_ENDPOINT": f"{sqlite_server.url}/v2",
+        "OS_ENDPOINT": f"{server.url}/v2",
         "OS_TOKEN": OSC_TOKEN,
         "OS_IDENTITY_ENDPOINT_OVERRIDE": no_identity,
     }
+
+
+def test_openstack_image_life_cycle(
+    clients: Path, sqlite_server: Server, image_file: Path, no_identity: str, tmp_path: Path
+) -> None:
+    env = _openstack_env(sqlite_server, no_identity)
 
     def openstack(*args: str, token: str = OSC_TOKEN) -> str:
         return _run([str(clients / "bin" / "openstack"), *args], env={**env, "OS_TOKEN": token})
@@ -209,3 +213,32 @@ def test_openstack_image_life_cycle(
     assert shown["properties"]["k"] == "v"
     assert shown["properties"]["hw_disk_bus"] == "virtio"
     assert after == []
+
+
+def test_openstack_protected_and_hidden_images(
+    clients: Path, sqlite_server: Server, image_file: Path, no_identity: str
+) -> None:
+    env = {**_openstack_env(sqlite_server, no_identity), "OS_TOKEN": "dave:proj-d:member"}
+    openstack = [str(clients / "bin" / "openstack")]
+
+    create = [
+        "image", "create", "--file", str(image_file), "--disk-format", "raw",
+        "--container-format", "bare", "--protected", "osc-guarded", "-f", "json",
+    ]  # fmt: skip
+    image_id = json.loads(_run([*openstack, *create], env=env))["id"]
+    _run([*openstack, "image", "set", "--hidden", image_id], env=env)
+    listed = json.loads(_run([*openstack, "image", "list", "-f", "json"], env=env))
+    hidden = json.loads(_run([*openstack, "image", "list", "--hidden", "-f", "json"], env=env))
+    refused = subprocess.run(
+        [*openstack, "image", "delete", image_id],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    _run([*openstack, "image", "set", "--unprotected", "--unhidden", image_id], env=env)
+    unhidden = json.loads(_run([*openstack, "image", "list", "-f", "json"], env=env))
+    _run([*openstack, "image", "delete", image_id], env=env)
+
+    assert listed == []
+    assert [item["ID"] for item in hidden] == [image_id]
+    assert refused.returncode != 0
+    assert "protected" in refused.stderr + refused.stdout
+    assert [item["ID"] for item in unhidden] == [image_id]

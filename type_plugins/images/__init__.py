@@ -3,11 +3,20 @@
 The name, the descriptive fields (boot requirements, kernel and ramdisk, OS facts) and the
 free-form ``properties`` stay mutable after activation: Glance's users set them on active images
 (``openstack image set --name``, ``--min-ram``, ``--property``), and nothing about the image data
-depends on them. The formats and the data itself are fixed once the image is active.
+depends on them. The formats, the signature and the data itself are fixed once the image is
+active.
+
+``protected`` and ``os_hidden`` are Glance's: a protected image cannot be deleted (through any
+door: the rule is this type's ``before_delete`` hook, run by the engine), a hidden one is left out
+of lists that do not ask for it.
 """
+
+from collections.abc import Mapping
+from typing import Any
 
 from artifacts import plugin as p
 from type_plugins.images.multihash import MultihashValidator
+from type_plugins.images.signature import HASH_METHODS, KEY_TYPES, SignatureValidator
 from type_plugins.images.validator import ImageFormatValidator
 
 CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
@@ -33,11 +42,41 @@ MAX_PROPERTIES = 128
 MAX_PROPERTY_VALUE = 65535
 
 
+def _flags_added(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"protected": False, "os_hidden": False, **values}
+
+
+def _flags_removed(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    added = ("protected", "os_hidden", *SIGNATURE_FIELDS)
+    return {name: value for name, value in values.items() if name not in added}
+
+
+SIGNATURE_FIELDS = (
+    "img_signature",
+    "img_signature_hash_method",
+    "img_signature_key_type",
+    "img_signature_certificate_uuid",
+)
+
+
 class Image(p.BaseArtifact):
     TYPE = "images"
     DISPLAY_NAME = "Images"
-    VERSION = "1.0"
+    VERSION = "1.1"
+    MIGRATIONS = (p.Migration("1.0", "1.1", upgrade=_flags_added, backport=_flags_removed),)
     MUTABLE_COMMON_FIELDS = frozenset({"name"})
+
+    def before_update(self, hook: p.HookContext) -> None:
+        changed = hook.changed.intersection(SIGNATURE_FIELDS)
+        if changed and hook.before is not None and hook.before.get("image") is not None:
+            raise p.NotAllowed(
+                "The signature is verified as the image data uploads: set it before the data.",
+                field=sorted(changed)[0],
+            )
+
+    def before_delete(self, hook: p.HookContext) -> None:
+        if self.protected:
+            raise p.NotAllowed(f"Image {self.id} is protected and cannot be deleted.")
 
     fields = {  # noqa: RUF012 - oslo.versionedobjects declares fields as a class-level dict
         "container_format": p.String(
@@ -66,8 +105,39 @@ class Image(p.BaseArtifact):
         ),
         "image": p.Blob(
             max_size=MAX_IMAGE_SIZE,
-            stream_validators=[ImageFormatValidator(), MultihashValidator()],
+            stream_validators=[ImageFormatValidator(), MultihashValidator(), SignatureValidator()],
             description="Image binary; its format is inspected as it uploads.",
+        ),
+        "protected": p.Boolean(
+            mutable=True,
+            nullable=False,
+            default=False,
+            description="A protected image cannot be deleted until this is set back to false.",
+        ),
+        "os_hidden": p.Boolean(
+            mutable=True,
+            nullable=False,
+            default=False,
+            hides_from_lists=True,
+            description="A hidden image is left out of lists unless they filter os_hidden.",
+        ),
+        "img_signature": p.String(
+            max_length=4096,
+            description="Base64 signature of the image data (Glance's img_signature); "
+            "verified as the data uploads.",
+        ),
+        "img_signature_hash_method": p.String(
+            validators=[p.AllowedValues(HASH_METHODS)],
+            description="Hash the signature was made over.",
+        ),
+        "img_signature_key_type": p.String(
+            validators=[p.AllowedValues(KEY_TYPES)],
+            description="Signature scheme of the signing key: RSA-PSS, DSA or an ECC curve.",
+        ),
+        "img_signature_certificate_uuid": p.String(
+            validators=[p.UUID()],
+            description="The trusted certificate whose key made the signature (its UUID in the "
+            "service's trust store).",
         ),
         "detected_format": p.String(
             system=True,

@@ -18,6 +18,7 @@ from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.verification import verified
 from artifacts.errors import Conflict, NotFound, ServiceUnavailable
 from artifacts.model.base import BaseArtifact
 from artifacts.model.hooks import BlobEvent, HookContext
@@ -34,12 +35,26 @@ class Download:
     info: BlobInfo
     redirect: str | None = None
     _opener: Callable[[ByteRange | None], ReadHandle] | None = field(default=None, repr=False)
+    #: Names the blob in the log line of a verified download that found corrupt data.
+    label: str = ""
 
-    def open(self, byte_range: ByteRange | None = None) -> ReadHandle:
-        """Open the stored data (all of it, or ``byte_range``) for streaming."""
+    @property
+    def verifiable(self) -> bool:
+        """Whether :meth:`open` can verify the whole blob (its SHA-256 was recorded)."""
+        return self._opener is not None and bool(self.info.sha256)
+
+    def open(self, byte_range: ByteRange | None = None, *, verify: bool = False) -> ReadHandle:
+        """Open the stored data (all of it, or ``byte_range``) for streaming.
+
+        With ``verify`` a whole, :attr:`verifiable` blob streams through a check against its
+        recorded SHA-256 (:mod:`artifacts.engine.verification`); a range is sent unchecked.
+        """
         if self._opener is None:
             raise ValueError("an external blob has no data to open; follow its redirect")
-        return self._opener(byte_range)
+        handle = self._opener(byte_range)
+        if verify and byte_range is None and self.info.sha256:
+            return verified(handle, self.info.sha256, self.label)
+        return handle
 
 
 class Downloads:
@@ -90,7 +105,8 @@ class Downloads:
             except StoreError as exc:
                 raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
 
-        return Download(info=info, _opener=opener)
+        where = f"{ref.type_name}/{ref.artifact_id}/{label(ref.field, ref.key)}"
+        return Download(info=info, _opener=opener, label=where)
 
     def _download_hook(
         self,

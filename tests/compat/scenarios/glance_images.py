@@ -166,3 +166,43 @@ def tags_members(s: Session) -> None:
     s.get(f"{image}/members/project-x", headers=JSON_ERRORS)
     s.delete(f"{image}/members/project-b")
     s.get(f"{image}/members")
+
+
+@glance("glance-image-protection", "protected images refuse deletion; hidden ones leave lists")
+def image_protection(s: Session) -> None:
+    image_id = _image(s, "guarded", protected=True, os_hidden=True)
+    image = f"/v2/images/{image_id}"
+    _image(s, "plain")
+    s.get(image)
+    s.get("/v2/images")
+    s.get("/v2/images?os_hidden=true")
+    s.get("/v2/images?os_hidden=false")
+    s.get("/v2/images?protected=true")
+    s.delete(image, headers=JSON_ERRORS)
+    s.delete(image)
+    s.put(f"{image}/file", data="guarded bytes", headers=DATA)
+    s.get(image, deviation="stores-attribute")
+    s.put(f"{image}/file", data="other bytes", headers={**DATA, **JSON_ERRORS})
+    s.post(f"{image}/actions/deactivate", as_=ADMIN)
+    s.delete(image, as_=ADMIN, headers=JSON_ERRORS)
+    s.post(f"{image}/actions/reactivate", as_=ADMIN)
+    s.patch(
+        image,
+        data='[{"op": "replace", "path": "/protected", "value": "yes"}]',
+        headers={**PATCH, **JSON_ERRORS},
+    )
+    s.patch(
+        image,
+        data='[{"op": "replace", "path": "/os_hidden", "value": false}]',
+        headers=PATCH,
+        deviation="stores-attribute",
+    )
+    s.get("/v2/images?sort_key=name&sort_dir=asc", deviation="stores-attribute")
+    s.patch(
+        image,
+        data='[{"op": "replace", "path": "/protected", "value": false}]',
+        headers=PATCH,
+        deviation="stores-attribute",
+    )
+    s.delete(image)
+    s.get(image, headers=JSON_ERRORS)

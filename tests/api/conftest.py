@@ -1,0 +1,84 @@
+"""Fixtures for API tests whose blob data must land in each kind of store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import falcon.testing
+import pytest
+
+from api.app import create_app
+from artifacts.config import Settings
+from artifacts.db.session import Database
+from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.services import build_services
+from tests.conftest import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_client
+
+
+class ImageStore:
+    """A client whose blob data goes to one store, and a look at what that store holds."""
+
+    def __init__(self, client: falcon.testing.TestClient, stored: Callable[[], list[str]]) -> None:
+        self.client = client
+        self.stored = stored
+
+
+#: Build an app on the store under test, with these validator options.
+StoreApp = Callable[[Mapping[str, Mapping[str, Any]]], ImageStore]
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def store_app(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    database: Database,
+    registry: TypeRegistry,
+    clock: Callable[[], dt.datetime],
+) -> StoreApp:
+    """Make apps whose default store is a filesystem, or an S3 bucket on the moto server."""
+    stored: Callable[[], list[str]]
+    stores: dict[str, Any] = {}
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        bucket = f"images-{uuid.uuid4().hex[:12]}"
+        s3 = s3_client(endpoint)
+        s3.create_bucket(Bucket=bucket)
+        stores["default"] = {
+            "driver": "s3",
+            "bucket": bucket,
+            "endpoint_url": endpoint,
+            "region": S3_REGION,
+            "access_key": S3_ACCESS_KEY,
+            "secret_key": S3_SECRET_KEY,
+            "addressing_style": "path",
+        }
+
+        def stored() -> list[str]:
+            listed = s3.list_objects_v2(Bucket=bucket)
+            return [item["Key"] for item in listed.get("Contents", [])]
+    else:
+
+        def stored() -> list[str]:
+            root = tmp_path / "blobs"
+            return [str(p) for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+    def make(validator_options: Mapping[str, Mapping[str, Any]]) -> ImageStore:
+        settings = Settings(
+            data_dir=tmp_path,
+            validator_options=dict(validator_options),
+            **({"stores": stores} if stores else {}),
+        )
+        services = build_services(settings, types=registry, database=database, clock=clock)
+        return ImageStore(falcon.testing.TestClient(create_app(settings, services)), stored)
+
+    return make
+
+
+@pytest.fixture
+def images(store_app: StoreApp) -> ImageStore:
+    """An app on the store under test with the default validator settings."""
+    return store_app({})
