@@ -111,7 +111,10 @@ def schema_view(body: Any) -> Any:
             facets["required_on_activate"] = spec.get("required_on_activate", True)
             facets["filter_ops"] = sorted(spec.get("filter_ops") or [])
             fields[field] = facets
-        view[name] = {**{k: schema.get(k) for k in SCHEMA_HEADINGS}, "properties": fields}
+        headings = SCHEMA_HEADINGS
+        if name == "images":  # at 1.1 for its integrity fields (``image-integrity-fields``)
+            headings = tuple(k for k in SCHEMA_HEADINGS if k not in ("version", "title"))
+        view[name] = {**{k: schema.get(k) for k in headings}, "properties": fields}
     return {"schemas": view}
 
 
