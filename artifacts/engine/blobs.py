@@ -36,6 +36,7 @@ from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow, OrphanRow
 from artifacts.db.reads import BlobRecord
 from artifacts.db.session import Database
+from artifacts.engine import quotas
 from artifacts.engine.context import RequestContext
 from artifacts.engine.digests import Digester, Digests
 from artifacts.engine.hooks import HookRunner, caller_of
@@ -56,6 +57,7 @@ from artifacts.errors import (
     ArtifactError,
     ArtifactNotFound,
     BlobRejected,
+    ByteQuotaExceeded,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -320,8 +322,11 @@ class BlobService:
             raise
         digester = Digester(sink=writer.write, watch=checks.feed if checks else None)
         outcome = Outcome(fields={}, post_store=())
+        reservation = _Reservation(
+            begun, lambda n: self._reserve_more(ref, upload_id, begun.owner, n)
+        )
         try:
-            digests = _receive(stream, digester, begun.limit, content_length, label)
+            digests = _receive(stream, digester, reservation, content_length, label)
             if checks is not None:
                 outcome = checks.finish(StreamResult(digester.size, _digest_map(digests)))
                 check_annotations(artifact_type, outcome.fields, label)
@@ -494,7 +499,9 @@ class BlobService:
                 renewed = repo.aware(existing.pending_started_at)
                 if not self._leases.expired(renewed, now):
                     raise Conflict(f"Blob {_label(field_name, key)} is being uploaded already.")
-                # A lapsed lease (its uploader died): its partial data goes to the sweeper.
+                # A lapsed lease (its uploader died): its partial data goes to the sweeper,
+                # its reservation back to the project.
+                quotas.end_upload(session, row.owner, artifact_type.name, existing, committed=None)
                 if existing.pending_store and existing.pending_location:
                     session.add(
                         OrphanRow(
@@ -518,11 +525,12 @@ class BlobService:
             if type_limit is not None:
                 elsewhere = sum(b.size or 0 for b in all_blobs if b is not existing)
                 limit = min(limit, type_limit - elsewhere)
-            if content_length is not None and content_length > limit:
-                raise TooLarge(
-                    f"Blob {_label(field_name, key)} of {content_length} bytes is larger than "
-                    f"its limit of {max(limit, 0)} bytes."
-                )
+            limit, quota_cap = _within_limits(
+                limit,
+                quotas.blob_maximum(session, row.owner, artifact_type.name),
+                content_length,
+                _label(field_name, key),
+            )
             hook = upload = None
             if document is not None:
                 caller = caller_of(ctx)
@@ -562,7 +570,11 @@ class BlobService:
             existing.pending_location = location
             existing.pending_started_at = now
             existing.updated_at = now
-            return _Begun(max(limit, 0), validators, upload, hook)
+            # The declared length is held against the quotas now; a streamed body's bytes are
+            # held step by step as they arrive (_Reservation).
+            existing.pending_reserved = held = content_length or 0
+            quotas.reserve(session, row.owner, artifact_type.name, held)
+            return _Begun(max(limit, 0), validators, upload, hook, row.owner, held, quota_cap)
 
     def _abort_upload(self, artifact_id: str, field_name: str, key: str, upload_id: str) -> None:
         """Forget a failed upload, restoring the blob as it was before."""
@@ -570,6 +582,9 @@ class BlobService:
             blob = session.get(BlobRow, (artifact_id, field_name, key), with_for_update=True)
             if blob is None or blob.pending_upload_id != upload_id:
                 return
+            row = session.get(ArtifactRow, artifact_id)
+            if row is not None:
+                quotas.end_upload(session, row.owner, row.type_name, blob, committed=None)
             if blob.location is None and blob.external_url is None:
                 session.delete(blob)
                 return
@@ -609,6 +624,7 @@ class BlobService:
                 superseded = False
                 if blob.store and blob.location:
                     replaced.append((blob.store, blob.location))
+                quotas.end_upload(session, row.owner, artifact_type.name, blob, committed=size)
                 blob.status = ACTIVE
                 blob.size, blob.md5, blob.sha1, blob.sha256 = size, md5, sha1, sha256
                 blob.content_type = content_type
@@ -671,6 +687,7 @@ class BlobService:
                 session.add(blob)
             elif blob.store and blob.location:
                 replaced.append((blob.store, blob.location))
+                quotas.release(session, row.owner, type_name, stored=blob.size or 0)
             blob.status = ACTIVE
             blob.size = None
             blob.md5, blob.sha1, blob.sha256 = digests
@@ -800,6 +817,15 @@ class BlobService:
             self._abort_upload(artifact_id, field_name, key, upload_id)
         return len(stale)
 
+    def _reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
+        """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""
+        with self._db.write() as session:
+            blob = session.get(BlobRow, (ref.artifact_id, ref.field, ref.key), with_for_update=True)
+            if blob is None or blob.pending_upload_id != upload_id:
+                raise Conflict(f"Blob {_label(ref.field, ref.key)} was changed during the upload.")
+            quotas.reserve(session, owner, ref.type_name, size)
+            blob.pending_reserved = (blob.pending_reserved or 0) + size
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _writable(
@@ -927,15 +953,24 @@ def _blob_field(artifact_type: ArtifactType, field_name: str, key: str) -> f.Blo
 
 
 def _receive(
-    stream: Readable, digester: Digester, limit: int, content_length: int | None, label: str
+    stream: Readable,
+    digester: Digester,
+    reservation: _Reservation,
+    content_length: int | None,
+    label: str,
 ) -> Digests:
-    """Read the request into the digester's lanes, within the limit; return the digests."""
+    """Read the request into the digester's lanes, within the limits; return the digests."""
+    limit = reservation.begun.limit
     while True:
         chunk = stream.read(UPLOAD_READ_SIZE)
         if not chunk:
             break
         if digester.size + len(chunk) > limit:
+            cap = reservation.begun.quota_cap
+            if cap is not None:
+                raise _over_blob_maximum(cap, digester.size + len(chunk))
             raise TooLarge(f"Blob {label!r} is larger than its limit of {limit} bytes.")
+        reservation.cover(digester.size + len(chunk))
         digester.update(chunk)
     if content_length is not None and digester.size != content_length:
         raise InvalidInput(f"The upload ended after {digester.size} of {content_length} bytes.")
@@ -944,12 +979,65 @@ def _receive(
 
 @dataclass(frozen=True)
 class _Begun:
-    """A recorded pending upload: its byte limit, and its checks' and hooks' view of it."""
+    """A recorded pending upload: its byte limit, and its checks' and hooks' view of it.
+
+    ``reserved`` bytes are held against the ``owner``'s quotas; ``quota_cap`` is the per-blob
+    quota (bytes, scope) when it is what sets ``limit``.
+    """
 
     limit: int
     validators: tuple[Any, ...]
     upload: Upload | None
     hook: HookContext | None
+    owner: str = ""
+    reserved: int = 0
+    quota_cap: tuple[int, str] | None = None
+
+
+class _Reservation:
+    """The bytes an upload holds against its quotas, grown as a streamed body arrives."""
+
+    def __init__(self, begun: _Begun, reserve: Callable[[int], None]) -> None:
+        self.begun = begun
+        self._reserve = reserve
+        self.held = begun.reserved
+
+    def cover(self, total: int) -> None:
+        """Hold at least ``total`` bytes: a step ahead if it fits, else exactly what is due."""
+        if total <= self.held:
+            return
+        needed = total - self.held
+        more = quotas.step(self.held, needed, self.begun.limit)
+        try:
+            self._reserve(more)
+        except ByteQuotaExceeded:
+            if more == needed:
+                raise
+            self._reserve(needed)
+            more = needed
+        self.held += more
+
+
+def _within_limits(
+    limit: int, quota_cap: tuple[int, str] | None, content_length: int | None, label: str
+) -> tuple[int, tuple[int, str] | None]:
+    """Apply the per-blob quota to the field's limit; refuse a declared length over either."""
+    if quota_cap is not None and quota_cap[0] < limit:
+        limit = quota_cap[0]
+    else:
+        quota_cap = None
+    if content_length is not None and content_length > limit:
+        if quota_cap is not None:
+            raise _over_blob_maximum(quota_cap, content_length)
+        raise TooLarge(
+            f"Blob {label} of {content_length} bytes is larger than its limit of "
+            f"{max(limit, 0)} bytes."
+        )
+    return limit, quota_cap
+
+
+def _over_blob_maximum(cap: tuple[int, str], size: int) -> ByteQuotaExceeded:
+    return ByteQuotaExceeded("max_blob_size", cap[1], cap[0], 0, size)
 
 
 def _digest_map(digests: Digests) -> dict[str, str]:

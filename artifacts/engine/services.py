@@ -17,6 +17,7 @@ from artifacts.engine.hooks import HookRunner
 from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
+from artifacts.engine.quotas import QuotaService
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tokens import TokenService
 from artifacts.engine.uploads import UploadLeases
@@ -34,6 +35,7 @@ class Services:
     artifacts: ArtifactService
     blobs: BlobService
     members: MemberService
+    quotas: QuotaService
     tokens: TokenService
     remover: DataRemover
     database: Database
@@ -118,6 +120,7 @@ def build_services(
         artifacts=artifacts,
         blobs=blobs,
         members=MemberService(database, registry, policy, clock=clock),
+        quotas=QuotaService(database, registry, policy, clock=clock),
         tokens=TokenService(database, clock=clock),
         remover=remover,
         database=database,
