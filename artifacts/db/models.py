@@ -171,6 +171,32 @@ class OrphanRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ContentRow(Base):
+    """Blob data as the store holds it: one object per content, shared by every blob naming it.
+
+    A blob names its data by ``(store, location)``; ``refs`` counts the blobs that do. An
+    upload whose bytes equal stored content (same sha256 and size in the same store) takes a
+    reference to it instead of keeping its own copy. When ``refs`` falls to 0 the data is
+    removed at once, or, with a delete delay, ``unreferenced_at`` is set and ``artifacts gc``
+    removes it once the delay has passed (an upload of the same bytes meanwhile revives it).
+    """
+
+    __tablename__ = "contents"
+
+    store: Mapped[str] = mapped_column(String(63), primary_key=True)
+    location: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    refs: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    unreferenced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_contents_store_sha256", "store", "sha256", "size"),
+        Index("ix_contents_unreferenced_at", "unreferenced_at"),
+    )
+
+
 class QuotaRow(Base):
     """Limits set by an administrator for one project (or ``*``, every project's default).
 

@@ -26,6 +26,7 @@ from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.actions import available_actions
 from artifacts.engine.blobs import IN_FLIGHT, DataRemover, blob_values
+from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.policy import Policy, Target
@@ -93,9 +94,11 @@ class ArtifactService:
         clock: Clock = utcnow,
         new_id: Callable[[], str] = new_uuid,
         remover: DataRemover | None = None,
+        contents: ContentRefs | None = None,
         hooks: HookRunner | None = None,
     ) -> None:
         self._remover = remover
+        self._contents = contents
         self._hooks = hooks or HookRunner()
         self._db = db
         self._types = types
@@ -330,12 +333,12 @@ class ArtifactService:
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
             self._policy.enforce(ctx, "artifact:delete", Target(owner=row.owner))
-            locations = []
+            locations, shared = [], []
             stored = reserved = 0
             blobs = repo.blobs_of(session, [row.id])[row.id]
             for blob in blobs:
                 if blob.store and blob.location:
-                    locations.append((blob.store, blob.location))
+                    shared.append((blob.store, blob.location))
                     stored += blob.size or 0
                 if blob.pending_store and blob.pending_location:
                     locations.append((blob.pending_store, blob.pending_location))
@@ -359,6 +362,9 @@ class ArtifactService:
             quotas.release(
                 session, row.owner, type_name, artifacts=1, stored=stored, reserved=reserved
             )
+            if self._contents is not None:
+                shared = self._contents.release(session, shared)
+            locations += shared
             repo.delete(session, row)
         if locations and self._remover is not None:
             self._remover.remove(locations, f"artifact {artifact_id} deleted")

@@ -37,6 +37,7 @@ from artifacts.db.models import ArtifactRow, BlobRow, OrphanRow
 from artifacts.db.reads import BlobRecord
 from artifacts.db.session import Database
 from artifacts.engine import quotas
+from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.digests import Digester, Digests
 from artifacts.engine.hooks import HookRunner, caller_of
@@ -236,9 +237,11 @@ class BlobService:
         locations: LocationPolicy,
         clock: Callable[[], dt.datetime],
         render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+        contents: ContentRefs,
         validators: UploadValidators | None = None,
         hooks: HookRunner | None = None,
     ) -> None:
+        self._contents = contents
         self._validators = validators or UploadValidators(types)
         self._hooks = hooks or HookRunner()
         self._db = db
@@ -625,10 +628,14 @@ class BlobService:
                 if blob.store and blob.location:
                     replaced.append((blob.store, blob.location))
                 quotas.end_upload(session, row.owner, artifact_type.name, blob, committed=size)
+                replaced = self._contents.release(session, replaced)
                 blob.status = ACTIVE
                 blob.size, blob.md5, blob.sha1, blob.sha256 = size, md5, sha1, sha256
                 blob.content_type = content_type
-                blob.store, blob.location, blob.external_url = store_name, location, None
+                blob.store, blob.external_url = store_name, None
+                blob.location = self._contents.claim(
+                    session, store_name, location, sha256=sha256, size=size
+                )
                 blob.pending_upload_id = blob.pending_store = blob.pending_location = None
                 blob.pending_started_at = None
                 blob.updated_at = now
@@ -695,6 +702,7 @@ class BlobService:
             blob.store = blob.location = None
             blob.external_url = url
             blob.updated_at = now
+            replaced = self._contents.release(session, replaced)
             row.updated_at = now
             row.revision += 1
             session.flush()

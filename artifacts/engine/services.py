@@ -12,6 +12,7 @@ from artifacts.db import migrate
 from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
+from artifacts.engine.contents import ContentRefs
 from artifacts.engine.health import HealthService
 from artifacts.engine.hooks import HookRunner
 from artifacts.engine.locations import LocationPolicy
@@ -90,6 +91,11 @@ def build_services(
     policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)
     leases = UploadLeases(database, clock, ttl=dt.timedelta(seconds=settings.upload_lease))
+    contents = ContentRefs(
+        share=settings.deduplicate,
+        delete_delay=dt.timedelta(seconds=settings.delete_delay),
+        clock=clock,
+    )
     artifacts = ArtifactService(
         database,
         registry,
@@ -97,6 +103,7 @@ def build_services(
         limits=ListLimits(default=settings.default_list_limit, maximum=settings.max_list_limit),
         clock=clock,
         remover=remover,
+        contents=contents,
         hooks=hooks,
     )
     blobs = BlobService(
@@ -112,6 +119,7 @@ def build_services(
         ),
         clock=clock,
         render=artifacts.render,
+        contents=contents,
         validators=validators,
         hooks=hooks,
     )
