@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from artifacts.db.models import ContentRow
+from artifacts.db.models import BlobRow, ContentRow, OrphanRow
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,9 @@ def release(session: Session, store: str, location: str, *, now: dt.datetime, ke
     return True
 
 
-def unreferenced(session: Session, before: dt.datetime, *, limit: int) -> list[Unreferenced]:
+def unreferenced(
+    session: Session, before: dt.datetime, *, limit: int | None = None
+) -> list[Unreferenced]:
     """Content without references since before ``before``, oldest first."""
     stmt = (
         select(ContentRow)
@@ -133,6 +135,18 @@ def forget_expired(session: Session, store: str, location: str, before: dt.datet
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
-def named_locations(session: Session, store: str) -> set[str]:
-    """Every location of ``store`` a content row names."""
-    return set(session.scalars(select(ContentRow.location).where(ContentRow.store == store)))
+def names_in_store(session: Session, store: str) -> set[str]:
+    """Every location of ``store`` that any row names: blobs, uploads in flight, contents,
+    orphans. An object outside this set is one nothing will ever read."""
+    queries = (
+        select(BlobRow.location).where(BlobRow.store == store, BlobRow.location.is_not(None)),
+        select(BlobRow.pending_location).where(
+            BlobRow.pending_store == store, BlobRow.pending_location.is_not(None)
+        ),
+        select(ContentRow.location).where(ContentRow.store == store),
+        select(OrphanRow.location).where(OrphanRow.store == store),
+    )
+    named: set[str] = set()
+    for query in queries:
+        named.update(location for location in session.scalars(query) if location is not None)
+    return named

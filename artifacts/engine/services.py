@@ -13,6 +13,7 @@ from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.contents import ContentRefs
+from artifacts.engine.gc import GarbageCollector
 from artifacts.engine.health import HealthService
 from artifacts.engine.hooks import HookRunner
 from artifacts.engine.locations import LocationPolicy
@@ -37,6 +38,7 @@ class Services:
     blobs: BlobService
     members: MemberService
     quotas: QuotaService
+    gc: GarbageCollector
     tokens: TokenService
     remover: DataRemover
     database: Database
@@ -129,6 +131,16 @@ def build_services(
         blobs=blobs,
         members=MemberService(database, registry, policy, clock=clock),
         quotas=QuotaService(database, registry, policy, clock=clock),
+        gc=GarbageCollector(
+            database,
+            blob_stores,
+            blobs,
+            remover,
+            lease=leases.ttl,
+            delete_delay=contents.delete_delay,
+            grace=dt.timedelta(seconds=settings.gc_grace),
+            clock=clock,
+        ),
         tokens=TokenService(database, clock=clock),
         remover=remover,
         database=database,
