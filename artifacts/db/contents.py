@@ -10,6 +10,7 @@ keeps its own copy).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -116,23 +117,28 @@ def unreferenced(
     ]
 
 
-def forget_expired(session: Session, store: str, location: str, before: dt.datetime) -> bool:
-    """Remove the row if it is still unreferenced since before ``before``; True if it went.
+def forget_expired(
+    session: Session, store: str, locations: Sequence[str], before: dt.datetime
+) -> list[str]:
+    """Remove the rows still unreferenced since before ``before``; return their locations.
 
-    The condition is re-checked in the delete itself: an upload that revived the content
-    meanwhile wins, and the data stays.
+    The condition is re-checked in the delete itself: content an upload revived meanwhile
+    keeps its row, and its data stays.
     """
+    if not locations:
+        return []
     result = session.execute(
         delete(ContentRow)
         .where(
             ContentRow.store == store,
-            ContentRow.location == location,
+            ContentRow.location.in_(locations),
             ContentRow.refs <= 0,
             ContentRow.unreferenced_at < before,
         )
+        .returning(ContentRow.location)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    return list(result.scalars())
 
 
 def names_in_store(session: Session, store: str) -> set[str]:

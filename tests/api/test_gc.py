@@ -118,4 +118,4 @@ def test_forgetting_content_loses_to_a_new_reference(database: Database) -> None
         contents.claim(session, "s", "k2", sha256="a" * 64, size=1, now=now, share=True)
 
     with database.write() as session:
-        assert not contents.forget_expired(session, "s", "k", now + DELAY)
+        assert contents.forget_expired(session, "s", ["k"], now + DELAY) == []
