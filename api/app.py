@@ -15,8 +15,10 @@ from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import ArtifactCollection, ArtifactItem
 from api.resources.blobs import BlobResource
+from api.resources.glare_quotas import GlareProjectQuotas, GlareQuotas
 from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
+from api.resources.quotas import ProjectQuota, QuotaDefaults
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
 from api.resources.whoami import WhoAmIResource
@@ -56,6 +58,13 @@ def create_app(
     app.add_route("/", versions)
     app.add_route("/versions", versions)
     app.add_route("/whoami", WhoAmIResource())
+
+    app.add_route("/quotas", GlareQuotas(services.quotas, settings.max_json_body))
+    app.add_route("/project-quotas", GlareProjectQuotas(services.quotas))
+    app.add_route("/project-quotas/{project_id}", GlareProjectQuotas(services.quotas))
+    app.add_route("/quotas/defaults", QuotaDefaults(services.quotas, settings.max_json_body))
+    quota = ProjectQuota(services.quotas, settings.max_json_body)
+    app.add_route("/quotas/projects/{project_id}", quota)
 
     schemas = SchemasResource(services.types)
     app.add_route("/schemas", schemas)

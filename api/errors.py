@@ -172,6 +172,8 @@ def handle_domain_error(
         writer(req, resp, status, ex.message)
         return
     body = error_body(status, ex.message, glare_name(ex))
+    if isinstance(ex, errors.QuotaExceeded):
+        body["error"]["quota"] = ex.details()
     if isinstance(ex, UnsupportedVersion):
         body.update(version_bounds())
     _write(req, resp, status, body)

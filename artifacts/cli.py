@@ -21,6 +21,8 @@ from pathlib import Path
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from artifacts.cli_gc import add_commands as add_gc_commands
+from artifacts.cli_quotas import add_commands as add_quota_commands
 from artifacts.config import (
     CONFIG_ENV,
     GUNICORN_WORKER_CLASSES,
@@ -140,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
         "scrub", help="abandon stale uploads and delete blob data nothing references any more"
     )
     scrub.set_defaults(handler=_scrub)
+    add_gc_commands(commands)
+    add_quota_commands(commands)
 
     token = commands.add_parser("token", help="API tokens of the 'tokens' auth mode")
     token_commands = token.add_subparsers(required=True, metavar="ACTION")

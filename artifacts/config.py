@@ -101,6 +101,17 @@ class Settings:
     #: while the bytes flow; a blob left "saving" by a process that died may be uploaded again
     #: (and is cleaned by ``artifacts scrub``) once its lease is this old.
     upload_lease: int = 30
+    #: Store equal uploads once per store: an upload whose sha256 and size match stored content
+    #: references it, and its own copy is removed. Turn on once every node runs a release that
+    #: counts references (an older node deletes shared data with the blob it removes).
+    deduplicate: bool = True
+    #: Seconds blob data is kept after nothing references it any more (deleted artifacts,
+    #: replaced blobs); ``artifacts gc`` removes it afterwards. 0 removes it at once.
+    delete_delay: int = 0
+    #: Seconds a store object no database row names must be old before ``artifacts gc``
+    #: removes it: longer than any upload takes (the request ``timeout``), so the object of an
+    #: upload about to be recorded is never taken.
+    gc_grace: int = 3600
     #: URL schemes external blob locations may use.
     external_schemes: tuple[str, ...] = ("http", "https")
     #: If set, the only hosts external locations may name (``mirror.example.com``, or
@@ -165,6 +176,9 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("policy", "file"): "policy_file",
     ("blobs", "default_store"): "default_store",
     ("blobs", "upload_lease"): "upload_lease",
+    ("blobs", "deduplicate"): "deduplicate",
+    ("blobs", "delete_delay"): "delete_delay",
+    ("blobs", "gc_grace"): "gc_grace",
     ("blobs", "external_schemes"): "external_schemes",
     ("blobs", "external_hosts"): "external_hosts",
     ("blobs", "external_networks"): "external_networks",
@@ -345,11 +359,17 @@ def _check_lists(settings: Settings) -> None:
         raise ConfigError("count_limit must be 0 (exact counts) or a positive number")
 
 
+def _check_blobs(settings: Settings) -> None:
+    if settings.gc_grace < settings.timeout:
+        raise ConfigError("gc_grace must be at least the request timeout")
+
+
 def _check(settings: Settings) -> None:
     if settings.auth_mode not in AUTH_MODES:
         raise ConfigError(f"auth mode must be one of {AUTH_MODES}, not {settings.auth_mode!r}")
     check_bind(settings, settings.bind)
     _check_lists(settings)
+    _check_blobs(settings)
     if settings.workers < 1 or settings.threads < 1:
         raise ConfigError("workers and threads must be at least 1")
     if settings.worker_class not in WORKER_CLASSES:
@@ -367,6 +387,7 @@ def _check(settings: Settings) -> None:
         "database_pool_max_overflow",
         "database_pool_recycle",
         "database_connect_timeout",
+        "delete_delay",
     ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name} must not be negative")

@@ -173,6 +173,63 @@ class PolicyDenied(Forbidden):
     code = "policy_denied"
 
 
+class QuotaExceeded:
+    """What a quota refusal names: the limit, its scope, and the numbers."""
+
+    def _name_quota(
+        self, quota: str, type_name: str, limit: int, used: int, requested: int
+    ) -> None:
+        self.quota = quota
+        #: ``""`` for a limit on the project as a whole, else the type it applies to.
+        self.type_name = type_name
+        self.limit = limit
+        self.used = used
+        self.requested = requested
+
+    def details(self) -> dict[str, object]:
+        return {
+            "name": self.quota,
+            "type_name": self.type_name or None,
+            "limit": self.limit,
+            "used": self.used,
+            "requested": self.requested,
+        }
+
+
+def _quota_message(what: str, quota: str, type_name: str, *, limit: int, used: int, n: int) -> str:
+    scope = f"{type_name} artifacts" if type_name else "the project"
+    return (
+        f"Quota {quota} of {scope} exceeded: {n} more {what} would make {used + n}, "
+        f"over the limit of {limit}."
+    )
+
+
+class ByteQuotaExceeded(TooLarge, QuotaExceeded):
+    """A byte quota (total bytes, or one blob's maximum) would be crossed (413)."""
+
+    code = "quota_exceeded"
+
+    def __init__(self, quota: str, type_name: str, limit: int, used: int, requested: int) -> None:
+        if quota == "max_blob_size":
+            scope = f"{type_name} artifacts" if type_name else "the project"
+            message = f"Quota max_blob_size of {scope} exceeded: a blob may hold {limit} bytes."
+        else:
+            message = _quota_message("bytes", quota, type_name, limit=limit, used=used, n=requested)
+        super().__init__(message)
+        self._name_quota(quota, type_name, limit, used, requested)
+
+
+class CountQuotaExceeded(Forbidden, QuotaExceeded):
+    """The artifact-count quota would be crossed (403)."""
+
+    code = "quota_exceeded"
+
+    def __init__(self, quota: str, type_name: str, limit: int, used: int, requested: int) -> None:
+        message = _quota_message("artifacts", quota, type_name, limit=limit, used=used, n=requested)
+        super().__init__(message)
+        self._name_quota(quota, type_name, limit, used, requested)
+
+
 class DuplicateArtifact(Conflict):
     code = "duplicate_artifact"
 

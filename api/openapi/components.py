@@ -57,7 +57,21 @@ ERROR_SCHEMA: dict[str, Any] = {
         "error": {
             "type": "object",
             "required": ["type", "message"],
-            "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+            "properties": {
+                "type": {"type": "string"},
+                "message": {"type": "string"},
+                "quota": {
+                    "type": "object",
+                    "description": "The quota a 403 or 413 refusal names (an extension).",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "type_name": {"type": ["string", "null"]},
+                        "limit": {"type": "integer"},
+                        "used": {"type": "integer"},
+                        "requested": {"type": "integer"},
+                    },
+                },
+            },
         },
     },
 }

@@ -22,6 +22,8 @@ from api.openapi.components import (
     ref,
     type_schema,
 )
+from api.openapi.quotas import SCHEMAS as QUOTA_SCHEMAS
+from api.openapi.quotas import paths as quota_paths
 
 #: (route template, method) pairs the document describes; the router must serve exactly these.
 Operation = dict[str, Any]
@@ -498,7 +500,7 @@ def _catalog_operation(template: str, method: str) -> Operation:
 
 def documented_routes(extra: Iterable[tuple[str, str]] = ()) -> set[tuple[str, str]]:
     """Every (route template, method) this module describes."""
-    routes = set(_service_paths([]))
+    routes = set(_service_paths([])) | set(quota_paths())
     routes |= {(t, m) for t, methods in _TYPED.items() for m in methods}
     routes |= {(t, m) for t in _BLOB_TEMPLATES for m in _BLOB_METHODS}
     routes |= {(t, m) for t, methods in _CATALOG.items() for m in methods}
@@ -516,6 +518,8 @@ def build(
     ).items():
         marked = {**operation, EXTENSION: True} if template in _EXTENSION_PATHS else operation
         paths.setdefault(template, {})[method.lower()] = marked
+    for (template, method), operation in quota_paths().items():
+        paths.setdefault(template, {})[method.lower()] = operation
     for page, page_methods in _CATALOG.items():
         paths[page.replace(":path}", "}")] = {
             m.lower(): _catalog_operation(page, m) for m in page_methods
@@ -538,6 +542,7 @@ def build(
             path = f"/artifacts/{name}/{{artifact_id}}/{field}/{{key}}"
             paths[path] = {m.lower(): d(info, field, [_KEY]) for m, d in _BLOB_METHODS.items()}
     schemas = {info.component: type_schema(info.schema) for info in infos.values()}
+    schemas.update(QUOTA_SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -545,8 +550,8 @@ def build(
             "version": version,
             "description": "Typed artifacts (JSON fields and blobs) over OpenStack Glare's v1 API, "
             "with our extensions: members, shared and community visibility, SemVer ranges, "
-            "member_status, /whoami; each is marked x-artifact-repo-extension. Errors use "
-            "Glare's fault format.",
+            "member_status, /whoami, quota usage; each is marked x-artifact-repo-extension. "
+            "Errors use Glare's fault format.",
         },
         "servers": [{"url": "/"}],
         "security": [{}, {"apiToken": []}, {"bearer": []}, {"trustedProject": []}],

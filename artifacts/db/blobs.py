@@ -136,6 +136,12 @@ def orphans(session: Session) -> list[tuple[int, str, str]]:
     return [(o.id, o.store, o.location) for o in session.scalars(select(OrphanRow))]
 
 
+def orphans_with_reasons(session: Session) -> list[tuple[int, str, str, str]]:
+    """(id, store, location, reason) of every recorded orphan, oldest first."""
+    stmt = select(OrphanRow.id, OrphanRow.store, OrphanRow.location, OrphanRow.reason)
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt.order_by(OrphanRow.id))]
+
+
 def orphan_attempted(session: Session, orphan_id: int) -> None:
     orphan = session.get(OrphanRow, orphan_id)
     if orphan is not None:

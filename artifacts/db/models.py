@@ -146,6 +146,9 @@ class BlobRow(Base):
     pending_store: Mapped[str | None] = mapped_column(String(63))
     pending_location: Mapped[str | None] = mapped_column(String(1024))
     pending_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bytes the pending upload holds against its project's quotas (``quota_usage.reserved``);
+    # whoever ends the upload (commit, abort, a takeover of a lapsed lease) releases them.
+    pending_reserved: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -166,6 +169,69 @@ class OrphanRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContentRow(Base):
+    """Blob data as the store holds it: one object per content, shared by every blob naming it.
+
+    A blob names its data by ``(store, location)``; ``refs`` counts the blobs that do. An
+    upload whose bytes equal stored content (same sha256 and size in the same store) takes a
+    reference to it instead of keeping its own copy. When ``refs`` falls to 0 the data is
+    removed at once, or, with a delete delay, ``unreferenced_at`` is set and ``artifacts gc``
+    removes it once the delay has passed (an upload of the same bytes meanwhile revives it).
+    """
+
+    __tablename__ = "contents"
+
+    store: Mapped[str] = mapped_column(String(63), primary_key=True)
+    location: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    refs: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    unreferenced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_contents_store_sha256", "store", "sha256", "size"),
+        Index("ix_contents_unreferenced_at", "unreferenced_at"),
+    )
+
+
+class QuotaRow(Base):
+    """Limits set by an administrator for one project (or ``*``, every project's default).
+
+    ``type_name`` is ``""`` for limits on the project as a whole, or a type's name for limits
+    on that type alone; NULL leaves a limit unset (the default's, or none).
+    """
+
+    __tablename__ = "quotas"
+
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    max_artifacts: Mapped[int | None] = mapped_column(BigInteger)
+    max_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    max_blob_size: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QuotaUsageRow(Base):
+    """What a project uses, kept exact by the transactions that change it.
+
+    One row per (project, type) and one with ``type_name`` ``""`` for the project's total.
+    ``bytes`` counts committed blob data (logical sizes: every artifact's own blobs, however
+    the store keeps them); ``reserved`` counts bytes that uploads in flight hold. A write
+    raises a counter with ``UPDATE … WHERE counter + n <= limit``, which takes the row's lock
+    on PostgreSQL and the database's write lock on SQLite, so concurrent writers on any node
+    can never overshoot a limit together.
+    """
+
+    __tablename__ = "quota_usage"
+
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    artifacts: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class StoredObjectRow(Base):

@@ -23,8 +23,10 @@ from artifacts.db import reads
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
+from artifacts.engine import quotas
 from artifacts.engine.actions import available_actions
 from artifacts.engine.blobs import IN_FLIGHT, DataRemover, blob_values
+from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.policy import Policy, Target
@@ -109,9 +111,11 @@ class ArtifactService:
         clock: Clock = utcnow,
         new_id: Callable[[], str] = new_uuid,
         remover: DataRemover | None = None,
+        contents: ContentRefs | None = None,
         hooks: HookRunner | None = None,
     ) -> None:
         self._remover = remover
+        self._contents = contents
         self._hooks = hooks or HookRunner()
         self._db = db
         self._types = types
@@ -277,6 +281,7 @@ class ArtifactService:
         with self._db.write() as session:
             self._check_links(session, ctx, artifact_type, obj, set(body))
             self._hooks.before(artifact_type, "before_create", obj, hook)
+            quotas.charge_artifact(session, document["owner"], type_name)
             row = repo.insert(session, _row_values(artifact_type, obj))
             rendered = _render(artifact_type, row, [])
         if hook is not None:
@@ -360,13 +365,16 @@ class ArtifactService:
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
             self._policy.enforce(ctx, "artifact:delete", Target(owner=row.owner))
-            locations = []
+            locations, shared = [], []
+            stored = reserved = 0
             blobs = repo.blobs_of(session, [row.id])[row.id]
             for blob in blobs:
                 if blob.store and blob.location:
-                    locations.append((blob.store, blob.location))
+                    shared.append((blob.store, blob.location))
+                    stored += blob.size or 0
                 if blob.pending_store and blob.pending_location:
                     locations.append((blob.pending_store, blob.pending_location))
+                reserved += blob.pending_reserved or 0
             if self._hooks.wants(artifact_type, "before_delete", "after_delete"):
                 properties = readable_properties(artifact_type, row)
                 values = repo.field_values(row, artifact_type.fields, properties)
@@ -383,6 +391,12 @@ class ArtifactService:
                 )
                 self._hooks.before(artifact_type, "before_delete", obj, hook)
                 hooked = (obj, hook)
+            quotas.release(
+                session, row.owner, type_name, artifacts=1, stored=stored, reserved=reserved
+            )
+            if self._contents is not None:
+                shared = self._contents.release(session, shared)
+            locations += shared
             repo.delete(session, row)
         if locations and self._remover is not None:
             self._remover.remove(locations, f"artifact {artifact_id} deleted")

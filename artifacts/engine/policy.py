@@ -157,6 +157,21 @@ _ACTIONS = (
         "DELETE",
         _MEMBERS + "/{project_id}",
     ),
+    _rule("quota:list", "rule:admin", "List the quotas that are set.", "GET", "/quotas"),
+    _rule(
+        "quota:show",
+        "rule:admin_or_owner",
+        "Show a project's quotas and usage (its own, for a non-administrator).",
+        "GET",
+        "/quotas/projects/{project_id}",
+    ),
+    _rule(
+        "quota:set",
+        "rule:admin",
+        "Set or clear a project's quotas, or the defaults.",
+        "PUT",
+        "/quotas/projects/{project_id}",
+    ),
 )
 
 _MESSAGES: Mapping[str, str] = {
@@ -174,6 +189,9 @@ _MESSAGES: Mapping[str, str] = {
     "member:add": "Only the owner or an administrator may share this artifact.",
     "member:update": "Only the member project may accept or reject a share.",
     "member:delete": "Only the owner or an administrator may remove a member.",
+    "quota:list": "Only an administrator may list quotas.",
+    "quota:show": "Only an administrator may see another project's quotas.",
+    "quota:set": "Only an administrator may set quotas.",
 }
 
 

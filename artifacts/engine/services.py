@@ -12,11 +12,14 @@ from artifacts.db import migrate
 from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
+from artifacts.engine.contents import ContentRefs
+from artifacts.engine.gc import GarbageCollector
 from artifacts.engine.health import HealthService
 from artifacts.engine.hooks import HookRunner
 from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
+from artifacts.engine.quotas import QuotaService
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tokens import TokenService
 from artifacts.engine.uploads import UploadLeases
@@ -34,6 +37,8 @@ class Services:
     artifacts: ArtifactService
     blobs: BlobService
     members: MemberService
+    quotas: QuotaService
+    gc: GarbageCollector
     tokens: TokenService
     remover: DataRemover
     database: Database
@@ -88,6 +93,11 @@ def build_services(
     policy = Policy(Path(settings.policy_file) if settings.policy_file else None)
     remover = DataRemover(database, blob_stores, clock)
     leases = UploadLeases(database, clock, ttl=dt.timedelta(seconds=settings.upload_lease))
+    contents = ContentRefs(
+        share=settings.deduplicate,
+        delete_delay=dt.timedelta(seconds=settings.delete_delay),
+        clock=clock,
+    )
     artifacts = ArtifactService(
         database,
         registry,
@@ -99,6 +109,7 @@ def build_services(
         ),
         clock=clock,
         remover=remover,
+        contents=contents,
         hooks=hooks,
     )
     blobs = BlobService(
@@ -114,6 +125,7 @@ def build_services(
         ),
         clock=clock,
         render=artifacts.render,
+        contents=contents,
         validators=validators,
         hooks=hooks,
     )
@@ -122,6 +134,17 @@ def build_services(
         artifacts=artifacts,
         blobs=blobs,
         members=MemberService(database, registry, policy, clock=clock),
+        quotas=QuotaService(database, registry, policy, clock=clock),
+        gc=GarbageCollector(
+            database,
+            blob_stores,
+            blobs,
+            remover,
+            lease=leases.ttl,
+            delete_delay=contents.delete_delay,
+            grace=dt.timedelta(seconds=settings.gc_grace),
+            clock=clock,
+        ),
         tokens=TokenService(database, clock=clock),
         remover=remover,
         database=database,

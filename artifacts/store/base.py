@@ -45,6 +45,16 @@ class StoredObject:
 
 
 @dataclass(frozen=True)
+class ListedObject:
+    """A committed object as a listing finds it (what garbage collection compares with rows)."""
+
+    key: str
+    size: int
+    #: When the object was last written (POSIX seconds).
+    modified: float
+
+
+@dataclass(frozen=True)
 class ByteRange:
     """An inclusive byte range ``[start, end]`` within an object.
 
@@ -190,3 +200,6 @@ class BlobStore(Protocol):
 
     def check(self) -> None:
         """Raise StoreError unless the store is reachable and writable (readiness probes)."""
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        """Yield every committed object whose key starts with ``prefix``, in no set order."""

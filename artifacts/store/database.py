@@ -25,6 +25,7 @@ from artifacts.store._options import Options
 from artifacts.store.base import (
     ByteRange,
     InvalidRange,
+    ListedObject,
     ObjectNotFound,
     ReadHandle,
     StoredObject,
@@ -100,6 +101,15 @@ class DatabaseStore:
     def check(self) -> None:
         with self._session() as session:
             session.execute(text("SELECT 1"))
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        stmt = select(StoredObjectRow.key, StoredObjectRow.size, StoredObjectRow.created_at).where(
+            StoredObjectRow.committed.is_(True), StoredObjectRow.key.startswith(prefix)
+        )
+        with self._session() as session:
+            found = session.execute(stmt).all()
+        for key, size, created_at in found:
+            yield ListedObject(key, size, _aware(created_at).timestamp())
 
     def close(self) -> None:
         if self._owns_engine:
@@ -208,3 +218,8 @@ def from_options(name: str, options: Mapping[str, Any]) -> DatabaseStore:
     chunk_size = reader.optional_int("chunk_size", DEFAULT_CHUNK_SIZE, minimum=1024)
     reader.finish()
     return DatabaseStore(name, url, max_size=max_size, chunk_size=chunk_size)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; they were written in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -32,6 +32,7 @@ from artifacts.store.base import (
     ByteRange,
     InvalidKey,
     InvalidRange,
+    ListedObject,
     ObjectNotFound,
     ReadHandle,
     StoredObject,
@@ -172,6 +173,26 @@ class FilesystemStore:
         except OSError as exc:
             raise StoreError(f"store {self.name!r}: cannot sweep {self._tmp}: {exc}") from exc
         return removed
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        """Walk the tree under ``root`` (``tmp/`` aside): a key is a file's relative path."""
+        try:
+            for directory, subdirs, files in os.walk(self.root):
+                here = Path(directory)
+                if here == self.root:
+                    subdirs[:] = [d for d in subdirs if d != TMP_DIR]
+                for name in files:
+                    path = here / name
+                    key = path.relative_to(self.root).as_posix()
+                    if not key.startswith(prefix):
+                        continue
+                    try:
+                        info = path.stat()
+                    except FileNotFoundError:
+                        continue  # deleted meanwhile
+                    yield ListedObject(key, info.st_size, info.st_mtime)
+        except OSError as exc:
+            raise StoreError(f"store {self.name!r}: cannot list {self.root}: {exc}") from exc
 
     def _temp_path(self, key: str) -> Path:
         """Where an upload to ``key`` is written until its commit: named after the key.

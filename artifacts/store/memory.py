@@ -8,6 +8,7 @@ hold here.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from artifacts.store.base import (
     CHUNK_SIZE,
     ByteRange,
     InvalidRange,
+    ListedObject,
     ObjectNotFound,
     ReadHandle,
     StoredObject,
@@ -29,6 +31,7 @@ class MemoryStore:
     def __init__(self, name: str) -> None:
         self.name = name
         self._objects: dict[str, bytes] = {}
+        self._written: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def open_writer(self, key: str) -> MemoryWriter:
@@ -53,6 +56,7 @@ class MemoryStore:
         validate_key(key)
         with self._lock:
             self._objects.pop(key, None)
+            self._written.pop(key, None)
 
     def check(self) -> None:
         """Always ready: memory is as reachable as the process itself."""
@@ -62,9 +66,19 @@ class MemoryStore:
         with self._lock:
             return sorted(self._objects)
 
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        with self._lock:
+            found = [
+                ListedObject(key, len(data), self._written[key])
+                for key, data in self._objects.items()
+                if key.startswith(prefix)
+            ]
+        yield from found
+
     def _put(self, key: str, data: bytes) -> None:
         with self._lock:
             self._objects[key] = data
+            self._written[key] = time.time()
 
 
 class MemoryWriter:

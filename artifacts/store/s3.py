@@ -29,6 +29,7 @@ from artifacts.store.base import (
     CHUNK_SIZE,
     ByteRange,
     InvalidRange,
+    ListedObject,
     ObjectNotFound,
     ReadHandle,
     StoredObject,
@@ -183,6 +184,19 @@ class S3Store:
                 ExpiresIn=seconds,
             )
         return url
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        """Page through ``list_objects_v2`` under the store's prefix."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        with self.translate_errors("list", None):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=start + prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    yield ListedObject(
+                        item["Key"][len(start) :], item["Size"], item["LastModified"].timestamp()
+                    )
 
     def object_name(self, key: str) -> str:
         """Return the S3 object name for ``key``: the key under this store's prefix."""

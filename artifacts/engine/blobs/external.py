@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from artifacts.db import blobs as blob_rows
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
+from artifacts.engine import quotas
+from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.registry import ArtifactType, TypeRegistry
@@ -30,6 +32,7 @@ class ExternalBlobs:
         access: BlobAccess,
         *,
         remover: DataRemover,
+        contents: ContentRefs,
         locations: LocationPolicy,
         clock: Callable[[], dt.datetime],
         render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
@@ -38,6 +41,7 @@ class ExternalBlobs:
         self._types = types
         self._access = access
         self._remover = remover
+        self._contents = contents
         self._locations = locations
         self._clock = clock
         self._render = render
@@ -58,6 +62,8 @@ class ExternalBlobs:
                 blob = blob_rows.add(session, ref.artifact_id, ref.field, ref.key, now)
             elif blob.store and blob.location:
                 replaced.append((blob.store, blob.location))
+                quotas.release(session, row.owner, artifact_type.name, stored=blob.size or 0)
+            replaced = self._contents.release(session, replaced)
             blob_rows.point_external(blob, url, digests, now)
             row.updated_at = now
             row.revision += 1

@@ -24,6 +24,8 @@ from artifacts.db import blobs as blob_rows
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
+from artifacts.engine import quotas
+from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.registry import ArtifactType
@@ -38,16 +40,24 @@ from artifacts.model.streaming import Upload
 from .access import BlobAccess
 from .common import BlobRef, label, wire_values
 from .removal import DataRemover
+from .reservation import within_limits
 
 
 @dataclass(frozen=True)
 class Begun:
-    """A recorded pending upload: its byte limit, and its checks' and hooks' view of it."""
+    """A recorded pending upload: its byte limit, and its checks' and hooks' view of it.
+
+    ``reserved`` bytes are held against the ``owner``'s quotas; ``quota_cap`` is the per-blob
+    quota (bytes, scope) when it is what sets ``limit``.
+    """
 
     limit: int
     validators: tuple[Any, ...]
     upload: Upload | None
     hook: HookContext | None
+    owner: str = ""
+    reserved: int = 0
+    quota_cap: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class PendingUploads:
         access: BlobAccess,
         *,
         remover: DataRemover,
+        contents: ContentRefs,
         leases: UploadLeases,
         validators: UploadValidators,
         hooks: HookRunner,
@@ -79,6 +90,7 @@ class PendingUploads:
         self._db = db
         self._access = access
         self._remover = remover
+        self._contents = contents
         self._leases = leases
         self._validators = validators
         self._hooks = hooks
@@ -114,7 +126,9 @@ class PendingUploads:
                 renewed = repo.aware(existing.pending_started_at)
                 if not self._leases.expired(renewed, now):
                     raise Conflict(f"Blob {label(field_name, key)} is being uploaded already.")
-                # A lapsed lease (its uploader died): its partial data goes to the sweeper.
+                # A lapsed lease (its uploader died): its partial data goes to the sweeper,
+                # its reservation back to the project.
+                quotas.end_upload(session, row.owner, artifact_type.name, existing, committed=None)
                 if existing.pending_store and existing.pending_location:
                     blob_rows.add_orphan(
                         session,
@@ -136,11 +150,12 @@ class PendingUploads:
             if type_limit is not None:
                 elsewhere = sum(b.size or 0 for b in all_blobs if b is not existing)
                 limit = min(limit, type_limit - elsewhere)
-            if content_length is not None and content_length > limit:
-                raise TooLarge(
-                    f"Blob {label(field_name, key)} of {content_length} bytes is larger than "
-                    f"its limit of {max(limit, 0)} bytes."
-                )
+            limit, quota_cap = within_limits(
+                limit,
+                quotas.blob_maximum(session, row.owner, artifact_type.name),
+                content_length,
+                label(field_name, key),
+            )
             hook = upload = None
             if document is not None:
                 caller = caller_of(ctx)
@@ -174,7 +189,20 @@ class PendingUploads:
             blob_rows.mark_pending(
                 existing, upload_id=upload_id, store=store_name, location=location, now=now
             )
-            return Begun(max(limit, 0), validators, upload, hook)
+            # The declared length is held against the quotas now; a streamed body's bytes are
+            # held step by step as they arrive (.reservation).
+            existing.pending_reserved = held = content_length or 0
+            quotas.reserve(session, row.owner, artifact_type.name, held)
+            return Begun(max(limit, 0), validators, upload, hook, row.owner, held, quota_cap)
+
+    def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
+        """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""
+        with self._db.write() as session:
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
+            if blob is None or blob.pending_upload_id != upload_id:
+                raise Conflict(f"Blob {label(ref.field, ref.key)} was changed during the upload.")
+            quotas.reserve(session, owner, ref.type_name, size)
+            blob.pending_reserved = (blob.pending_reserved or 0) + size
 
     def mark_checking(self, ref: BlobRef, upload_id: str) -> None:
         """Commit ``checking`` before post-store checks run, so a crash during them is visible."""
@@ -189,6 +217,9 @@ class PendingUploads:
             blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
             if blob is None or blob.pending_upload_id != upload_id:
                 return
+            row = session.get(ArtifactRow, ref.artifact_id)
+            if row is not None:
+                quotas.end_upload(session, row.owner, row.type_name, blob, committed=None)
             if blob.location is None and blob.external_url is None:
                 blob_rows.remove(session, blob)
                 return
@@ -216,10 +247,20 @@ class PendingUploads:
                 superseded = False
                 if blob.store and blob.location:
                     replaced.append((blob.store, blob.location))
+                quotas.end_upload(
+                    session, row.owner, artifact_type.name, blob, committed=promotion.size
+                )
+                replaced = self._contents.release(session, replaced)
                 blob_rows.promote(
                     blob,
                     store=promotion.store_name,
-                    location=promotion.location,
+                    location=self._contents.claim(
+                        session,
+                        promotion.store_name,
+                        promotion.location,
+                        sha256=promotion.digests[2],
+                        size=promotion.size,
+                    ),
                     size=promotion.size,
                     digests=promotion.digests,
                     content_type=promotion.content_type,

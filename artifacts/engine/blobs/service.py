@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
+from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner
 from artifacts.engine.locations import LocationPolicy
@@ -42,6 +43,7 @@ class BlobService:
         locations: LocationPolicy,
         clock: Callable[[], dt.datetime],
         render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+        contents: ContentRefs,
         validators: UploadValidators | None = None,
         hooks: HookRunner | None = None,
     ) -> None:
@@ -51,6 +53,7 @@ class BlobService:
             db,
             access,
             remover=remover,
+            contents=contents,
             leases=leases,
             validators=validators or UploadValidators(types),
             hooks=hooks,
@@ -68,7 +71,14 @@ class BlobService:
         )
         self._downloads = Downloads(db, types, access, stores, hooks=hooks, render=render)
         self._external = ExternalBlobs(
-            db, types, access, remover=remover, locations=locations, clock=clock, render=render
+            db,
+            types,
+            access,
+            remover=remover,
+            contents=contents,
+            locations=locations,
+            clock=clock,
+            render=render,
         )
 
     def upload(

@@ -28,7 +28,7 @@ from artifacts.engine.validation import (
     check_annotations,
     run_post_store,
 )
-from artifacts.errors import ArtifactError, InvalidInput, ServiceUnavailable, TooLarge
+from artifacts.errors import ArtifactError, InvalidInput, ServiceUnavailable
 from artifacts.model.hooks import BlobEvent
 from artifacts.model.streaming import StreamResult
 from artifacts.store.base import BlobStore, StoredObject, StoreError
@@ -46,6 +46,7 @@ from .common import (
 )
 from .pending import Begun, PendingUploads, Promotion
 from .removal import DataRemover
+from .reservation import Reservation
 
 LOG = logging.getLogger(__name__)
 
@@ -150,8 +151,14 @@ class Uploader:
             raise
         digester = Digester(sink=writer.write, watch=checks.feed if checks else None)
         outcome = Outcome(fields={}, post_store=())
+        reservation = Reservation(
+            begun.reserved,
+            begun.limit,
+            lambda n: self._pending.reserve_more(ref, target.upload_id, begun.owner, n),
+            begun.quota_cap,
+        )
         try:
-            digests = receive(stream, digester, begun.limit, content_length, target.label)
+            digests = receive(stream, digester, reservation, content_length, target.label)
             if checks is not None:
                 outcome = checks.finish(StreamResult(digester.size, digest_map(digests)))
                 check_annotations(artifact_type, outcome.fields, target.label)
@@ -271,15 +278,20 @@ class Uploader:
 
 
 def receive(
-    stream: Readable, digester: Digester, limit: int, content_length: int | None, name: str
+    stream: Readable,
+    digester: Digester,
+    reservation: Reservation,
+    content_length: int | None,
+    name: str,
 ) -> Digests:
-    """Read the request into the digester's lanes, within the limit; return the digests."""
+    """Read the request into the digester's lanes, within the limits; return the digests."""
     while True:
         chunk = stream.read(UPLOAD_READ_SIZE)
         if not chunk:
             break
-        if digester.size + len(chunk) > limit:
-            raise TooLarge(f"Blob {name!r} is larger than its limit of {limit} bytes.")
+        if digester.size + len(chunk) > reservation.limit:
+            raise reservation.too_large(digester.size + len(chunk), name)
+        reservation.cover(digester.size + len(chunk))
         digester.update(chunk)
     if content_length is not None and digester.size != content_length:
         raise InvalidInput(f"The upload ended after {digester.size} of {content_length} bytes.")

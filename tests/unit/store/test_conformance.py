@@ -228,6 +228,26 @@ def test_delete_leaves_neighbours_alone(store: BlobStore) -> None:
     assert read_back(store, second) == b"2"
 
 
+def test_listing_finds_committed_objects_under_a_prefix_only(store: BlobStore) -> None:
+    first = new_key()
+    directory = first.rsplit("/", 1)[0]
+    write_object(store, first, [b"one"])
+    write_object(store, directory + "/second", [b"second"])
+    store.delete(directory + "/second")
+    pending = store.open_writer(directory + "/pending")
+    pending.write(b"not yet")
+    elsewhere = new_key()
+    write_object(store, elsewhere, [b"elsewhere"])
+
+    listed = {o.key: o for o in store.list_objects(directory + "/")}
+    pending.cancel()
+
+    assert set(listed) == {first}
+    assert listed[first].size == 3
+    assert listed[first].modified > 0
+    assert elsewhere in {o.key for o in store.list_objects()}
+
+
 def test_interleaved_writers_do_not_interfere(case: StoreCase) -> None:
     keys = [new_key("a"), new_key("b")]
     writers = [case.store.open_writer(key) for key in keys]
