@@ -17,6 +17,7 @@ from api.glance import listing, wire
 from api.glance.output import write_json
 from api.media import media_type, read_json
 from artifacts.engine.artifacts import ArtifactService
+from artifacts.engine.imports import ImportService, ImportState
 from artifacts.errors import InvalidInput, NotFound
 from artifacts.model import fields as f
 
@@ -25,9 +26,14 @@ PATCH_MEDIA_TYPES = (wire.PATCH_MEDIA_TYPE, wire.PATCH_MEDIA_TYPE_V20)
 
 class ImageCollection:
     def __init__(
-        self, service: ArtifactService, declared: Mapping[str, f.Field], max_json_body: int
+        self,
+        service: ArtifactService,
+        imports: ImportService,
+        declared: Mapping[str, f.Field],
+        max_json_body: int,
     ) -> None:
         self._service = service
+        self._imports = imports
         self._declared = declared
         self._max_json_body = max_json_body
 
@@ -41,7 +47,8 @@ class ImageCollection:
         }
         if not translated.nothing:
             page = self._service.list(req.context.ctx, wire.TYPE_NAME, translated.params)
-            body["images"] = [wire.to_image(item) for item in page.items]
+            states = import_states(self._imports, page.items)
+            body["images"] = [wire.to_image(item, states.get(item["id"])) for item in page.items]
             if page.next_marker is not None:
                 body["next"] = listing.next_link(params, page.next_marker)
         write_json(resp, body)
@@ -58,14 +65,19 @@ class ImageCollection:
 
 class ImageItem:
     def __init__(
-        self, service: ArtifactService, declared: Mapping[str, f.Field], max_json_body: int
+        self,
+        service: ArtifactService,
+        imports: ImportService,
+        declared: Mapping[str, f.Field],
+        max_json_body: int,
     ) -> None:
         self._service = service
+        self._imports = imports
         self._declared = declared
         self._max_json_body = max_json_body
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        write_json(resp, show(self._service, req, image_id))
+        write_json(resp, show(self._service, req, image_id, self._imports))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         operations = read_json(req, max_bytes=self._max_json_body, accept=PATCH_MEDIA_TYPES)
@@ -74,7 +86,7 @@ class ImageItem:
         current = show(self._service, req, image_id)
         patch = wire.artifact_patch(operations, current, self._declared)
         updated = self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
-        write_json(resp, wire.to_image(updated))
+        write_json(resp, wire.to_image(updated, import_states(self._imports, [updated]).get(image_id)))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         self._service.delete(req.context.ctx, wire.TYPE_NAME, image_id)
@@ -129,6 +141,21 @@ class ImageAction:
         resp.status = falcon.HTTP_204
 
 
-def show(service: ArtifactService, req: falcon.Request, image_id: str) -> dict[str, Any]:
+def show(
+    service: ArtifactService,
+    req: falcon.Request,
+    image_id: str,
+    imports: ImportService | None = None,
+) -> dict[str, Any]:
     """The image as Glance shows it (a caller who may not see it gets "not found")."""
-    return wire.to_image(service.show(req.context.ctx, wire.TYPE_NAME, image_id))
+    artifact = service.show(req.context.ctx, wire.TYPE_NAME, image_id)
+    states = import_states(imports, [artifact]) if imports is not None else {}
+    return wire.to_image(artifact, states.get(image_id))
+
+
+def import_states(
+    imports: ImportService, artifacts: list[dict[str, Any]]
+) -> dict[str, ImportState]:
+    """The import state of the images that may have one: only drafted images can."""
+    drafted = [a["id"] for a in artifacts if a["status"] == "drafted"]
+    return imports.states(drafted) if drafted else {}

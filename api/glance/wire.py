@@ -30,6 +30,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from artifacts.engine.imports import ImportState
 from artifacts.errors import Conflict, Forbidden, InvalidInput, InvalidValue
 
 TYPE_NAME = "images"
@@ -108,12 +109,17 @@ ARTIFACT_STATUSES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def glance_status(artifact: Mapping[str, Any]) -> str:
-    """Glance's status of an artifact: a drafted image is ``saving`` while its data uploads."""
+def glance_status(artifact: Mapping[str, Any], importing: ImportState | None = None) -> str:
+    """Glance's status of an artifact: a drafted image is ``saving`` while its data uploads,
+    ``importing`` while an import task runs and ``uploading`` while staged data awaits one."""
     status = artifact["status"]
     if status == "drafted":
         blob = artifact.get(BLOB_FIELD)
-        return "saving" if blob and blob.get("status") == "saving" else "queued"
+        if importing is not None and importing.task is not None:
+            return "importing"
+        if blob and blob.get("status") == "saving":
+            return "saving"
+        return "uploading" if importing is not None and importing.staged else "queued"
     return str(status)
 
 
@@ -121,8 +127,8 @@ def image_path(image_id: str) -> str:
     return f"/v2/images/{image_id}"
 
 
-def to_image(artifact: Mapping[str, Any]) -> dict[str, Any]:
-    """Render an images artifact as Glance shows an image."""
+def to_image(artifact: Mapping[str, Any], importing: ImportState | None = None) -> dict[str, Any]:
+    """Render an images artifact as Glance shows an image (``importing``: its import state)."""
     blob = artifact.get(BLOB_FIELD) or {}
     complete = blob.get("status") == "active"
     image: dict[str, Any] = dict(artifact.get(PROPERTIES_FIELD) or {})
@@ -140,7 +146,7 @@ def to_image(artifact: Mapping[str, Any]) -> dict[str, Any]:
     image.update(
         {
             "size": blob.get("size") if complete else None,
-            "status": glance_status(artifact),
+            "status": glance_status(artifact, importing),
             "checksum": blob.get("md5") if complete else None,
             "owner": artifact.get("owner") or None,
             "os_hash_algo": artifact.get("os_hash_algo") if own_hash else _sha256(complete),
