@@ -17,7 +17,7 @@ from api.glance import listing, wire
 from api.glance.output import write_json
 from api.media import media_type, read_json
 from artifacts.engine.artifacts import ArtifactService
-from artifacts.engine.imports import ImportService, ImportState
+from artifacts.engine.imports import ImportService
 from artifacts.errors import InvalidInput, NotFound
 from artifacts.model import fields as f
 
@@ -47,8 +47,7 @@ class ImageCollection:
         }
         if not translated.nothing:
             page = self._service.list(req.context.ctx, wire.TYPE_NAME, translated.params)
-            states = import_states(self._imports, page.items)
-            body["images"] = [wire.to_image(item, states.get(item["id"])) for item in page.items]
+            body["images"] = render(self._imports, page.items)
             if page.next_marker is not None:
                 body["next"] = listing.next_link(params, page.next_marker)
         write_json(resp, body)
@@ -86,7 +85,7 @@ class ImageItem:
         current = show(self._service, req, image_id)
         patch = wire.artifact_patch(operations, current, self._declared)
         updated = self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
-        write_json(resp, wire.to_image(updated, import_states(self._imports, [updated]).get(image_id)))
+        write_json(resp, render(self._imports, [updated])[0])
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         self._service.delete(req.context.ctx, wire.TYPE_NAME, image_id)
@@ -149,13 +148,24 @@ def show(
 ) -> dict[str, Any]:
     """The image as Glance shows it (a caller who may not see it gets "not found")."""
     artifact = service.show(req.context.ctx, wire.TYPE_NAME, image_id)
-    states = import_states(imports, [artifact]) if imports is not None else {}
-    return wire.to_image(artifact, states.get(image_id))
+    if imports is None:
+        return wire.to_image(artifact)
+    return render(imports, [artifact])[0]
 
 
-def import_states(
-    imports: ImportService, artifacts: list[dict[str, Any]]
-) -> dict[str, ImportState]:
-    """The import state of the images that may have one: only drafted images can."""
-    drafted = [a["id"] for a in artifacts if a["status"] == "drafted"]
-    return imports.states(drafted) if drafted else {}
+def render(imports: ImportService, artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Images as Glance shows them, with what the import service knows of each.
+
+    With one store only a drafted image can have an import state, and the ``stores``
+    attribute is not shown (as in Glance): a page of active images then costs no query beyond
+    the list's own.
+    """
+    stores: dict[str, list[str]] = {}
+    if imports.multiple_stores:
+        # An active image may be being copied into another store (copy-image).
+        states = imports.states([a["id"] for a in artifacts])
+        stores = imports.stores_of([a["id"] for a in artifacts if a["status"] != "drafted"])
+    else:
+        drafted = [a["id"] for a in artifacts if a["status"] == "drafted"]
+        states = imports.states(drafted) if drafted else {}
+    return [wire.to_image(a, states.get(a["id"]), stores.get(a["id"])) for a in artifacts]

@@ -46,23 +46,31 @@ class ImageImport:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         body = read_json(req, max_bytes=self._max_json_body, accept=(falcon.MEDIA_JSON,))
-        method = _method(body)
+        method, options = _request(body)
         self._imports.start(
-            req.context.ctx, BlobRef(wire.TYPE_NAME, image_id, wire.BLOB_FIELD), method
+            req.context.ctx, BlobRef(wire.TYPE_NAME, image_id, wire.BLOB_FIELD), method, **options
         )
         resp.status = falcon.HTTP_202
 
 
-def _method(body: Any) -> dict[str, Any]:
-    """The ``method`` object of an import request, checked as Glance's schema checks it."""
+def _request(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The method and options of an import request, checked as Glance checks them."""
     if not isinstance(body, dict):
         raise InvalidInput("Request body must be a JSON object.")
     method = body.get("method")
-    if not isinstance(method, dict) or not isinstance(method.get("name"), str):
+    if not isinstance(method, dict):
         raise InvalidInput("Import request requires a 'method' field.")
+    if "name" not in method:
+        raise InvalidInput("Import request requires a 'name' field.")
+    options: dict[str, Any] = {}
+    for flag, default in (("all_stores_must_succeed", True), ("all_stores", False)):
+        value = body.get(flag, default)
+        if not isinstance(value, bool):
+            raise InvalidInput(f"'{flag}' must be boolean value only")
+        options[flag] = value
     stores = body.get("stores")
-    if stores is not None and (
-        not isinstance(stores, list) or not all(isinstance(s, str) for s in stores)
-    ):
-        raise InvalidInput("The 'stores' of an import request must be a list of store names.")
-    return dict(method)
+    if stores is not None:
+        if not isinstance(stores, list) or not all(isinstance(s, str) for s in stores):
+            raise InvalidInput("The 'stores' of an import request must be a list of store names.")
+        options["stores"] = stores
+    return dict(method), options

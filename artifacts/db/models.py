@@ -296,3 +296,24 @@ class StagedDataRow(Base):
     location: Mapped[str] = mapped_column(String(1024))
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BlobCopyRow(Base):
+    """A further copy of a blob's data in another store (Glance's ``copy-image``).
+
+    The blob row names the data's first store; each copy names one more that holds the same
+    bytes. A copy is valid while the blob still points at the data it was copied from
+    (``source_location``); it goes, data and all, with the artifact.
+    """
+
+    __tablename__ = "blob_copies"
+
+    artifact_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(63), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    store: Mapped[str] = mapped_column(String(63), primary_key=True)
+    location: Mapped[str] = mapped_column(String(1024))
+    source_location: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -54,7 +54,7 @@ from artifacts.model.lifecycle import (
 )
 from artifacts.model.query import LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
 
-from .models import ArtifactRow, BlobRow, MemberRow, StagedDataRow
+from .models import ArtifactRow, BlobCopyRow, BlobRow, MemberRow, StagedDataRow
 from .reads import ARTIFACT_COLUMNS, ARTIFACT_FIELD_NAMES, ArtifactRecord
 
 #: Suffix of the hidden property holding a type-specific Version field's sort key.
@@ -264,12 +264,16 @@ def blobs_of(session: Session, artifact_ids: Sequence[str]) -> dict[str, list[Bl
     return found
 
 
-def staged_locations(session: Session, artifact_id: str) -> list[tuple[str, str]]:
-    """Where an artifact's staged import data is (the rows go with the artifact; the data not)."""
-    stmt = select(StagedDataRow.store, StagedDataRow.location).where(
+def import_locations(session: Session, artifact_id: str) -> list[tuple[str, str]]:
+    """Where an artifact's staged data and further copies are (the rows go with the artifact,
+    by cascade; the data must be removed by whoever deletes it)."""
+    staged = select(StagedDataRow.store, StagedDataRow.location).where(
         StagedDataRow.artifact_id == artifact_id
     )
-    return [(store, location) for store, location in session.execute(stmt)]
+    copies = select(BlobCopyRow.store, BlobCopyRow.location).where(
+        BlobCopyRow.artifact_id == artifact_id
+    )
+    return [(store, location) for stmt in (staged, copies) for store, location in session.execute(stmt)]
 
 
 def delete(session: Session, row: ArtifactRow) -> None:

@@ -260,14 +260,18 @@ class BlobService:
         *,
         content_length: int | None,
         content_type: str,
+        into: str | None = None,
     ) -> dict[str, Any]:
-        """Store a blob from a request stream and return the updated artifact."""
+        """Store a blob from a request stream and return the updated artifact.
+
+        ``into``: the store to write to (an import naming one); else the configured choice.
+        """
         type_name, artifact_id, field_name, key = ref.type_name, ref.artifact_id, ref.field, ref.key
         artifact_type = self._types.writable(type_name)
         if not _CONTENT_TYPE.match(content_type):
             raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
         upload_id = str(uuid.uuid4())
-        store_name = self._choice.for_field(type_name, field_name)
+        store_name = into or self._choice.for_field(type_name, field_name)
         store = self._stores[store_name]
         location = _location(artifact_id, field_name, key, upload_id)
         label = _label(field_name, key).strip("'")

@@ -127,6 +127,13 @@ _ACTIONS = (
     ),
     _rule("artifact:download", "@", "Download blob data.", "GET", _ARTIFACT + "/{blob}"),
     _rule(
+        "artifact:copy",
+        "rule:admin",
+        "Copy an active artifact's blob data into further stores (Glance's copy-image).",
+        "POST",
+        "/v2/images/{image_id}/import",
+    ),
+    _rule(
         "member:list",
         "rule:admin or rule:owner or rule:member",
         "List an artifact's members (a member sees only its own membership).",
@@ -164,6 +171,7 @@ _MESSAGES: Mapping[str, str] = {
     "artifact:update": "Only the owner or an administrator may change this artifact.",
     "artifact:delete": "Only the owner or an administrator may delete this artifact.",
     "artifact:upload": "Only the owner or an administrator may change this artifact's blobs.",
+    "artifact:copy": "Only an administrator may copy data into further stores.",
     "artifact:activate": "Only the owner or an administrator may activate this artifact.",
     "artifact:deactivate": "Only an administrator may deactivate an artifact.",
     "artifact:reactivate": "Only an administrator may reactivate an artifact.",

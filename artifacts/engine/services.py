@@ -152,6 +152,7 @@ def build_services(
         blobs=blobs,
         tasks=tasks,
         stores=blob_stores,
+        store_choice=StoreChoice(settings.default_store, settings.store_for),
         staging_store=settings.staging_store or settings.default_store,
         remover=remover,
         fetcher=Fetcher(fetch_policy, timeout=settings.import_fetch_timeout),

@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from artifacts.db.models import TaskRow
+from artifacts.db.models import ArtifactRow, TaskRow
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
-from artifacts.errors import NotFound
+from artifacts.errors import Conflict, NotFound
 
 PENDING = "pending"
 PROCESSING = "processing"
@@ -95,8 +95,14 @@ class TaskQueue:
         *,
         type_name: str | None = None,
         artifact_id: str | None = None,
+        exclusive: bool = False,
     ) -> dict[str, Any]:
-        """Record a new pending task for the caller and return it as :meth:`show` does."""
+        """Record a new pending task for the caller and return it as :meth:`show` does.
+
+        ``exclusive``: refuse (Conflict) if the artifact has an unfinished task already. The
+        check and the insert share one transaction that locks the artifact's row (SQLite: the
+        database), so two requests at once cannot both pass it.
+        """
         now = self._clock()
         row = TaskRow(
             id=str(uuid.uuid4()),
@@ -118,6 +124,19 @@ class TaskQueue:
             updated_at=now,
         )
         with self._db.write() as session:
+            if exclusive and artifact_id is not None:
+                if self._db.locks_rows:
+                    session.get(ArtifactRow, artifact_id, with_for_update=True)
+                busy = session.scalars(
+                    select(TaskRow.id).where(
+                        TaskRow.artifact_id == artifact_id, TaskRow.status.not_in(FINISHED)
+                    )
+                ).first()
+                if busy is not None:
+                    raise Conflict(
+                        f"New operation on image '{artifact_id}' is not permitted as prior "
+                        "operation is still in progress"
+                    )
             session.add(row)
         return task_document(row)
 

@@ -25,10 +25,16 @@ DISK = b"a disk image, staged then imported\n" * 300
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # The test's source runs on loopback on a random port: allowed here, and only here.
+    # Two stores, for copy-image.
     return Settings(
         data_dir=tmp_path,
         import_allowed_networks=("127.0.0.0/8",),
         import_allowed_ports=(),
+        stores={
+            "fast": {"driver": "filesystem", "root": "fast"},
+            "cold": {"driver": "filesystem", "root": "cold"},
+        },
+        default_store="fast",
     )
 
 
@@ -46,8 +52,10 @@ def _status(client: falcon.testing.TestClient, image_id: str, headers: dict[str,
     return str(client.simulate_get(f"/v2/images/{image_id}", headers=headers).json["status"])
 
 
-def _tasks(client: falcon.testing.TestClient, image_id: str) -> list[dict[str, object]]:
-    found = client.simulate_get(f"/v2/images/{image_id}/tasks", headers=OWNER)
+def _tasks(
+    client: falcon.testing.TestClient, image_id: str, headers: dict[str, str] = OWNER
+) -> list[dict[str, object]]:
+    found = client.simulate_get(f"/v2/images/{image_id}/tasks", headers=headers)
     assert found.status_code == 200, found.text
     return list(found.json["tasks"])
 
@@ -251,3 +259,70 @@ def test_a_worker_that_died_leaves_its_task_to_another_after_the_lease(
     assert _status(client, image["id"]) == "active"
     [task] = _tasks(client, image["id"])
     assert services.tasks.show(ADMIN_CTX, str(task["id"]))["attempts"] == 2
+
+
+def test_copy_image_copies_an_active_image_into_another_store(
+    client: falcon.testing.TestClient, services: Services, make_image: ImageMaker
+) -> None:
+    image = make_image(data=DISK)
+    assert image["stores"] == "fast"
+    path = f"/v2/images/{image['id']}/import"
+    copy = {"method": {"name": "copy-image"}, "stores": ["cold"]}
+    assert client.simulate_post(path, json=copy, headers=OWNER).status_code == 403
+    assert client.simulate_post(path, json=copy, headers=ADMIN).status_code == 202
+    shown = client.simulate_get(f"/v2/images/{image['id']}", headers=OWNER).json
+    assert shown["status"] == "active"
+    assert shown["os_glance_importing_to_stores"] == "cold"
+    assert _run_tasks(services) == 1
+    shown = client.simulate_get(f"/v2/images/{image['id']}", headers=OWNER).json
+    assert shown["stores"] == "fast,cold"
+    # The administrator's task is theirs: the image's owner does not see it.
+    assert _tasks(client, image["id"]) == []
+    [task] = _tasks(client, image["id"], ADMIN)
+    assert task["status"] == "success"
+    assert task["result"] == {"image_id": image["id"], "stores": ["cold"]}
+    again = client.simulate_post(path, json=copy, headers=ADMIN)
+    assert again.status_code == 400
+    assert "already present at store 'cold'" in again.text
+    everywhere = {"method": {"name": "copy-image"}, "all_stores": True}
+    assert client.simulate_post(path, json=everywhere, headers=ADMIN).status_code == 202
+    assert _run_tasks(services) == 0
+    assert client.simulate_get(f"/artifacts/images/{image['id']}", headers=OWNER).json[
+        "status"
+    ] == "active"
+
+    cold = Path(str(services.stores["cold"].root))  # type: ignore[attr-defined]
+    assert [p.read_bytes() for p in cold.rglob("*") if p.is_file()] == [DISK]
+    assert client.simulate_delete(f"/v2/images/{image['id']}", headers=OWNER).status_code == 204
+    assert not [p for p in cold.rglob("*") if p.is_file()]
+
+
+def test_copy_image_into_an_unknown_store_is_a_conflict(
+    client: falcon.testing.TestClient, make_image: ImageMaker
+) -> None:
+    image = make_image(data=DISK)
+    refused = client.simulate_post(
+        f"/v2/images/{image['id']}/import",
+        json={"method": {"name": "copy-image"}, "stores": ["nowhere"]},
+        headers=ADMIN,
+    )
+    assert refused.status_code == 409
+
+
+def test_web_download_into_two_stores(
+    client: falcon.testing.TestClient, services: Services, make_image: ImageMaker, source: Source
+) -> None:
+    image = make_image()
+    started = client.simulate_post(
+        f"/v2/images/{image['id']}/import",
+        json={
+            "method": {"name": "web-download", "uri": source.url("/disk.raw")},
+            "stores": ["cold", "fast"],
+        },
+        headers=OWNER,
+    )
+    assert started.status_code == 202, started.text
+    _run_tasks(services)
+    shown = client.simulate_get(f"/v2/images/{image['id']}", headers=OWNER).json
+    assert shown["status"] == "active"
+    assert shown["stores"] == "cold,fast"

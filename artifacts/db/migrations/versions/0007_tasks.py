@@ -1,4 +1,5 @@
-"""Add the task queue of ``artifacts worker`` and the staging area of ``glance-direct``.
+"""Add the task queue of ``artifacts worker``, the staging area of ``glance-direct`` and the
+further copies of blob data that ``copy-image`` makes in other stores.
 
 New tables only, so the previous release keeps working during a rolling upgrade: it never
 reads them.
@@ -67,9 +68,27 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("artifact_id", "field", name="pk_staged_data"),
     )
+    op.create_table(
+        "blob_copies",
+        sa.Column("artifact_id", sa.String(36), nullable=False),
+        sa.Column("field", sa.String(63), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("store", sa.String(63), nullable=False),
+        sa.Column("location", sa.String(1024), nullable=False),
+        sa.Column("source_location", sa.String(1024), nullable=False),
+        sa.Column("created_at", _TIME, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["artifact_id"],
+            ["artifacts.id"],
+            name="fk_blob_copies_artifact_id_artifacts",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("artifact_id", "field", "key", "store", name="pk_blob_copies"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("blob_copies")
     op.drop_table("staged_data")
     op.drop_index("ix_tasks_owner_created", table_name="tasks")
     op.drop_index("ix_tasks_artifact_id", table_name="tasks")
