@@ -402,6 +402,17 @@ def _check(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name} must not be negative")
+    _check_import(settings)
+    stores = settings.effective_stores
+    staging = {"staging_store": settings.staging_store} if settings.staging_store else {}
+    chosen = {"default_store": settings.default_store, **settings.store_for, **staging}
+    for target, store in chosen.items():
+        if store not in stores:
+            raise ConfigError(f"{target} names store {store!r}, which is not configured")
+
+
+def _check_import(settings: Settings) -> None:
+    """The address ranges, and the ``[import]`` and ``[tasks]`` settings."""
     for name in ("external_networks", "import_allowed_networks"):
         for network in getattr(settings, name):
             try:
@@ -414,18 +425,9 @@ def _check(settings: Settings) -> None:
                 raise ConfigError(f"{name}: {port!r} is not a port number")
     unknown = set(settings.import_methods) - set(IMPORT_METHODS)
     if unknown:
-        raise ConfigError(
-            f"import methods must be among {IMPORT_METHODS}, not {sorted(unknown)}"
-        )
+        raise ConfigError(f"import methods must be among {IMPORT_METHODS}, not {sorted(unknown)}")
     for name in ("import_fetch_timeout", "task_time_to_live", "task_lease", "task_max_attempts"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
     if settings.task_retry_delay < 0:
         raise ConfigError("task_retry_delay must not be negative")
-    stores = settings.effective_stores
-    chosen = {"default_store": settings.default_store, **settings.store_for}
-    if settings.staging_store:
-        chosen["staging_store"] = settings.staging_store
-    for target, store in chosen.items():
-        if store not in stores:
-            raise ConfigError(f"{target} names store {store!r}, which is not configured")

@@ -75,7 +75,7 @@ class TaskCollection:
         if not raw_limit.isdigit():
             raise InvalidInput("limit param must be an integer")
         limit = min(int(raw_limit), MAX_LIMIT)
-        page = self._tasks.list(
+        page = self._tasks.list_tasks(
             req.context.ctx,
             status=status,
             task_type=req.get_param("type"),
@@ -112,5 +112,7 @@ class ImageTasks:
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         ctx = req.context.ctx
         self._artifacts.show(ctx, wire.TYPE_NAME, image_id)
-        found = self._tasks.list(ctx, artifact_id=image_id, limit=MAX_LIMIT, newest_first=False)
+        found = self._tasks.list_tasks(
+            ctx, artifact_id=image_id, limit=MAX_LIMIT, newest_first=False
+        )
         write_json(resp, {"tasks": [to_task(task) for task in found]})

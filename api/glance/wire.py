@@ -119,7 +119,9 @@ def glance_status(artifact: Mapping[str, Any], importing: ImportState | None = N
             return "importing"
         if blob and blob.get("status") == "saving":
             return "saving"
-        return "uploading" if importing is not None and importing.staged_size is not None else "queued"
+        return (
+            "uploading" if importing is not None and importing.staged_size is not None else "queued"
+        )
     return str(status)
 
 
@@ -154,7 +156,9 @@ def to_image(
     if importing is not None and importing.task is not None:
         # Glance's import lock and progress, shown while the import runs.
         image["os_glance_import_task"] = importing.task["id"]
-        image["os_glance_importing_to_stores"] = ",".join(importing.task["input"].get("backend") or [])
+        image["os_glance_importing_to_stores"] = ",".join(
+            importing.task["input"].get("backend") or []
+        )
         image["os_glance_failed_import"] = ""
     size = blob.get("size") if complete else None
     if size is None and importing is not None:

@@ -273,7 +273,9 @@ def import_locations(session: Session, artifact_id: str) -> list[tuple[str, str]
     copies = select(BlobCopyRow.store, BlobCopyRow.location).where(
         BlobCopyRow.artifact_id == artifact_id
     )
-    return [(store, location) for stmt in (staged, copies) for store, location in session.execute(stmt)]
+    return [
+        (store, location) for stmt in (staged, copies) for store, location in session.execute(stmt)
+    ]
 
 
 def delete(session: Session, row: ArtifactRow) -> None:

@@ -119,9 +119,7 @@ class FetchPolicy:
         ):
             raise SourceRefused(f"The host {host} is not allowed.")
         port = port if port is not None else DEFAULT_PORTS[scheme]
-        if port in self.disallowed_ports or (
-            self.allowed_ports and port not in self.allowed_ports
-        ):
+        if port in self.disallowed_ports or (self.allowed_ports and port not in self.allowed_ports):
             raise SourceRefused(f"The port {port} is not allowed.")
         path = parts.path or "/"
         if parts.query:
@@ -236,7 +234,9 @@ class Fetcher:
                 default = DEFAULT_PORTS[target.scheme]
                 host = target.host if ":" not in target.host else f"[{target.host}]"
                 connection.putrequest("GET", target.path, skip_host=True, skip_accept_encoding=True)
-                connection.putheader("Host", host if target.port == default else f"{host}:{target.port}")
+                connection.putheader(
+                    "Host", host if target.port == default else f"{host}:{target.port}"
+                )
                 connection.putheader("Accept", "*/*")
                 connection.putheader("User-Agent", "artifact-repo web-download")
                 connection.endheaders()

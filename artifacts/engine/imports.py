@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from artifacts.db import repository as repo
 from artifacts.db.models import BlobCopyRow, BlobRow, StagedDataRow
 from artifacts.db.session import Database
 from artifacts.engine.artifacts import ArtifactService
@@ -150,7 +149,7 @@ class ImportService:
                     StagedDataRow.artifact_id.in_(artifact_ids)
                 )
             )
-            staged = {artifact_id: size for artifact_id, size in rows}
+            staged = {row.artifact_id: row.size for row in rows}
         running = self._tasks.active_for(artifact_ids)
         return {
             artifact_id: ImportState(
@@ -287,14 +286,17 @@ class ImportService:
 
     def run(self, claim: Claim, progress: Callable[[int], None]) -> dict[str, Any]:
         """Carry out a claimed import task; return the task's result document."""
-        assert claim.type_name is not None and claim.artifact_id is not None
+        assert claim.type_name is not None
+        assert claim.artifact_id is not None
         ref = BlobRef(claim.type_name, claim.artifact_id, str(claim.input.get("field", "")))
         request = claim.input["import_req"]
         method = request["method"]
         targets = list(claim.input.get("backend") or [])
         ctx = claim.ctx
         if method["name"] == COPY_IMAGE:
-            return self._copy(ref, targets, bool(request.get("all_stores_must_succeed", True)), progress)
+            return self._copy(
+                ref, targets, bool(request.get("all_stores_must_succeed", True)), progress
+            )
         first, further = targets[0], targets[1:]
         if method["name"] == GLANCE_DIRECT:
             with self._db.read() as session:
@@ -505,4 +507,3 @@ class _Counting:
         self._done += len(chunk)
         self._progress(self._done)
         return chunk
-

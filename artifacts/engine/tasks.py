@@ -47,7 +47,7 @@ class TaskSettings:
 
     def backoff(self, attempts: int) -> dt.timedelta:
         """The wait before the next attempt after ``attempts`` failed ones (doubling)."""
-        return self.retry_delay * (2 ** max(attempts - 1, 0))
+        return self.retry_delay * (1 << max(attempts - 1, 0))
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class TaskQueue:
                 raise TaskNotFound(task_id)
             return task_document(row)
 
-    def list(
+    def list_tasks(
         self,
         ctx: RequestContext,
         *,
@@ -161,7 +161,7 @@ class TaskQueue:
         marker: str | None = None,
         newest_first: bool = True,
     ) -> list[dict[str, Any]]:
-        """Tasks the caller may see, newest first (or oldest), ``limit`` at most after ``marker``."""
+        """Tasks the caller may see, newest (or oldest) first: ``limit`` after ``marker``."""
         stmt = select(TaskRow).where(
             or_(TaskRow.expires_at.is_(None), TaskRow.expires_at > self._clock())
         )

@@ -48,7 +48,9 @@ def _run_tasks(services: Services) -> int:
     return services.worker(name="test-worker").run_pending()
 
 
-def _status(client: falcon.testing.TestClient, image_id: str, headers: dict[str, str] = OWNER) -> str:
+def _status(
+    client: falcon.testing.TestClient, image_id: str, headers: dict[str, str] = OWNER
+) -> str:
     return str(client.simulate_get(f"/v2/images/{image_id}", headers=headers).json["status"])
 
 
@@ -195,7 +197,8 @@ def test_loopback_is_refused_by_default(
     services = build_services(guarded, types=registry, database=database)
     client = falcon.testing.TestClient(create_app(guarded, services))
     created = client.simulate_post(
-        "/v2/images", json={"name": "x", "disk_format": "raw", "container_format": "bare"},
+        "/v2/images",
+        json={"name": "x", "disk_format": "raw", "container_format": "bare"},
         headers=OWNER,
     ).json
     for uri in (source.url("/disk.raw"), source.url("/disk.raw").replace("127.0.0.1", "127.1")):
@@ -208,9 +211,7 @@ def test_loopback_is_refused_by_default(
     assert source.requested == []
 
 
-def test_tasks_list_and_show(
-    client: falcon.testing.TestClient, make_image: ImageMaker
-) -> None:
+def test_tasks_list_and_show(client: falcon.testing.TestClient, make_image: ImageMaker) -> None:
     image = make_image()
     client.simulate_put(f"/v2/images/{image['id']}/stage", body=DISK, headers={**OWNER, **DATA})
     client.simulate_post(
@@ -254,7 +255,7 @@ def test_a_worker_that_died_leaves_its_task_to_another_after_the_lease(
     assert services.tasks.claim("dead-worker", ("api_image_import",)) is not None
     assert services.tasks.claim("second", ("api_image_import",)) is None
     for _ in range(70):
-        services.tasks.list(ADMIN_CTX)
+        services.tasks.list_tasks(ADMIN_CTX)
     assert _run_tasks(services) == 1
     assert _status(client, image["id"]) == "active"
     [task] = _tasks(client, image["id"])
@@ -287,9 +288,10 @@ def test_copy_image_copies_an_active_image_into_another_store(
     everywhere = {"method": {"name": "copy-image"}, "all_stores": True}
     assert client.simulate_post(path, json=everywhere, headers=ADMIN).status_code == 202
     assert _run_tasks(services) == 0
-    assert client.simulate_get(f"/artifacts/images/{image['id']}", headers=OWNER).json[
-        "status"
-    ] == "active"
+    assert (
+        client.simulate_get(f"/artifacts/images/{image['id']}", headers=OWNER).json["status"]
+        == "active"
+    )
 
     cold = Path(str(services.stores["cold"].root))  # type: ignore[attr-defined]
     assert [p.read_bytes() for p in cold.rglob("*") if p.is_file()] == [DISK]
