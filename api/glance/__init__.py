@@ -66,7 +66,7 @@ def add_routes(
     )
     app.add_route(
         f"{PREFIX}/images/{{image_id}}/file",
-        data.ImageData(services.artifacts, services.blobs, declared),
+        data.ImageData(services.artifacts, services.blobs, services.imports, declared),
     )
     app.add_route(
         f"{PREFIX}/images/{{image_id}}/members", members.MemberCollection(services.members, limit)

@@ -16,6 +16,7 @@ from api.media import body_stream
 from api.resources.blobs import write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
+from artifacts.engine.imports import ImportService
 from artifacts.errors import ActivationRequirementsMissing, NotFound, UnsupportedMediaType
 from artifacts.model import fields as f
 
@@ -24,9 +25,14 @@ DATA_MEDIA_TYPE = "application/octet-stream"
 
 class ImageData:
     def __init__(
-        self, artifacts: ArtifactService, blobs: BlobService, declared: Mapping[str, f.Field]
+        self,
+        artifacts: ArtifactService,
+        blobs: BlobService,
+        imports: ImportService,
+        declared: Mapping[str, f.Field],
     ) -> None:
         self._artifacts = artifacts
+        self._imports = imports
         self._blobs = blobs
         self._required = [name for name, fld in declared.items() if fld.required_on_activate]
 
@@ -36,6 +42,7 @@ class ImageData:
         # The upload activates the image, so what activation needs is asked for before any
         # byte is stored (Glance: disk_format and container_format first).
         current = self._artifacts.show(req.context.ctx, wire.TYPE_NAME, image_id)
+        self._imports.check_direct_upload(current, wire.BLOB_FIELD)
         missing = [name for name in self._required if current.get(name) is None]
         if missing:
             raise ActivationRequirementsMissing(

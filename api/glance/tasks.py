@@ -3,7 +3,9 @@
 Each is the engine's task queue seen as Glance shows tasks: a list of stubs (no input, result
 or message) with a ``first`` link and ``next`` when a page is full; the full task on its own;
 an image's tasks in full, as Glance's ``/v2/images/{id}/tasks`` (Images API 2.12) lists them.
-A caller sees the tasks of their project; an administrator sees all.
+As in Glance, ``/v2/tasks`` is for administrators (policy ``task:api_access``); an image's
+tasks are listed to whoever may see the image, those of the caller's project (all of them
+to an administrator).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class TaskCollection:
         self._tasks = tasks
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._tasks.check_api_access(req.context.ctx)
         status = req.get_param("status")
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"Invalid status value: {status}")
@@ -99,6 +102,7 @@ class TaskItem:
         self._tasks = tasks
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, task_id: str) -> None:
+        self._tasks.check_api_access(req.context.ctx)
         write_json(resp, to_task(self._tasks.show(req.context.ctx, task_id)))
 
 

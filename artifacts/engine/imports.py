@@ -421,6 +421,15 @@ class ImportService:
             ctx, ref, stream, content_length=length, content_type=DATA_MEDIA_TYPE, into=store
         )
 
+    def check_direct_upload(self, artifact: Mapping[str, Any], field: str) -> None:
+        """Refuse a direct upload while data is staged or an import runs (Glance: 409)."""
+        if artifact["status"] != lifecycle.DRAFTED:
+            return
+        state = self.states([artifact["id"]]).get(artifact["id"])
+        status = _glance_status(artifact, state, field)
+        if status in ("uploading", "importing"):
+            raise Conflict(f"Image status transition from {status} to saving is not allowed")
+
     # --- rules ----------------------------------------------------------------------------------
 
     def _check_stageable(self, ctx: RequestContext, ref: BlobRef, session: Any = None) -> int:

@@ -128,6 +128,7 @@ def build_services(
     tasks = TaskQueue(
         database,
         clock,
+        policy,
         TaskSettings(
             time_to_live=dt.timedelta(hours=settings.task_time_to_live),
             lease=dt.timedelta(seconds=settings.task_lease),

@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select, update
 from artifacts.db.models import ArtifactRow, TaskRow
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
+from artifacts.engine.policy import Policy
 from artifacts.errors import Conflict, NotFound
 
 PENDING = "pending"
@@ -79,8 +80,10 @@ class TaskQueue:
         self,
         db: Database,
         clock: Callable[[], dt.datetime],
+        policy: Policy,
         settings: TaskSettings | None = None,
     ) -> None:
+        self._policy = policy
         self._db = db
         self._clock = clock
         self.settings = settings or TaskSettings()
@@ -141,6 +144,10 @@ class TaskQueue:
         return task_document(row)
 
     # --- readers --------------------------------------------------------------------------------
+
+    def check_api_access(self, ctx: RequestContext) -> None:
+        """The task list and a task by id are for administrators unless the policy says more."""
+        self._policy.enforce(ctx, "task:api_access")
 
     def show(self, ctx: RequestContext, task_id: str) -> dict[str, Any]:
         """One task; only its project (or an administrator) may see it."""
