@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from artifacts.db.models import BlobCopyRow, BlobRow, StagedDataRow
+from artifacts.db import blobs as blob_rows
+from artifacts.db.models import BlobCopyRow, StagedDataRow
 from artifacts.db.session import Database
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService, DataRemover, Readable, StoreChoice
@@ -260,15 +261,10 @@ class ImportService:
             return {}
         out: dict[str, list[str]] = {}
         with self._db.read() as session:
-            blobs = session.execute(
-                select(BlobRow.artifact_id, BlobRow.field, BlobRow.store, BlobRow.location).where(
-                    BlobRow.artifact_id.in_(artifact_ids), BlobRow.key == ""
-                )
-            ).all()
+            blobs = blob_rows.stored_at(session, artifact_ids)
             current = {(a, fld): loc for a, fld, _s, loc in blobs}
-            for artifact_id, _field, store, location in blobs:
-                if store and location:
-                    out.setdefault(artifact_id, []).append(store)
+            for artifact_id, _field, store, _location in blobs:
+                out.setdefault(artifact_id, []).append(store)
             copies = session.execute(
                 select(
                     BlobCopyRow.artifact_id,
@@ -349,7 +345,7 @@ class ImportService:
         task; otherwise the stores that failed are reported and the rest kept.
         """
         with self._db.read() as session:
-            blob = session.get(BlobRow, (ref.artifact_id, ref.field, ""))
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, "")
             if blob is None or blob.store is None or blob.location is None:
                 raise Conflict("The image has no data to copy.")
             source_store, source_location = blob.store, blob.location
@@ -370,7 +366,7 @@ class ImportService:
             done += stored.size
             progress(done)
             with self._db.write() as session:
-                current = session.get(BlobRow, (ref.artifact_id, ref.field, ""))
+                current = blob_rows.get(session, ref.artifact_id, ref.field, "")
                 if current is None or current.location != source_location:
                     self._remover.remove([(target, stored.key)], "copied data went stale")
                     raise Conflict("The image's data changed while it was being copied.")
