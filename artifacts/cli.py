@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import fcntl
+import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 from collections.abc import Iterator, Sequence
@@ -137,6 +140,20 @@ def _parser() -> argparse.ArgumentParser:
 
     types = commands.add_parser("types", help="list the artifact types that would be served")
     types.set_defaults(handler=_types)
+
+    worker = commands.add_parser(
+        "worker", help="run background tasks (image imports) claimed from the database"
+    )
+    worker.add_argument(
+        "--once", action="store_true", help="run the tasks that are due now, then exit"
+    )
+    worker.add_argument(
+        "--poll-interval",
+        type=float,
+        default=1.0,
+        help="seconds to wait when no task is due (default 1)",
+    )
+    worker.set_defaults(handler=_worker)
 
     scrub = commands.add_parser(
         "scrub", help="abandon stale uploads and delete blob data nothing references any more"
@@ -360,6 +377,44 @@ def _scrub(settings: Settings, _args: argparse.Namespace) -> int:
         f"still failing: {failing}; temporary files removed: {swept}"
     )
     return 0 if failing == 0 else 1
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    services = build_services(settings, upgrade_schema=True)
+    try:
+        with _single_sqlite_worker(settings, services.database.dialect):
+            worker = services.worker(poll_interval=args.poll_interval)
+            if args.once:
+                ran = worker.run_pending()
+                print(f"tasks run: {ran}")
+                return 0
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda _signo, _frame: worker.stop())
+            worker.run_forever()
+    finally:
+        services.close()
+    return 0
+
+
+@contextlib.contextmanager
+def _single_sqlite_worker(settings: Settings, dialect: str) -> Iterator[None]:
+    """On SQLite, one worker at a time: a second one is told so instead of contending."""
+    if dialect != "sqlite":
+        yield
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "worker.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                "another worker is running on this SQLite database; run one per data directory "
+                "(several workers need PostgreSQL)"
+            ) from None
+        yield
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -120,6 +120,34 @@ class Settings:
     #: Address ranges external locations may point into although they are not public
     #: (loopback, private, link-local, …), e.g. ``["10.20.0.0/16"]`` for an internal mirror.
     external_networks: tuple[str, ...] = ()
+    #: Glance's interoperable import methods offered (``glance-direct``, ``web-download``,
+    #: ``copy-image``); empty offers none.
+    import_methods: tuple[str, ...] = ("glance-direct", "web-download", "copy-image")
+    #: Store that holds data staged for ``glance-direct`` until its import (empty: the default
+    #: store).
+    staging_store: str = ""
+    #: What ``web-download`` may fetch. Schemes and hosts are lists to allow (empty: any) and to
+    #: refuse; ports likewise (Glance's defaults: only 80 and 443). Addresses that are not
+    #: public (loopback, private, link-local, multicast, reserved) are refused unless they lie
+    #: in ``import_allowed_networks``; every redirect and every DNS answer is checked again.
+    import_allowed_schemes: tuple[str, ...] = ("http", "https")
+    import_disallowed_schemes: tuple[str, ...] = ()
+    import_allowed_hosts: tuple[str, ...] = ()
+    import_disallowed_hosts: tuple[str, ...] = ()
+    import_allowed_ports: tuple[str, ...] = ("80", "443")
+    import_disallowed_ports: tuple[str, ...] = ()
+    import_allowed_networks: tuple[str, ...] = ()
+    #: Seconds ``web-download`` waits to connect and between two reads of the source.
+    import_fetch_timeout: int = 30
+    #: Hours a finished task stays listed (Glance's ``task_time_to_live``).
+    task_time_to_live: int = 48
+    #: Seconds a worker's claim on a task lasts; renewed while it runs, so a task whose worker
+    #: died is claimed again by another worker after at most this long.
+    task_lease: int = 60
+    #: Attempts of a task failing for a passing reason (store or network outage) before it fails.
+    task_max_attempts: int = 3
+    #: Seconds before the first retry; each further retry waits twice as long.
+    task_retry_delay: int = 5
     #: Options of the types' streaming validators by validator name (``[validators.<name>]``),
     #: handed to each validator's ``configure`` at start-up.
     validator_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -183,6 +211,20 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("blobs", "external_hosts"): "external_hosts",
     ("blobs", "external_networks"): "external_networks",
     ("blobs", "store_for"): "store_for",
+    ("import", "methods"): "import_methods",
+    ("import", "staging_store"): "staging_store",
+    ("import", "allowed_schemes"): "import_allowed_schemes",
+    ("import", "disallowed_schemes"): "import_disallowed_schemes",
+    ("import", "allowed_hosts"): "import_allowed_hosts",
+    ("import", "disallowed_hosts"): "import_disallowed_hosts",
+    ("import", "allowed_ports"): "import_allowed_ports",
+    ("import", "disallowed_ports"): "import_disallowed_ports",
+    ("import", "allowed_networks"): "import_allowed_networks",
+    ("import", "fetch_timeout"): "import_fetch_timeout",
+    ("tasks", "time_to_live"): "task_time_to_live",
+    ("tasks", "lease"): "task_lease",
+    ("tasks", "max_attempts"): "task_max_attempts",
+    ("tasks", "retry_delay"): "task_retry_delay",
 }
 
 #: Sections whose keys are user-chosen names rather than settings.
@@ -199,6 +241,7 @@ TOKENS = "tokens"
 KEYSTONE = "keystone"
 AUTH_MODES = (TRUSTED_HEADERS, TOKENS, KEYSTONE)
 WORKER_CLASSES = ("buffered", "gthread", "sync")
+IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
 #: What gunicorn is told for each worker class (a dotted path for ours: named, not imported,
 #: so the core never imports the HTTP layer).
 GUNICORN_WORKER_CLASSES = {
@@ -391,12 +434,32 @@ def _check(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name} must not be negative")
-    for network in settings.external_networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise ConfigError(f"external_networks: {network!r} is not an address range") from None
+    _check_import(settings)
     stores = settings.effective_stores
-    for target, store in {"default_store": settings.default_store, **settings.store_for}.items():
+    staging = {"staging_store": settings.staging_store} if settings.staging_store else {}
+    chosen = {"default_store": settings.default_store, **settings.store_for, **staging}
+    for target, store in chosen.items():
         if store not in stores:
             raise ConfigError(f"{target} names store {store!r}, which is not configured")
+
+
+def _check_import(settings: Settings) -> None:
+    """The address ranges, and the ``[import]`` and ``[tasks]`` settings."""
+    for name in ("external_networks", "import_allowed_networks"):
+        for network in getattr(settings, name):
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ConfigError(f"{name}: {network!r} is not an address range") from None
+    for name in ("import_allowed_ports", "import_disallowed_ports"):
+        for port in getattr(settings, name):
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise ConfigError(f"{name}: {port!r} is not a port number")
+    unknown = set(settings.import_methods) - set(IMPORT_METHODS)
+    if unknown:
+        raise ConfigError(f"import methods must be among {IMPORT_METHODS}, not {sorted(unknown)}")
+    for name in ("import_fetch_timeout", "task_time_to_live", "task_lease", "task_max_attempts"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    if settings.task_retry_delay < 0:
+        raise ConfigError("task_retry_delay must not be negative")

@@ -12,7 +12,7 @@ from typing import Any
 
 import falcon
 
-from api.glance import data, discovery, images, members, schemas
+from api.glance import data, discovery, images, imports, members, schemas, tasks
 from artifacts.config import Settings
 from artifacts.engine.services import Services
 
@@ -29,7 +29,7 @@ def add_routes(
         _enum(image_type.schema, "container_format"), _enum(image_type.schema, "disk_format")
     )
     app.add_route(PREFIX, discovery.V2Root())
-    app.add_route(f"{PREFIX}/info/import", discovery.ImportInfo())
+    app.add_route(f"{PREFIX}/info/import", discovery.ImportInfo(services.imports.methods))
     app.add_route(
         f"{PREFIX}/info/stores",
         discovery.StoresInfo(list(services.stores), settings.default_store),
@@ -41,17 +41,32 @@ def add_routes(
     app.add_route(f"{PREFIX}/schemas/member", schemas.SchemaResource(schemas.MEMBER_SCHEMA))
     app.add_route(f"{PREFIX}/schemas/members", schemas.SchemaResource(schemas.MEMBERS_SCHEMA))
     limit = settings.max_json_body
-    app.add_route(f"{PREFIX}/images", images.ImageCollection(services.artifacts, declared, limit))
     app.add_route(
-        f"{PREFIX}/images/{{image_id}}", images.ImageItem(services.artifacts, declared, limit)
+        f"{PREFIX}/images",
+        images.ImageCollection(services.artifacts, services.imports, declared, limit),
     )
+    app.add_route(
+        f"{PREFIX}/images/{{image_id}}",
+        images.ImageItem(services.artifacts, services.imports, declared, limit),
+    )
+    app.add_route(f"{PREFIX}/images/{{image_id}}/stage", imports.ImageStage(services.imports))
+    app.add_route(
+        f"{PREFIX}/images/{{image_id}}/import",
+        imports.ImageImport(services.imports, settings.max_json_body),
+    )
+    app.add_route(
+        f"{PREFIX}/images/{{image_id}}/tasks",
+        tasks.ImageTasks(services.artifacts, services.tasks),
+    )
+    app.add_route(f"{PREFIX}/tasks", tasks.TaskCollection(services.tasks))
+    app.add_route(f"{PREFIX}/tasks/{{task_id}}", tasks.TaskItem(services.tasks))
     app.add_route(f"{PREFIX}/images/{{image_id}}/tags/{{tag}}", images.ImageTag(services.artifacts))
     app.add_route(
         f"{PREFIX}/images/{{image_id}}/actions/{{action}}", images.ImageAction(services.artifacts)
     )
     app.add_route(
         f"{PREFIX}/images/{{image_id}}/file",
-        data.ImageData(services.artifacts, services.blobs, declared),
+        data.ImageData(services.artifacts, services.blobs, services.imports, declared),
     )
     app.add_route(
         f"{PREFIX}/images/{{image_id}}/members", members.MemberCollection(services.members, limit)

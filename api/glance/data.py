@@ -17,6 +17,7 @@ from api.repr_digest import set_repr_digest, wants_verified
 from api.resources.blobs import requested_range, write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
+from artifacts.engine.imports import ImportService
 from artifacts.errors import (
     ActivationRequirementsMissing,
     Conflict,
@@ -32,9 +33,14 @@ FROZEN_STATUSES = ("active", "deactivated")
 
 class ImageData:
     def __init__(
-        self, artifacts: ArtifactService, blobs: BlobService, declared: Mapping[str, f.Field]
+        self,
+        artifacts: ArtifactService,
+        blobs: BlobService,
+        imports: ImportService,
+        declared: Mapping[str, f.Field],
     ) -> None:
         self._artifacts = artifacts
+        self._imports = imports
         self._blobs = blobs
         self._required = [name for name, fld in declared.items() if fld.required_on_activate]
 
@@ -49,6 +55,7 @@ class ImageData:
             raise Conflict(
                 f"Image status transition from {current['status']} to saving is not allowed"
             )
+        self._imports.check_direct_upload(current, wire.BLOB_FIELD)
         missing = [name for name in self._required if current.get(name) is None]
         if missing:
             raise ActivationRequirementsMissing(

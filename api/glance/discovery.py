@@ -42,19 +42,19 @@ class V2Root:
 
 
 class ImportInfo:
-    """``/v2/info/import``: interoperable import is not offered (``glance-direct`` and friends)."""
+    """``/v2/info/import``: the interoperable import methods this server offers."""
+
+    def __init__(self, methods: tuple[str, ...]) -> None:
+        self._body = {
+            "import-methods": {
+                "description": "Import methods available.",
+                "type": "array",
+                "value": list(methods),
+            }
+        }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        write_json(
-            resp,
-            {
-                "import-methods": {
-                    "description": "Import methods available.",
-                    "type": "array",
-                    "value": [],
-                }
-            },
-        )
+        write_json(resp, self._body)
 
 
 class StoresInfo:

@@ -17,6 +17,7 @@ from api.glance import listing, wire
 from api.glance.output import write_json
 from api.media import media_type, read_json
 from artifacts.engine.artifacts import ArtifactService
+from artifacts.engine.imports import ImportService
 from artifacts.errors import InvalidInput, MarkerNotFound, NotFound
 from artifacts.model import fields as f
 
@@ -25,9 +26,14 @@ PATCH_MEDIA_TYPES = (wire.PATCH_MEDIA_TYPE, wire.PATCH_MEDIA_TYPE_V20)
 
 class ImageCollection:
     def __init__(
-        self, service: ArtifactService, declared: Mapping[str, f.Field], max_json_body: int
+        self,
+        service: ArtifactService,
+        imports: ImportService,
+        declared: Mapping[str, f.Field],
+        max_json_body: int,
     ) -> None:
         self._service = service
+        self._imports = imports
         self._declared = declared
         self._max_json_body = max_json_body
 
@@ -45,7 +51,7 @@ class ImageCollection:
             except MarkerNotFound as exc:
                 # Glance's word for a marker it cannot find is 400 (Glare's, 404).
                 raise InvalidInput(exc.message) from None
-            body["images"] = [wire.to_image(item) for item in page.items]
+            body["images"] = render(self._imports, page.items)
             if page.next_marker is not None:
                 body["next"] = listing.next_link(params, page.next_marker)
         write_json(resp, body)
@@ -62,14 +68,19 @@ class ImageCollection:
 
 class ImageItem:
     def __init__(
-        self, service: ArtifactService, declared: Mapping[str, f.Field], max_json_body: int
+        self,
+        service: ArtifactService,
+        imports: ImportService,
+        declared: Mapping[str, f.Field],
+        max_json_body: int,
     ) -> None:
         self._service = service
+        self._imports = imports
         self._declared = declared
         self._max_json_body = max_json_body
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        write_json(resp, show(self._service, req, image_id))
+        write_json(resp, show(self._service, req, image_id, self._imports))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         operations = read_json(req, max_bytes=self._max_json_body, accept=PATCH_MEDIA_TYPES)
@@ -78,7 +89,7 @@ class ImageItem:
         current = show(self._service, req, image_id)
         patch = wire.artifact_patch(operations, current, self._declared)
         updated = self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
-        write_json(resp, wire.to_image(updated))
+        write_json(resp, render(self._imports, [updated])[0])
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         self._service.delete(req.context.ctx, wire.TYPE_NAME, image_id)
@@ -133,6 +144,32 @@ class ImageAction:
         resp.status = falcon.HTTP_204
 
 
-def show(service: ArtifactService, req: falcon.Request, image_id: str) -> dict[str, Any]:
+def show(
+    service: ArtifactService,
+    req: falcon.Request,
+    image_id: str,
+    imports: ImportService | None = None,
+) -> dict[str, Any]:
     """The image as Glance shows it (a caller who may not see it gets "not found")."""
-    return wire.to_image(service.show(req.context.ctx, wire.TYPE_NAME, image_id))
+    artifact = service.show(req.context.ctx, wire.TYPE_NAME, image_id)
+    if imports is None:
+        return wire.to_image(artifact)
+    return render(imports, [artifact])[0]
+
+
+def render(imports: ImportService, artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Images as Glance shows them, with what the import service knows of each.
+
+    With one store only a drafted image can have an import state, and the ``stores``
+    attribute is not shown (as in Glance): a page of active images then costs no query beyond
+    the list's own.
+    """
+    stores: dict[str, list[str]] = {}
+    if imports.multiple_stores:
+        # An active image may be being copied into another store (copy-image).
+        states = imports.states([a["id"] for a in artifacts])
+        stores = imports.stores_of([a["id"] for a in artifacts if a["status"] != "drafted"])
+    else:
+        drafted = [a["id"] for a in artifacts if a["status"] == "drafted"]
+        states = imports.states(drafted) if drafted else {}
+    return [wire.to_image(a, states.get(a["id"]), stores.get(a["id"])) for a in artifacts]

@@ -31,6 +31,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from artifacts.engine.imports import ImportState
 from artifacts.errors import Conflict, Forbidden, InvalidInput, InvalidValue
 
 TYPE_NAME = "images"
@@ -113,12 +114,19 @@ ARTIFACT_STATUSES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def glance_status(artifact: Mapping[str, Any]) -> str:
-    """Glance's status of an artifact: a drafted image is ``saving`` while its data uploads."""
+def glance_status(artifact: Mapping[str, Any], importing: ImportState | None = None) -> str:
+    """Glance's status of an artifact: a drafted image is ``saving`` while its data uploads,
+    ``importing`` while an import task runs and ``uploading`` while staged data awaits one."""
     status = artifact["status"]
     if status == "drafted":
         blob = artifact.get(BLOB_FIELD)
-        return "saving" if blob and blob.get("status") == "saving" else "queued"
+        if importing is not None and importing.task is not None:
+            return "importing"
+        if blob and blob.get("status") == "saving":
+            return "saving"
+        return (
+            "uploading" if importing is not None and importing.staged_size is not None else "queued"
+        )
     return str(status)
 
 
@@ -126,8 +134,16 @@ def image_path(image_id: str) -> str:
     return f"/v2/images/{image_id}"
 
 
-def to_image(artifact: Mapping[str, Any]) -> dict[str, Any]:
-    """Render an images artifact as Glance shows an image."""
+def to_image(
+    artifact: Mapping[str, Any],
+    importing: ImportState | None = None,
+    stores: list[str] | None = None,
+) -> dict[str, Any]:
+    """Render an images artifact as Glance shows an image.
+
+    ``importing``: its import state, if it has one; ``stores``: the stores holding its data,
+    when several are configured (Glance shows them only then).
+    """
     blob = artifact.get(BLOB_FIELD) or {}
     complete = blob.get("status") == "active"
     image: dict[str, Any] = dict(artifact.get(PROPERTIES_FIELD) or {})
@@ -142,10 +158,20 @@ def to_image(artifact: Mapping[str, Any]) -> dict[str, Any]:
         value = artifact.get(name, default)
         image[name] = default if value is None and default is not None else value
     own_hash = artifact.get("os_hash_value")
+    if importing is not None and importing.task is not None:
+        # Glance's import lock and progress, shown while the import runs.
+        image["os_glance_import_task"] = importing.task["id"]
+        image["os_glance_importing_to_stores"] = ",".join(
+            importing.task["input"].get("backend") or []
+        )
+        image["os_glance_failed_import"] = ""
+    size = blob.get("size") if complete else None
+    if size is None and importing is not None:
+        size = importing.staged_size
     image.update(
         {
-            "size": blob.get("size") if complete else None,
-            "status": glance_status(artifact),
+            "size": size,
+            "status": glance_status(artifact, importing),
             "checksum": blob.get("md5") if complete else None,
             "owner": artifact.get("owner") or None,
             "os_hash_algo": artifact.get("os_hash_algo") if own_hash else _sha256(complete),
@@ -158,6 +184,8 @@ def to_image(artifact: Mapping[str, Any]) -> dict[str, Any]:
             "schema": "/v2/schemas/image",
         }
     )
+    if stores:
+        image["stores"] = ",".join(stores)
     return image
 
 

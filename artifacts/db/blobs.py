@@ -30,6 +30,17 @@ def get(
     return session.get(BlobRow, (artifact_id, field, key), with_for_update=for_update)
 
 
+def stored_at(session: Session, artifact_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """``(artifact_id, field, store, location)`` of the stored plain blobs of these artifacts."""
+    stmt = select(BlobRow.artifact_id, BlobRow.field, BlobRow.store, BlobRow.location).where(
+        BlobRow.artifact_id.in_(artifact_ids),
+        BlobRow.key == "",
+        BlobRow.store.is_not(None),
+        BlobRow.location.is_not(None),
+    )
+    return [(a, f, s, loc) for a, f, s, loc in session.execute(stmt) if s and loc]
+
+
 def add(session: Session, artifact_id: str, field: str, key: str, now: dt.datetime) -> BlobRow:
     """A new row for a blob that had none; its caller sets its state."""
     blob = BlobRow(artifact_id=artifact_id, field=field, key=key, created_at=now)

@@ -300,3 +300,86 @@ class TokenRow(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_api_tokens_project_id", "project_id"),)
+
+
+class TaskRow(Base):
+    """A job for ``artifacts worker``: an import into an artifact's blob, and its outcome.
+
+    The queue is this table: a worker claims the oldest runnable row (``pending`` and due, or
+    ``processing`` with a lapsed lease) by setting ``lease_owner`` and ``lease_expires_at``
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), renews the lease while it works and records the
+    result. The caller's identity is kept so the worker acts with exactly their rights.
+    """
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    #: pending → processing → success | failure (a retry goes back to pending).
+    status: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JSONDocument)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    #: The artifact the task works on (no foreign key: a task outlives a deleted artifact).
+    type_name: Mapped[str | None] = mapped_column(String(63))
+    artifact_id: Mapped[str | None] = mapped_column(String(36))
+    input: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    message: Mapped[str] = mapped_column(Text, default="")
+    #: Bytes transferred so far by the running attempt.
+    progress: Mapped[int] = mapped_column(BigInteger, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # The claim's scan: runnable rows in due order.
+        Index("ix_tasks_status_run_after", "status", "run_after"),
+        Index("ix_tasks_artifact_id", "artifact_id", "created_at"),
+        Index("ix_tasks_owner_created", "owner", "created_at", "id"),
+    )
+
+
+class StagedDataRow(Base):
+    """Data staged for an artifact's blob (Glance's ``glance-direct``), awaiting its import.
+
+    The bytes are in a store under their own key; the import task copies them into the blob
+    through the ordinary upload, then removes them.
+    """
+
+    __tablename__ = "staged_data"
+
+    artifact_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(63), primary_key=True)
+    store: Mapped[str] = mapped_column(String(63))
+    location: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BlobCopyRow(Base):
+    """A further copy of a blob's data in another store (Glance's ``copy-image``).
+
+    The blob row names the data's first store; each copy names one more that holds the same
+    bytes. A copy is valid while the blob still points at the data it was copied from
+    (``source_location``); it goes, data and all, with the artifact.
+    """
+
+    __tablename__ = "blob_copies"
+
+    artifact_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(63), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    store: Mapped[str] = mapped_column(String(63), primary_key=True)
+    location: Mapped[str] = mapped_column(String(1024))
+    source_location: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

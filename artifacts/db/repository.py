@@ -56,7 +56,7 @@ from artifacts.model.lifecycle import (
 )
 from artifacts.model.query import AND, LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
 
-from .models import ArtifactRow, BlobRow, MemberRow
+from .models import ArtifactRow, BlobCopyRow, BlobRow, MemberRow, StagedDataRow
 from .reads import ARTIFACT_COLUMNS, ARTIFACT_FIELD_NAMES, ArtifactRecord
 
 #: The listed field that is computed from the type rather than stored.
@@ -279,6 +279,20 @@ def blobs_of(session: Session, artifact_ids: Sequence[str]) -> dict[str, list[Bl
         for blob in session.scalars(stmt):
             found[blob.artifact_id].append(blob)
     return found
+
+
+def import_locations(session: Session, artifact_id: str) -> list[tuple[str, str]]:
+    """Where an artifact's staged data and further copies are (the rows go with the artifact,
+    by cascade; the data must be removed by whoever deletes it)."""
+    staged = select(StagedDataRow.store, StagedDataRow.location).where(
+        StagedDataRow.artifact_id == artifact_id
+    )
+    copies = select(BlobCopyRow.store, BlobCopyRow.location).where(
+        BlobCopyRow.artifact_id == artifact_id
+    )
+    return [
+        (store, location) for stmt in (staged, copies) for store, location in session.execute(stmt)
+    ]
 
 
 def delete(session: Session, row: ArtifactRow) -> None:

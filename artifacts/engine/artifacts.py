@@ -375,6 +375,7 @@ class ArtifactService:
                 if blob.pending_store and blob.pending_location:
                     locations.append((blob.pending_store, blob.pending_location))
                 reserved += blob.pending_reserved or 0
+            locations.extend(repo.import_locations(session, row.id))
             if self._hooks.wants(artifact_type, "before_delete", "after_delete"):
                 properties = readable_properties(artifact_type, row)
                 values = repo.field_values(row, artifact_type.fields, properties)

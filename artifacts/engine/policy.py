@@ -127,6 +127,21 @@ _ACTIONS = (
     ),
     _rule("artifact:download", "@", "Download blob data.", "GET", _ARTIFACT + "/{blob}"),
     _rule(
+        "artifact:copy",
+        "rule:admin",
+        "Copy an active artifact's blob data into further stores (Glance's copy-image).",
+        "POST",
+        "/v2/images/{image_id}/import",
+    ),
+    _rule(
+        "task:api_access",
+        "rule:admin",
+        "List and show background tasks (Glance's tasks_api_access); an image's own tasks are "
+        "listed to whoever may see the image.",
+        "GET",
+        "/v2/tasks",
+    ),
+    _rule(
         "member:list",
         "rule:admin or rule:owner or rule:member",
         "List an artifact's members (a member sees only its own membership).",
@@ -179,6 +194,8 @@ _MESSAGES: Mapping[str, str] = {
     "artifact:update": "Only the owner or an administrator may change this artifact.",
     "artifact:delete": "Only the owner or an administrator may delete this artifact.",
     "artifact:upload": "Only the owner or an administrator may change this artifact's blobs.",
+    "artifact:copy": "You are not authorized to complete copy_image action.",
+    "task:api_access": "You are not authorized to complete tasks_api_access action.",
     "artifact:activate": "Only the owner or an administrator may activate this artifact.",
     "artifact:deactivate": "Only an administrator may deactivate an artifact.",
     "artifact:reactivate": "Only an administrator may reactivate an artifact.",

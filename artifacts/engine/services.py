@@ -13,18 +13,22 @@ from artifacts.db.session import Database, PoolSettings, build_engine
 from artifacts.engine.artifacts import ArtifactService, Clock, ListLimits, utcnow
 from artifacts.engine.blobs import BlobService, DataRemover, StoreChoice
 from artifacts.engine.contents import ContentRefs
+from artifacts.engine.fetch import Fetcher, FetchPolicy
 from artifacts.engine.gc import GarbageCollector
 from artifacts.engine.health import HealthService
 from artifacts.engine.hooks import HookRunner
+from artifacts.engine.imports import TASK_TYPE, ImportService
 from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.members import MemberService
 from artifacts.engine.policy import Policy
 from artifacts.engine.quotas import QuotaService
 from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.tasks import TaskQueue, TaskSettings
 from artifacts.engine.tokens import TokenService
 from artifacts.engine.uploads import UploadLeases
 from artifacts.engine.validation import UploadValidators
 from artifacts.engine.versions import check_stored_versions
+from artifacts.engine.worker import Worker
 from artifacts.store.base import BlobStore
 from artifacts.store.registry import build_stores
 
@@ -47,6 +51,14 @@ class Services:
     leases: UploadLeases
     #: Runs the types' hooks; the HTTP layer listens to it to count failed after-hooks.
     hooks: HookRunner
+    tasks: TaskQueue
+    imports: ImportService
+
+    def worker(self, *, name: str | None = None, poll_interval: float = 1.0) -> Worker:
+        """A worker running this process's kinds of task (``artifacts worker``, tests)."""
+        return Worker(
+            self.tasks, {TASK_TYPE: self.imports.run}, name=name, poll_interval=poll_interval
+        )
 
     def close(self) -> None:
         """Release connections: the stores' (a database store has its own engine), then ours."""
@@ -129,6 +141,41 @@ def build_services(
         validators=validators,
         hooks=hooks,
     )
+    tasks = TaskQueue(
+        database,
+        clock,
+        policy,
+        TaskSettings(
+            time_to_live=dt.timedelta(hours=settings.task_time_to_live),
+            lease=dt.timedelta(seconds=settings.task_lease),
+            max_attempts=settings.task_max_attempts,
+            retry_delay=dt.timedelta(seconds=settings.task_retry_delay),
+        ),
+    )
+    fetch_policy = FetchPolicy.from_settings(
+        allowed_schemes=settings.import_allowed_schemes,
+        disallowed_schemes=settings.import_disallowed_schemes,
+        allowed_hosts=settings.import_allowed_hosts,
+        disallowed_hosts=settings.import_disallowed_hosts,
+        allowed_ports=settings.import_allowed_ports,
+        disallowed_ports=settings.import_disallowed_ports,
+        allowed_networks=settings.import_allowed_networks,
+    )
+    imports = ImportService(
+        database,
+        registry,
+        policy,
+        artifacts=artifacts,
+        blobs=blobs,
+        tasks=tasks,
+        stores=blob_stores,
+        store_choice=StoreChoice(settings.default_store, settings.store_for),
+        staging_store=settings.staging_store or settings.default_store,
+        remover=remover,
+        fetcher=Fetcher(fetch_policy, timeout=settings.import_fetch_timeout),
+        methods=settings.import_methods,
+        clock=clock,
+    )
     return Services(
         types=registry,
         artifacts=artifacts,
@@ -152,4 +199,6 @@ def build_services(
         health=HealthService(database, blob_stores),
         leases=leases,
         hooks=hooks,
+        tasks=tasks,
+        imports=imports,
     )

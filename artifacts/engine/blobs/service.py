@@ -89,10 +89,14 @@ class BlobService:
         *,
         content_length: int | None,
         content_type: str,
+        into: str | None = None,
     ) -> dict[str, Any]:
-        """Store a blob from a request stream and return the updated artifact."""
+        """Store a blob from a request stream and return the updated artifact.
+
+        ``into``: the store to write to (an import naming one); else the configured choice.
+        """
         return self._uploader.upload(
-            ctx, ref, stream, content_length=content_length, content_type=content_type
+            ctx, ref, stream, content_length=content_length, content_type=content_type, into=into
         )
 
     def download(self, ctx: RequestContext, ref: BlobRef) -> Download:

@@ -90,13 +90,14 @@ class Uploader:
         *,
         content_length: int | None,
         content_type: str,
+        into: str | None = None,
     ) -> dict[str, Any]:
         """Store a blob from a request stream and return the updated artifact."""
         artifact_type = self._types.writable(ref.type_name)
         if not CONTENT_TYPE.match(content_type):
             raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
         upload_id = str(uuid.uuid4())
-        store_name = self._choice.for_field(ref.type_name, ref.field)
+        store_name = into or self._choice.for_field(ref.type_name, ref.field)
         target = _Target(
             upload_id=upload_id,
             store=self._stores[store_name],

@@ -58,5 +58,5 @@ def test_member_schemas_and_info(client: falcon.testing.TestClient) -> None:
 
     assert member["properties"]["status"]["enum"] == ["pending", "accepted", "rejected"]
     assert members["properties"]["members"]["items"] == member
-    assert methods["import-methods"]["value"] == []
+    assert methods["import-methods"]["value"] == ["glance-direct", "web-download", "copy-image"]
     assert {"id": "default", "default": "true"} in stores["stores"]
