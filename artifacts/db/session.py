@@ -8,6 +8,8 @@ read-modify-write cycles across processes instead of failing them at commit time
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,6 +77,24 @@ def build_engine(url: str, *, pool: PoolSettings | None = None, echo: bool = Fal
     return create_engine(url, **kwargs)
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the database to WAL, waiting while another connection holds its lock.
+
+    The switch of a new database takes an exclusive lock and, when another connection (a node
+    migrating the same file) is inside a transaction, SQLite answers "database is locked" at
+    once instead of calling the busy handler; so wait here, as long as the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
@@ -87,7 +107,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         # The busy timeout first: switching a new database to WAL takes its lock, and a
         # process doing so while another holds it must wait, not fail with "locked".
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
