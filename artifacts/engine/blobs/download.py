@@ -1,7 +1,9 @@
 """Opening a blob for sending: what it is first, its bytes (or part of them) when asked.
 
 The HTTP layer decides from :class:`Download.info` what the request gets (a range, a 304, only
-headers) before any store is touched, then calls :meth:`Download.open` for the bytes.
+headers) before any store is touched, then calls :meth:`Download.open` for the bytes (or
+:meth:`Download.notify` before redirecting to an external blob). The type's download hooks run
+there, once: an answer that sends no data (HEAD, 304, 412) is not a download.
 """
 
 from __future__ import annotations
@@ -34,11 +36,19 @@ class Download:
     info: BlobInfo
     redirect: str | None = None
     _opener: Callable[[ByteRange | None], ReadHandle] | None = field(default=None, repr=False)
+    _hooks: Callable[[], None] | None = field(default=None, repr=False)
+
+    def notify(self) -> None:
+        """Run the type's download hooks (a refusal raises); only the first call runs them."""
+        hooks, self._hooks = self._hooks, None
+        if hooks is not None:
+            hooks()
 
     def open(self, byte_range: ByteRange | None = None) -> ReadHandle:
-        """Open the stored data (all of it, or ``byte_range``) for streaming."""
+        """Run the download hooks, then open the stored data (all, or ``byte_range``)."""
         if self._opener is None:
             raise ValueError("an external blob has no data to open; follow its redirect")
+        self.notify()
         return self._opener(byte_range)
 
 
@@ -61,7 +71,7 @@ class Downloads:
         self._render = render
 
     def download(self, ctx: RequestContext, ref: BlobRef) -> Download:
-        """Look the blob up for the caller (or point at its external URL), running its hooks."""
+        """Look the blob up for the caller: its description, and its data on demand."""
         artifact_type = self._types.get(ref.type_name)
         with self._db.read() as session:
             row = self._access.readable(session, ctx, artifact_type, ref)
@@ -72,14 +82,16 @@ class Downloads:
                 raise NotFound(f"Blob {label(ref.field, ref.key)} is not set.")
             info = BlobInfo(blob.size, blob.md5, blob.sha1, blob.sha256, blob.content_type)
             store_name, location, external = blob.store, blob.location, blob.external_url
-            hooked = None
+            hooks = None
             if self._hooks.wants(artifact_type, "before_download", "after_download"):
                 hooked = self._download_hook(session, ctx, artifact_type, row, blob)
-                self._hooks.before(artifact_type, "before_download", *hooked)
-        if hooked is not None:
-            self._hooks.after(artifact_type, "after_download", *hooked)
+
+                def hooks() -> None:
+                    self._hooks.before(artifact_type, "before_download", *hooked)
+                    self._hooks.after(artifact_type, "after_download", *hooked)
+
         if external is not None:
-            return Download(info=info, redirect=external)
+            return Download(info=info, redirect=external, _hooks=hooks)
         assert store_name is not None
         assert location is not None
         store = self._stores[store_name]
@@ -90,7 +102,7 @@ class Downloads:
             except StoreError as exc:
                 raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
 
-        return Download(info=info, _opener=opener)
+        return Download(info=info, _opener=opener, _hooks=hooks)
 
     def _download_hook(
         self,
