@@ -33,6 +33,7 @@ STATUS_BY_KIND: dict[type[errors.ArtifactError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.LengthRequired: 411,
+    errors.PreconditionFailed: 412,
     errors.TooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.RangeNotSatisfiable: 416,
@@ -53,6 +54,7 @@ GLARE_NAMES: dict[type[errors.ArtifactError], str] = {
     errors.Conflict: "Conflict",
     errors.NewerSchema: "NewerSchema",
     errors.LengthRequired: "LengthRequired",
+    errors.PreconditionFailed: "PreconditionFailed",
     errors.TooLarge: "RequestEntityTooLarge",
     errors.UnsupportedMediaType: "UnsupportedMediaType",
     errors.RangeNotSatisfiable: "RequestRangeNotSatisfiable",
@@ -91,6 +93,7 @@ HTTP_TEXTS: dict[int, tuple[str, str]] = {
     ),
     409: ("Conflict", "There was a conflict when trying to complete your request."),
     411: ("Length Required", "Content-Length header required."),
+    412: ("Precondition Failed", "Condition failed"),
     413: ("Request Entity Too Large", "The body of your request was too large for this server."),
     415: (
         "Unsupported Media Type",

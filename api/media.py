@@ -49,6 +49,18 @@ def read_json(req: falcon.Request, *, max_bytes: int, accept: Iterable[str]) -> 
     return document
 
 
+def refuse_partial_upload(req: falcon.Request) -> None:
+    """Refuse a body that says it is part of a blob: it would be stored as the whole blob.
+
+    ``Content-Range`` on a request is not HTTP's way to resume an upload (RFC 9110 section
+    14.4 lets a server refuse it with 400); one request carries one whole blob.
+    """
+    if req.get_header("Content-Range") is not None:
+        raise InvalidInput(
+            "Content-Range is not accepted on an upload: send the whole blob in one request."
+        )
+
+
 def body_stream(req: falcon.Request) -> Readable:
     """The request body as a stream, for a Content-Length or a chunked request alike.
 

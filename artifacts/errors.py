@@ -84,6 +84,13 @@ class RangeNotSatisfiable(ArtifactError):
         self.size = size
 
 
+class PreconditionFailed(ArtifactError):
+    """A request's precondition (``If-Match``) does not hold for the blob as it is now."""
+
+    code = "precondition_failed"
+    title = "Precondition Failed"
+
+
 class LengthRequired(ArtifactError):
     """The body's end cannot be known: neither a length nor chunked encoding."""
 

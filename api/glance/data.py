@@ -12,9 +12,8 @@ from collections.abc import Mapping
 import falcon
 
 from api.glance import wire
-from api.media import body_stream
-from api.repr_digest import set_repr_digest, wants_verified
-from api.resources.blobs import requested_range, write_data
+from api.media import body_stream, refuse_partial_upload
+from api.resources.blobs import send_data, validator_headers
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
 from artifacts.engine.imports import ImportService
@@ -47,6 +46,7 @@ class ImageData:
     def on_put(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         if (req.content_type or "").split(";")[0].strip().lower() != DATA_MEDIA_TYPE:
             raise UnsupportedMediaType(f"Image data must be sent as {DATA_MEDIA_TYPE}.")
+        refuse_partial_upload(req)
         # The upload activates the image, so what activation needs is asked for before any
         # byte is stored (Glance: disk_format and container_format first).
         current = self._artifacts.show(req.context.ctx, wire.TYPE_NAME, image_id)
@@ -87,13 +87,14 @@ class ImageData:
         if download.info.md5:
             resp.set_header("Content-MD5", download.info.md5)
         if download.redirect is not None:
+            if req.method == "GET":  # a HEAD sends nobody anywhere: no download hooks
+                download.notify()
             resp.status = falcon.HTTP_302
             resp.location = download.redirect
             return
-        byte_range = requested_range(req, download)
-        verify = wants_verified(req) and download.verifiable
-        if verify:
-            set_repr_digest(resp, download.info.sha256)
-        handle = download.open(byte_range, verify=verify)
-        resp.content_type = DATA_MEDIA_TYPE
-        write_data(resp, handle, byte_range)
+        validator_headers(resp, download)
+        send_data(req, resp, download, DATA_MEDIA_TYPE)
+
+    def on_head(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        """GET's status and headers without the data."""
+        self.on_get(req, resp, image_id)

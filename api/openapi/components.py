@@ -159,6 +159,7 @@ ERRORS: dict[str, str] = {
     "406": "The requested OpenStack-API-Version is not served.",
     "409": "The request clashes with the artifact's state.",
     "411": "An upload with neither Content-Length nor chunked encoding.",
+    "412": "If-Match names no current entity tag of the blob.",
     "413": "A size or count limit would be crossed.",
     "415": "The body's content type is not accepted here.",
     "416": "The byte range lies outside the blob.",

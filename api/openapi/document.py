@@ -300,6 +300,10 @@ _DIGEST_HEADERS = {
     "Content-MD5": {"schema": {"type": "string"}, "description": "md5, hex (as Glare sends it)."},
     "X-Openstack-Glare-Content-SHA1": {"schema": {"type": "string"}},
     "X-Openstack-Glare-Content-SHA256": {"schema": {"type": "string"}},
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "Strong entity tag: the quoted sha256 of the data (md5 if none).",
+    },
     "Repr-Digest": {
         "schema": {"type": "string"},
         "description": "sha-256 of the whole blob (RFC 9530), when Want-Repr-Digest asked for it.",
@@ -315,6 +319,20 @@ _WANT_DIGEST = {
 }
 
 
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "schema": {"type": "string"}, "description": description}
+
+
+_CONDITIONS = [
+    _header("If-Match", "Entity tags (or *); none current: 412."),
+    _header("If-None-Match", "Entity tags (or *); one current: 304."),
+]
+_RANGE = [
+    _header("Range", "One byte range (bytes=first-last, first-, -suffix); several: 200."),
+    _header("If-Range", "Honour Range only if this is the current entity tag; else 200."),
+]
+
+
 def _upload(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Operation:
     return _op(
         f"Upload {info.name}.{field} (streamed), or record an external location",
@@ -324,6 +342,7 @@ def _upload(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Operati
             **error_responses("400", "401", "403", "404", "409", "411", "413", "415", "503"),
         },
         parameters=[_ID, *params],
+        description="A body with Content-Range is refused (400): one request, one whole blob.",
         requestBody={
             "required": True,
             "content": {
@@ -343,14 +362,24 @@ def _download(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Opera
             "200": {"description": "The data.", "headers": _DIGEST_HEADERS, "content": data},
             "206": {"description": "A range.", "headers": _DIGEST_HEADERS, "content": data},
             "301": {"description": "An external blob: its location."},
-            **error_responses("400", "401", "403", "404", "409", "416", "503"),
+            "304": {"description": "If-None-Match names the current data."},
+            **error_responses("400", "401", "403", "404", "409", "412", "416", "503"),
         },
-        parameters=[
-            _ID,
-            *params,
-            {"name": "Range", "in": "header", "schema": {"type": "string"}},
-            _WANT_DIGEST,
-        ],
+        parameters=[_ID, *params, *_CONDITIONS, *_RANGE, _WANT_DIGEST],
+    )
+
+
+def _describe_blob(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Operation:
+    return _op(
+        f"The headers a download of {info.name}.{field} gets, without the data",
+        info.name,
+        {
+            "200": {"description": "The data's headers.", "headers": _DIGEST_HEADERS},
+            "301": {"description": "An external blob: its location."},
+            "304": {"description": "If-None-Match names the current data."},
+            **error_responses("400", "401", "403", "404", "409", "412", "503"),
+        },
+        parameters=[_ID, *params, *_CONDITIONS, _WANT_DIGEST],
     )
 
 
@@ -445,7 +474,7 @@ _BLOB_TEMPLATES = {
     "/artifacts/{type_name}/{artifact_id}/{field}": "Blob",
     "/artifacts/{type_name}/{artifact_id}/{field}/{key:path}": "BlobDict",
 }
-_BLOB_METHODS = {"PUT": _upload, "GET": _download, "DELETE": _forget}
+_BLOB_METHODS = {"PUT": _upload, "GET": _download, "HEAD": _describe_blob, "DELETE": _forget}
 
 
 #: The web catalog's pages and forms (HTML for people, described here so that the document

@@ -1,7 +1,9 @@
 """Blob paths: ``/artifacts/{type}/{id}/{field}`` and ``…/{field}/{key}`` (blob dicts).
 
 PUT streams the request body to the blob service (or records an external location), GET streams
-the data back with its checksums (ranges answered with 206), DELETE forgets an external blob.
+the data back with its checksums and entity tag (conditional requests and a single range
+honoured, see :mod:`api.conditional`), HEAD answers GET's headers without the data, DELETE
+forgets an external blob.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from collections.abc import Iterator
 
 import falcon
 
-from api.media import body_stream, media_type, read_json, write_json
-from api.ranges import parse_range
+from api.conditional import Answer, decide, entity_tag
+from api.media import body_stream, media_type, read_json, refuse_partial_upload, write_json
 from api.repr_digest import set_repr_digest, wants_verified
 from artifacts.engine.blobs import BlobRef, BlobService, ByteRange, Download, Readable, ReadHandle
 
@@ -31,6 +33,7 @@ class BlobResource:
         **params: str,
     ) -> None:
         ref = _ref(params)
+        refuse_partial_upload(req)
         if media_type(req) == LOCATION_MEDIA_TYPE:
             location = read_json(req, max_bytes=self._max_json_body, accept=(LOCATION_MEDIA_TYPE,))
             write_json(resp, self._service.set_external(req.context.ctx, ref, location))
@@ -55,22 +58,25 @@ class BlobResource:
         resp: falcon.Response,
         **params: str,
     ) -> None:
-        ref = _ref(params)
-        download = self._service.download(req.context.ctx, ref)
+        download = self._service.download(req.context.ctx, _ref(params))
         _checksum_headers(resp, download)
         if download.redirect is not None:
+            if req.method == "GET":  # a HEAD sends nobody anywhere: no download hooks
+                download.notify()
             resp.status = falcon.HTTP_301
             resp.location = download.redirect
             resp.content_length = 0
             return
-        byte_range = requested_range(req, download)
-        verify = wants_verified(req) and download.verifiable
-        if verify:
-            set_repr_digest(resp, download.info.sha256)
-        handle = download.open(byte_range, verify=verify)
-        resp.content_type = download.info.content_type or DEFAULT_CONTENT_TYPE
         resp.set_header("Accept-Ranges", "bytes")
-        write_data(resp, handle, byte_range)
+        send_data(req, resp, download, download.info.content_type or DEFAULT_CONTENT_TYPE)
+
+    def on_head(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        **params: str,
+    ) -> None:
+        self.on_get(req, resp, **params)
 
     def on_delete(
         self,
@@ -89,10 +95,36 @@ def _ref(params: dict[str, str]) -> BlobRef:
     )
 
 
-def requested_range(req: falcon.Request, download: Download) -> ByteRange | None:
-    """The part of the blob the request's ``Range`` asks for; None for all of it."""
-    header = req.get_header("Range")
-    return parse_range(header, download.info.size) if header else None
+def send_data(
+    req: falcon.Request, resp: falcon.Response, download: Download, content_type: str
+) -> None:
+    """Answer a GET or HEAD of stored data: 304, the whole blob, or the asked range as a 206.
+
+    Only a GET that sends bytes opens the store (and runs the type's download hooks); a HEAD
+    answers the headers the same GET would, without a body.
+    """
+    decision = decide(
+        download.info,
+        method=req.method,
+        if_match=req.get_header("If-Match"),
+        if_none_match=req.get_header("If-None-Match"),
+        if_range=req.get_header("If-Range"),
+        range_header=req.get_header("Range"),
+    )
+    if decision.answer is Answer.NOT_MODIFIED:
+        resp.status = falcon.HTTP_304
+        return
+    resp.content_type = content_type
+    # A verified download (RFC 9530's Want-Repr-Digest) checks a whole blob; a range is sent
+    # unchecked, as it cannot be checked against the whole blob's digest.
+    verify = decision.byte_range is None and wants_verified(req) and download.verifiable
+    if verify:
+        set_repr_digest(resp, download.info.sha256)
+    if req.method == "HEAD":
+        resp.content_length = download.info.size
+        return
+    handle = download.open(decision.byte_range, verify=verify)
+    write_data(resp, handle, decision.byte_range)
 
 
 def write_data(resp: falcon.Response, handle: ReadHandle, part: ByteRange | None) -> None:
@@ -121,16 +153,23 @@ class _CountingReader:
         return chunk
 
 
+def validator_headers(resp: falcon.Response, download: Download) -> None:
+    """The entity tag of stored data (a redirect's target has its own)."""
+    tag = entity_tag(download.info)
+    if tag is not None and download.redirect is None:
+        resp.etag = tag
+
+
 def _checksum_headers(resp: falcon.Response, download: Download) -> None:
     info = download.info
     if info.md5:
         # Glare sends the hex digest here (glareclient compares it as hex), not RFC 1864 base64.
         resp.set_header("Content-MD5", info.md5)
-        resp.etag = f'"{info.md5}"'
     if info.sha1:
         resp.set_header("X-Openstack-Glare-Content-SHA1", info.sha1)
     if info.sha256:
         resp.set_header("X-Openstack-Glare-Content-SHA256", info.sha256)
+    validator_headers(resp, download)
 
 
 def streamed(handle: ReadHandle) -> Iterator[bytes]:

@@ -122,7 +122,7 @@ def test_download_streams_data_with_checksum_headers(
     assert result.headers["Content-Length"] == "10"
     assert result.headers["Content-Type"] == "application/x-test"
     assert result.headers["Content-MD5"] == hashlib.md5(DATA).hexdigest()
-    assert result.headers["ETag"] == f'"{hashlib.md5(DATA).hexdigest()}"'
+    assert result.headers["ETag"] == f'"{hashlib.sha256(DATA).hexdigest()}"'
     assert result.headers["X-Openstack-Glare-Content-SHA256"] == hashlib.sha256(DATA).hexdigest()
     assert result.headers["Accept-Ranges"] == "bytes"
 

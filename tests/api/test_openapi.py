@@ -57,6 +57,7 @@ def test_every_type_has_its_paths_fields_and_filters(
             if spec.get("glareType") == "Blob":
                 assert set(paths[f"/artifacts/{name}/{{artifact_id}}/{field}"]) == {
                     "get",
+                    "head",
                     "put",
                     "delete",
                 }

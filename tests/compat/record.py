@@ -236,6 +236,8 @@ def _difference(glare_raw: dict[str, Any], ours_raw: dict[str, Any]) -> dict[str
     bodies = ("json", "text", "bytes")
     if any(glare.get(k) != ours.get(k) for k in bodies):
         out.update({k: ours_raw[k] for k in bodies if k in ours_raw})
+        if not any(k in ours_raw for k in bodies):
+            out["text"] = None  # no body at all (a 304, a HEAD)
     # A new body can change which headers count (a content length is compared for text only).
     expected = comparable(expected_for_us({"response": glare_raw, "expected_ours": out}))
     for name in sorted(set(expected["headers"]) | set(ours["headers"])):

@@ -207,7 +207,6 @@ def expected_for_us(exchange: dict[str, Any]) -> dict[str, Any]:
         for k in ("json", "text", "bytes"):
             expected.pop(k, None)
         for k in ("json", "text", "bytes"):
-            # A body part set to null: we answer with no body where the peer sent one.
-            if ours.get(k) is not None:
+            if ours.get(k) is not None:  # a body set to null: we answer without one
                 expected[k] = ours[k]
     return expected

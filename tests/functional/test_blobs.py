@@ -66,6 +66,37 @@ def test_streamed_upload_and_download_match(server: Server) -> None:
     assert part.headers["Content-Range"] == f"bytes 1000-1999999/{len(data)}"
 
 
+def test_conditional_ranged_and_head_downloads_through_gunicorn(server: Server) -> None:
+    data = _payload(3 * MIB + 17)
+    url = f"{server.url}/artifacts/images/{_create(server)}/image"
+    assert requests.put(url, data=data, headers=OWNER, timeout=60).status_code == 200
+    tag = f'"{hashlib.sha256(data).hexdigest()}"'
+    head = requests.head(url, headers=OWNER, timeout=30)
+    assert head.status_code == 200
+    assert head.headers["Content-Length"] == str(len(data))
+    assert head.headers["ETag"] == tag
+    assert head.content == b""
+    cached = requests.get(url, headers={**OWNER, "If-None-Match": tag}, timeout=30)
+    assert cached.status_code == 304
+    assert cached.content == b""
+    # Resuming a download: the rest with the current tag, everything again with a stale one.
+    rest = requests.get(
+        url, headers={**OWNER, "Range": f"bytes={MIB}-", "If-Range": tag}, timeout=60
+    )
+    assert rest.status_code == 206
+    assert rest.content == data[MIB:]
+    stale = requests.get(
+        url, headers={**OWNER, "Range": f"bytes={MIB}-", "If-Range": '"stale"'}, timeout=60
+    )
+    assert stale.status_code == 200
+    assert stale.content == data
+    refused = requests.put(
+        url, data=b"part", headers={**OWNER, "Content-Range": f"bytes 0-3/{len(data)}"}, timeout=30
+    )
+    assert refused.status_code == 400
+    assert requests.head(url, headers=OWNER, timeout=30).headers["ETag"] == tag
+
+
 def test_chunked_upload(server: Server) -> None:
     pieces = [_payload(MIB // 3), b"x", _payload(2 * MIB + 7)]
     url = f"{server.url}/artifacts/images/{_create(server)}/image"

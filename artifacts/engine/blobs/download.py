@@ -1,7 +1,9 @@
 """Opening a blob for sending: what it is first, its bytes (or part of them) when asked.
 
 The HTTP layer decides from :class:`Download.info` what the request gets (a range, a 304, only
-headers) before any store is touched, then calls :meth:`Download.open` for the bytes.
+headers) before any store is touched, then calls :meth:`Download.open` for the bytes (or
+:meth:`Download.notify` before redirecting to an external blob). The type's download hooks run
+there, once: an answer that sends no data (HEAD, 304, 412) is not a download.
 """
 
 from __future__ import annotations
@@ -37,20 +39,28 @@ class Download:
     _opener: Callable[[ByteRange | None], ReadHandle] | None = field(default=None, repr=False)
     #: Names the blob in the log line of a verified download that found corrupt data.
     label: str = ""
+    _hooks: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def verifiable(self) -> bool:
         """Whether :meth:`open` can verify the whole blob (its SHA-256 was recorded)."""
         return self._opener is not None and bool(self.info.sha256)
 
+    def notify(self) -> None:
+        """Run the type's download hooks (a refusal raises); only the first call runs them."""
+        hooks, self._hooks = self._hooks, None
+        if hooks is not None:
+            hooks()
+
     def open(self, byte_range: ByteRange | None = None, *, verify: bool = False) -> ReadHandle:
-        """Open the stored data (all of it, or ``byte_range``) for streaming.
+        """Run the download hooks, then open the stored data (all of it, or ``byte_range``).
 
         With ``verify`` a whole, :attr:`verifiable` blob streams through a check against its
         recorded SHA-256 (:mod:`artifacts.engine.verification`); a range is sent unchecked.
         """
         if self._opener is None:
             raise ValueError("an external blob has no data to open; follow its redirect")
+        self.notify()
         handle = self._opener(byte_range)
         if verify and byte_range is None and self.info.sha256:
             return verified(handle, self.info.sha256, self.label)
@@ -76,7 +86,7 @@ class Downloads:
         self._render = render
 
     def download(self, ctx: RequestContext, ref: BlobRef) -> Download:
-        """Look the blob up for the caller (or point at its external URL), running its hooks."""
+        """Look the blob up for the caller: its description, and its data on demand."""
         artifact_type = self._types.get(ref.type_name)
         with self._db.read() as session:
             row = self._access.readable(session, ctx, artifact_type, ref)
@@ -87,14 +97,16 @@ class Downloads:
                 raise NotFound(f"Blob {label(ref.field, ref.key)} is not set.")
             info = BlobInfo(blob.size, blob.md5, blob.sha1, blob.sha256, blob.content_type)
             store_name, location, external = blob.store, blob.location, blob.external_url
-            hooked = None
+            hooks = None
             if self._hooks.wants(artifact_type, "before_download", "after_download"):
                 hooked = self._download_hook(session, ctx, artifact_type, row, blob)
-                self._hooks.before(artifact_type, "before_download", *hooked)
-        if hooked is not None:
-            self._hooks.after(artifact_type, "after_download", *hooked)
+
+                def hooks() -> None:
+                    self._hooks.before(artifact_type, "before_download", *hooked)
+                    self._hooks.after(artifact_type, "after_download", *hooked)
+
         if external is not None:
-            return Download(info=info, redirect=external)
+            return Download(info=info, redirect=external, _hooks=hooks)
         assert store_name is not None
         assert location is not None
         store = self._stores[store_name]
@@ -106,7 +118,7 @@ class Downloads:
                 raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
 
         where = f"{ref.type_name}/{ref.artifact_id}/{label(ref.field, ref.key)}"
-        return Download(info=info, _opener=opener, label=where)
+        return Download(info=info, _opener=opener, label=where, _hooks=hooks)
 
     def _download_hook(
         self,
