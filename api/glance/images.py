@@ -63,6 +63,11 @@ class ImageCollection:
         fields = wire.create_body(body, self._declared)
         image = wire.to_image(self._service.create(req.context.ctx, wire.TYPE_NAME, fields))
         resp.location = f"{req.prefix}{image['self']}"
+        # What Glance announces on a new image: clients (openstacksdk) import only if the
+        # method is listed here.
+        if self._imports.methods:
+            resp.set_header("OpenStack-image-import-methods", ",".join(self._imports.methods))
+        resp.set_header("OpenStack-image-store-ids", ",".join(self._imports.store_names))
         write_json(resp, image, status=201)
 
 

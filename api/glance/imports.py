@@ -51,6 +51,8 @@ class ImageImport:
             req.context.ctx, BlobRef(wire.TYPE_NAME, image_id, wire.BLOB_FIELD), method, **options
         )
         resp.status = falcon.HTTP_202
+        # No body, and not labelled JSON (clients parse a JSON label's empty body and fail).
+        resp.content_type = "text/html; charset=UTF-8"
 
 
 def _request(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:

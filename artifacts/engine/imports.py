@@ -94,6 +94,8 @@ class ImportService:
         self._clock = clock
         #: Whether data may be in more than one store (then the doors show which).
         self.multiple_stores = len(stores) > 1
+        #: The configured stores, the default one first (what Glance lists as its store ids).
+        self.store_names = sorted(stores, key=lambda n: (n != store_choice.default, n))
 
     # --- staging --------------------------------------------------------------------------------
 

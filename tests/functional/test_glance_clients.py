@@ -9,17 +9,22 @@ takes the project id as given, as openstackclient does when Keystone refuses to 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import Server
+from tests.functional.conftest import REPO, Server, start_server
+from tests.http_source import http_source
 
 pytestmark = pytest.mark.functional
 
@@ -84,12 +89,20 @@ def image_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _run(command: list[str], env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, env=env, check=False
-    )
-    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+def _run(command: list[str], env: dict[str, str] | None = None, stdin: Path | None = None) -> str:
+    """Run a client command; its standard input is ``stdin`` or, without one, closed (the
+    glance CLI takes any other standard input for image data)."""
+    if stdin is None:
+        closed = ["sh", "-c", 'exec "$@" <&-', "sh", *command]
+        done = subprocess.run(closed, capture_output=True, timeout=120, env=env, check=False)
+    else:
+        with stdin.open("rb") as feed:
+            done = subprocess.run(
+                command, stdin=feed, capture_output=True, timeout=120, env=env, check=False
+            )
+    stdout, stderr = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, f"{' '.join(command)}\n{stdout}\n{stderr}"
+    return stdout
 
 
 def test_glanceclient_library_life_cycle(
@@ -118,7 +131,9 @@ def test_glanceclient_library_life_cycle(
     assert "lib-renamed" not in seen["remaining"]
 
 
-def _glance(clients: Path, server: Server, token: str, *args: str) -> str:
+def _glance(
+    clients: Path, server: Server, token: str, *args: str, stdin: Path | None = None
+) -> str:
     command = [
         str(clients / "bin" / "glance"),
         "--os-image-url",
@@ -126,7 +141,7 @@ def _glance(clients: Path, server: Server, token: str, *args: str) -> str:
         "--os-auth-token",
         token,
     ]
-    return _run([*command, *args])
+    return _run([*command, *args], stdin=stdin)
 
 
 def test_glance_cli_life_cycle_with_members_and_deactivation(
@@ -242,3 +257,136 @@ def test_openstack_protected_and_hidden_images(
     assert refused.returncode != 0
     assert "protected" in refused.stderr + refused.stdout
     assert [item["ID"] for item in unhidden] == [image_id]
+
+
+@pytest.fixture(scope="module")
+def import_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    """A server whose web-download may reach the test's loopback source, and its worker.
+
+    The worker is the real ``artifacts worker`` process on the server's data directory.
+    """
+    data_dir = tmp_path_factory.mktemp("import-server")
+    env = {"ARTIFACTS_IMPORT_ALLOWED_NETWORKS": "127.0.0.0/8", "ARTIFACTS_IMPORT_ALLOWED_PORTS": ""}
+    servers = start_server(data_dir, extra_env=env)
+    server = next(servers)
+    worker_env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
+    worker_env.update(env, ARTIFACTS_DATA_DIR=str(data_dir), ARTIFACTS_LOG_LEVEL="warning")
+    log = (data_dir / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "artifacts.cli", "worker", "--poll-interval", "0.2"],
+        cwd=REPO,
+        env=worker_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield server, data_dir
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+        servers.close()
+
+
+def _wait_active(clients: Path, server: Server, image_id: str) -> dict[str, str]:
+    """``glance image-show`` until the worker has finished the import (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        shown = _glance(clients, server, OWNER_TOKEN, "image-show", image_id)
+        fields = {
+            parts[1].strip(): parts[2].strip()
+            for line in shown.splitlines()
+            if line.startswith("| ") and len(parts := line.split("|")) > 3
+        }
+        if fields.get("status") not in ("importing", "uploading", "queued"):
+            return fields
+        assert time.monotonic() < deadline, f"import still {fields.get('status')}: {shown}"
+        time.sleep(0.3)
+
+
+def _created_id(output: str) -> str:
+    return next(
+        line.split("|")[2].strip() for line in output.splitlines() if line.startswith("| id ")
+    )
+
+
+def test_glance_cli_imports_with_glance_direct_and_web_download(
+    clients: Path, import_server: tuple[Server, Path], image_file: Path
+) -> None:
+    server, _data_dir = import_server
+    common = ["--disk-format", "raw", "--container-format", "bare"]
+    direct = _glance(
+        clients, server, OWNER_TOKEN, "image-create-via-import", "--name", "via-direct",
+        *common, "--import-method", "glance-direct", stdin=image_file,
+    )  # fmt: skip
+    shown = _wait_active(clients, server, _created_id(direct))
+    assert (shown["status"], shown["size"]) == ("active", str(len(IMAGE_DATA)))
+
+    with http_source({"/disk.raw": IMAGE_DATA}) as source:
+        fetched = _glance(
+            clients, server, OWNER_TOKEN, "image-create-via-import", "--name", "via-web",
+            *common, "--import-method", "web-download", "--uri", source.url("/disk.raw"),
+        )  # fmt: skip
+        image_id = _created_id(fetched)
+        shown = _wait_active(clients, server, image_id)
+        assert source.requested == ["/disk.raw"]
+    assert shown["status"] == "active"
+    assert shown["checksum"] == hashlib.md5(IMAGE_DATA).hexdigest()
+    # The same artifact through the Glare API.
+    with urllib.request.urlopen(
+        urllib.request.Request(
+            f"{server.url}/artifacts/images/{image_id}", headers={"X-Auth-Token": OWNER_TOKEN}
+        )
+    ) as answer:
+        assert json.load(answer)["status"] == "active"
+
+
+def test_glance_cli_web_download_of_a_refused_address_fails_the_task(
+    clients: Path, import_server: tuple[Server, Path]
+) -> None:
+    server, _data_dir = import_server
+    with http_source({}) as source:
+        uri = source.url("/redirect?to=http://169.254.169.254/latest/meta-data/")
+        created = _glance(
+            clients, server, OWNER_TOKEN, "image-create-via-import", "--name", "via-refused",
+            "--disk-format", "raw", "--container-format", "bare",
+            "--import-method", "web-download", "--uri", uri,
+        )  # fmt: skip
+        image_id = _created_id(created)
+        request = urllib.request.Request(
+            f"{server.url}/v2/images/{image_id}/tasks", headers={"X-Auth-Token": OWNER_TOKEN}
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            with urllib.request.urlopen(request) as answer:
+                [task] = json.load(answer)["tasks"]
+            if task["status"] in ("success", "failure") or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert source.requested == ["/redirect?to=http://169.254.169.254/latest/meta-data/"]
+    assert task["status"] == "failure"
+    assert "169.254.169.254" in task["message"]
+    shown = _glance(clients, server, OWNER_TOKEN, "image-show", image_id)
+    assert "queued" in shown
+
+
+def test_openstack_image_create_import(
+    clients: Path, import_server: tuple[Server, Path], image_file: Path, no_identity: str
+) -> None:
+    server, _data_dir = import_server
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env = {
+        **base,
+        "OS_AUTH_TYPE": "admin_token",
+        "OS_ENDPOINT": f"{server.url}/v2",
+        "OS_TOKEN": OWNER_TOKEN,
+        "OS_IDENTITY_ENDPOINT_OVERRIDE": no_identity,
+    }
+    create = [
+        str(clients / "bin" / "openstack"), "image", "create", "--import", "--file",
+        str(image_file), "--disk-format", "raw", "--container-format", "bare", "osc-imported",
+        "-f", "json",
+    ]  # fmt: skip
+    created = json.loads(_run(create, env=env))
+    shown = _wait_active(clients, server, created["id"])
+    assert (shown["status"], shown["size"]) == ("active", str(len(IMAGE_DATA)))
