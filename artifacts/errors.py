@@ -137,7 +137,7 @@ class InvalidTransition(InvalidInput):
     code = "invalid_transition"
 
 
-class ActivationRequirementsMissing(InvalidInput):
+class ActivationRequirementsMissing(Forbidden):
     code = "activation_requirements_missing"
 
 
@@ -163,6 +163,18 @@ class ImmutableField(Forbidden):
 
 class PolicyDenied(Forbidden):
     code = "policy_denied"
+
+
+class NotOwner(PolicyDenied):
+    """A rule refused a caller that neither owns the artifact nor administers."""
+
+    code = "not_owner"
+
+
+class AuthenticationRequired(Unauthenticated):
+    """A rule refused an anonymous caller: with credentials, it might be allowed."""
+
+    code = "authentication_required"
 
 
 class DuplicateArtifact(Conflict):

@@ -16,7 +16,7 @@ from api.media import body_stream
 from api.resources.blobs import write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
-from artifacts.errors import ActivationRequirementsMissing, NotFound, UnsupportedMediaType
+from artifacts.errors import InvalidValue, NotFound, UnsupportedMediaType
 from artifacts.model import fields as f
 
 DATA_MEDIA_TYPE = "application/octet-stream"
@@ -38,9 +38,7 @@ class ImageData:
         current = self._artifacts.show(req.context.ctx, wire.TYPE_NAME, image_id)
         missing = [name for name in self._required if current.get(name) is None]
         if missing:
-            raise ActivationRequirementsMissing(
-                f"Properties {', '.join(missing)} must be set prior to saving data."
-            )
+            raise InvalidValue(f"Properties {', '.join(missing)} must be set prior to saving data.")
         ref = BlobRef(wire.TYPE_NAME, image_id, wire.BLOB_FIELD)
         req.context.blob_upload = True
         self._blobs.upload(

@@ -10,8 +10,14 @@ rule is asked (see ``artifacts.db.repository.visible_to``), so a rule can only d
 can already see, and its 403 reveals nothing.
 
 Credentials offered to rules: ``project_id``, ``user_id``, ``roles`` and ``authenticated``
-(``True`` for any caller with a project). Target attributes: ``owner`` (the artifact's project)
-and, for membership actions, ``member_id`` (the member project concerned).
+(``True`` for any caller with a project). Target attributes: ``owner`` (the artifact's project),
+``status`` and ``visibility`` (its state, as Glare's rules read them: a public or deactivated
+artifact is an administrator's to change or delete) and, for membership actions, ``member_id``
+(the member project concerned).
+
+A refusal says who is refused, in the words Glare's exceptions use: an anonymous caller is
+:class:`~artifacts.errors.AuthenticationRequired`, a caller neither owner nor administrator
+:class:`~artifacts.errors.NotOwner`, anyone else a plain :class:`~artifacts.errors.PolicyDenied`.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from oslo_policy import policy as oslo_policy
 
 from artifacts.config import ConfigError
 from artifacts.engine.context import RequestContext
-from artifacts.errors import PolicyDenied, Unauthenticated
+from artifacts.errors import AuthenticationRequired, NotOwner, PolicyDenied
 
 #: Namespace of the ``oslo.policy.policies`` entry point (for the sample generator).
 NAMESPACE = "artifacts"
@@ -39,6 +45,9 @@ class Target:
     owner: str | None = None
     #: The member project a membership action concerns.
     member_id: str | None = None
+    #: The artifact's status and visibility, for rules that depend on its state.
+    status: str | None = None
+    visibility: str | None = None
 
 
 _ARTIFACT = "/artifacts/{type_name}/{artifact_id}"
@@ -56,6 +65,12 @@ _BASE_RULES = (
         "member", "project_id:%(member_id)s", description="The member project concerned."
     ),
     oslo_policy.RuleDefault("admin_or_owner", "rule:admin or rule:owner"),
+    oslo_policy.RuleDefault(
+        "public", "'public':%(visibility)s", description="The artifact is public."
+    ),
+    oslo_policy.RuleDefault(
+        "deactivated", "'deactivated':%(status)s", description="The artifact is deactivated."
+    ),
 )
 
 
@@ -84,9 +99,19 @@ _ACTIONS = (
         "/artifacts/{type_name}",
     ),
     _rule(
-        "artifact:update", "rule:admin_or_owner", "Change an artifact's fields.", "PATCH", _ARTIFACT
+        "artifact:update",
+        "rule:admin or (rule:owner and not rule:public)",
+        "Change an artifact's fields (a public one: administrators only).",
+        "PATCH",
+        _ARTIFACT,
     ),
-    _rule("artifact:delete", "rule:admin_or_owner", "Delete an artifact.", "DELETE", _ARTIFACT),
+    _rule(
+        "artifact:delete",
+        "rule:admin or (rule:owner and not rule:public and not rule:deactivated)",
+        "Delete an artifact (a public or deactivated one: administrators only).",
+        "DELETE",
+        _ARTIFACT,
+    ),
     _rule(
         "artifact:activate",
         "rule:admin_or_owner",
@@ -125,7 +150,14 @@ _ACTIONS = (
         "PUT",
         _ARTIFACT + "/{blob}",
     ),
-    _rule("artifact:download", "@", "Download blob data.", "GET", _ARTIFACT + "/{blob}"),
+    _rule(
+        "artifact:download",
+        "rule:admin or not rule:deactivated",
+        "Download blob data of an artifact the caller can see (a deactivated one: "
+        "administrators only).",
+        "GET",
+        _ARTIFACT + "/{blob}",
+    ),
     _rule(
         "member:list",
         "rule:admin or rule:owner or rule:member",
@@ -161,8 +193,11 @@ _ACTIONS = (
 
 _MESSAGES: Mapping[str, str] = {
     "artifact:create": "Creating artifacts requires an authenticated project.",
-    "artifact:update": "Only the owner or an administrator may change this artifact.",
-    "artifact:delete": "Only the owner or an administrator may delete this artifact.",
+    "artifact:update": "Only the owner or an administrator may change this artifact, and only "
+    "an administrator a public one.",
+    "artifact:delete": "Only the owner or an administrator may delete this artifact, and only "
+    "an administrator a public or deactivated one.",
+    "artifact:download": "Only an administrator may download from a deactivated artifact.",
     "artifact:upload": "Only the owner or an administrator may change this artifact's blobs.",
     "artifact:activate": "Only the owner or an administrator may activate this artifact.",
     "artifact:deactivate": "Only an administrator may deactivate an artifact.",
@@ -225,8 +260,14 @@ class Policy:
             return
         message = self._messages[rule]
         if ctx.is_anonymous:
-            raise Unauthenticated(f"Authentication required. {message}")
+            raise AuthenticationRequired(f"Authentication required. {message}")
+        if target is not None and target.owner is not None and not _owns(ctx, target):
+            raise NotOwner(message)
         raise PolicyDenied(message)
+
+
+def _owns(ctx: RequestContext, target: Target) -> bool:
+    return ctx.is_admin or ctx.project_id == target.owner
 
 
 def _messages(enforcer: oslo_policy.Enforcer) -> dict[str, str]:
@@ -266,4 +307,8 @@ def _target(target: Target) -> dict[str, str]:
         values["owner"] = target.owner
     if target.member_id is not None:
         values["member_id"] = target.member_id
+    if target.status is not None:
+        values["status"] = target.status
+    if target.visibility is not None:
+        values["visibility"] = target.visibility
     return values

@@ -9,6 +9,8 @@ on both sides:
 - request ids (``req-<uuid>``) become ``<request-id>``;
 - the server's own base URL in links (``http://127.0.0.1:PORT``) becomes ``<base>``;
 - timestamps in Glare's form (``2026-12-01T23:38:26Z``, a whole string) become ``<datetime>``;
+- ``tags`` of an artifact are a set in Glare (its order follows Python's per-process string
+  hashing), so they are compared sorted;
 - ``error.message`` of a fault body (``message`` of a Glance fault) is prose no client parses:
   kept in the recording for the reader, ignored by the comparison.
 
@@ -155,6 +157,7 @@ def comparable(response: dict[str, Any]) -> dict[str, Any]:
         if not (out.get("status") == 204 and k in ("content-type", "content-length"))
     }
     body = out.get("json")
+    _sort_tags(body)
     error = body.get("error") if isinstance(body, dict) and "code" in body else None
     if isinstance(error, dict) and "message" in error:
         error["message"] = IGNORED
@@ -169,6 +172,20 @@ def comparable(response: dict[str, Any]) -> dict[str, Any]:
         out["text"] = IGNORED
         out["headers"].pop("content-length", None)
     return out
+
+
+def _sort_tags(value: Any) -> None:
+    """Sort the ``tags`` of every artifact document in a body, in place."""
+    if isinstance(value, list):
+        for item in value:
+            _sort_tags(item)
+    elif isinstance(value, dict):
+        tags = value.get("tags")
+        if "id" in value and isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+            value["tags"] = sorted(tags)
+        for item in value.values():
+            if isinstance(item, list | dict):
+                _sort_tags(item)
 
 
 def expected_for_us(exchange: dict[str, Any]) -> dict[str, Any]:
