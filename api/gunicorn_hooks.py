@@ -1,8 +1,14 @@
 """gunicorn server hooks, loaded with ``--config python:api.gunicorn_hooks``.
 
-Only hook functions live here (gunicorn reads a config module's attributes by name); the
-settings themselves come from ``artifacts serve``'s command line, built from ``Settings``.
-Importing this module has no effect.
+Hook functions live here (gunicorn reads a config module's attributes by name), with one
+setting no ``Settings`` value controls: ``control_socket_disable``. The other settings come from
+``artifacts serve``'s command line, built from ``Settings``. Importing this module has no effect.
+
+gunicorn 25.1 and newer open a control socket for ``gunicornc`` at one path per user
+(``$XDG_RUNTIME_DIR/gunicorn.ctl`` or ``~/.gunicorn/gunicorn.ctl``): every server a user runs
+binds the same path, so one server's socket replaces another's and the first to stop removes
+it. The service is managed by signals (docs/deploy.md), so the socket stays closed. Older
+gunicorn releases ignore the name.
 
 gunicorn answers requests its parser refuses (a malformed request line: 400, a request line
 over ``limit_request_line``: 414, headers over their limits: 431, …) itself, with an HTML
@@ -21,6 +27,8 @@ from typing import Any
 
 from api.errors import error_body
 from api.metrics import MULTIPROC_ENV
+
+control_socket_disable = True
 
 
 def child_exit(server: Any, worker: Any) -> None:

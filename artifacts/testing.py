@@ -21,12 +21,6 @@ Both clients speak as project ``tests`` unless told otherwise, and answer :class
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +33,7 @@ import pytest
 
 from api.app import create_app
 from artifacts.config import Settings
+from artifacts.devserver import run_server
 from artifacts.engine.registry import TypeRegistry, discover_types
 from artifacts.engine.services import build_services
 from artifacts.model.base import BaseArtifact
@@ -146,49 +141,6 @@ class HTTPClient(ArtifactsClient):
                 return Reply(response.status, response.read(), dict(response.headers))
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read(), dict(error.headers))
-
-
-@dataclass
-class RunningServer:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def run_server(data_dir: Path, *, workers: int = 2, env: Mapping[str, str] = {}) -> RunningServer:
-    """Start ``artifacts serve`` on a free loopback port and wait until it answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir / "server.log"
-    server_env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
-    server_env.update(ARTIFACTS_DATA_DIR=str(data_dir), ARTIFACTS_LOG_LEVEL="warning", **env)
-    command = [sys.executable, "-m", "artifacts.cli", "serve", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(workers)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=server_env, stdout=out, stderr=subprocess.STDOUT)
-    server = RunningServer(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"artifacts serve exited:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(server.url + "/healthz", timeout=5):  # loopback only
-                return server
-        except OSError:
-            if time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError("artifacts serve did not answer within 60 s") from None
-            time.sleep(0.1)
 
 
 @pytest.fixture

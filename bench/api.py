@@ -38,12 +38,9 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -52,6 +49,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from artifacts.devserver import run_server
 
 REPO = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).resolve().parent / "wrk" / "api.lua"
@@ -62,12 +61,6 @@ PHASES = ("create", "show", "list")
 
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def load_average() -> str:
@@ -95,23 +88,12 @@ def machine() -> dict[str, Any]:
 # --- the server (when no --url is given) ----------------------------------------------------------
 
 
-def process_tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        kids = [int(p) for p in children.read_text().split()]
-    except OSError:
-        return [pid]
-    return [pid, *(p for kid in kids for p in process_tree(kid))]
-
-
 class Server:
     """``python -m artifacts.cli serve`` on a free loopback port, with its own data directory."""
 
     def __init__(
         self, workdir: Path, database_url: str, server: dict[str, Any], database: dict[str, Any]
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         data_dir = workdir / "data"
         data_dir.mkdir(parents=True)
         self.log = workdir / "server.log"
@@ -124,29 +106,16 @@ class Server:
         config.write_text("\n".join(lines) + "\n")
         self.config = config
         self.database_url = database_url
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
-        command = [sys.executable, "-m", "artifacts.cli", "--config", str(config), "serve"]
-        command += ["--bind", f"127.0.0.1:{self.port}"]
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log.read_text()[-4000:]}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(self.url + "/", timeout=5).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer:\n{self.log.read_text()[-4000:]}")
-            time.sleep(0.1)
-        expected = server.get("workers", 1) + 1
-        while len(process_tree(self.process.pid)) < expected and time.monotonic() < deadline:
-            time.sleep(0.1)
+        self.running = run_server(
+            data_dir, workers=None, config=config, log=self.log, cwd=REPO, env={}
+        )
+        self.url = self.running.url
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.process = self.running.process
+        self.running.wait_for_workers(server.get("workers", 1))
 
     def workers(self) -> list[int]:
-        return process_tree(self.process.pid)[1:]
+        return self.running.workers()
 
     def tune(self) -> None:
         """Do what docs/queries.md asks of a PostgreSQL deployment once it holds data.
@@ -162,15 +131,7 @@ class Server:
         subprocess.run([*command, "db", "indexes", "--apply"], cwd=REPO, env=env, check=True)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                for pid in reversed(process_tree(self.process.pid)):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                self.process.wait()
+        self.running.stop()
 
 
 @contextlib.contextmanager

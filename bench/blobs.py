@@ -62,6 +62,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from artifacts.devserver import free_port, run_server
+
 REPO = Path(__file__).resolve().parents[1]
 SWIFT_SCRIPT = REPO.parent / "shared" / "tools" / "start_swift_s3.sh"
 KiB = 1024
@@ -89,12 +91,6 @@ def parse_size(text: str) -> int:
 
 def mbps(nbytes: int, seconds: float) -> float:
     return nbytes / seconds / MB if seconds > 0 else float("inf")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def log(message: str) -> None:
@@ -585,8 +581,6 @@ class Server:
         worker_class: str,
         env: dict[str, str],
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = workdir / "data"
         self.data_dir.mkdir(parents=True)
         self.log = workdir / "server.log"
@@ -604,52 +598,20 @@ class Server:
             "[stores.bench]",
         ] + [f"{key} = {_toml(value)}" for key, value in store.items()]
         config.write_text("\n".join(lines) + "\n")
-        server_env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
-        server_env.update(env)
-        command = [python, "-m", "artifacts.cli", "--config", str(config), "serve"]
-        command += ["--bind", f"127.0.0.1:{self.port}"]
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=REPO, env=server_env, stdout=out, stderr=subprocess.STDOUT
-            )
-        self._wait_ready()
-        self.pids = self._pids(workers)
-
-    def _wait_ready(self) -> None:
-        import requests
-
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.logs()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(self.url + "/", timeout=5).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer within 60 s:\n{self.logs()}")
-            time.sleep(0.1)
-
-    def _pids(self, workers: int) -> list[int]:
-        deadline = time.monotonic() + 10
-        while True:  # `artifacts serve` execs gunicorn: our child is the master
-            pids = process_tree(self.process.pid)
-            if len(pids) >= workers + 1 or time.monotonic() > deadline:
-                return pids
-            time.sleep(0.1)
+        self.running = run_server(
+            self.data_dir, workers=None, config=config, env=env, python=python,
+            log=self.log, cwd=REPO,
+        )  # fmt: skip
+        self.url = self.running.url
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.process = self.running.process
+        self.pids = [self.process.pid, *self.running.wait_for_workers(workers)]
 
     def logs(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+        return self.running.logs(tail=4000)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                for pid in reversed(process_tree(self.process.pid)):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                self.process.wait()
+        self.running.stop()
 
 
 # --- the transfers -----------------------------------------------------------------------------------

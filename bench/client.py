@@ -30,10 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.functional.conftest import start_server  # noqa: E402 - after the path is set
+from artifacts.devserver import run_server
 
 UNITS = {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 ARTIFACTS = Path(sys.executable).with_name("artifacts")
@@ -54,11 +51,11 @@ def _server(url: str | None, work: Path) -> Iterator[str]:
         return
     data_dir = work / "server"
     data_dir.mkdir()
-    servers = start_server(data_dir, workers=2)
+    server = run_server(data_dir, workers=2)
     try:
-        yield next(servers).url
+        yield server.url
     finally:
-        servers.close()
+        server.stop()
 
 
 def _run(

@@ -30,15 +30,11 @@ The caller is project ``p1`` (its own rows plus public ones), not an admin.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +44,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from artifacts.devserver import run_server
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -79,12 +77,6 @@ COLUMNS = (
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- the data ----------------------------------------------------------------------------------
@@ -211,49 +203,18 @@ class Server:
     """``python -m artifacts.cli serve`` on a free loopback port against the bench database."""
 
     def __init__(self, python: str, url: str, workdir: Path, workers: int, threads: int) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
-        env.update(
-            ARTIFACTS_DATABASE_URL=url,
-            ARTIFACTS_DATA_DIR=str(workdir / "data"),
-            ARTIFACTS_WORKERS=str(workers),
-            ARTIFACTS_THREADS=str(threads),
-            ARTIFACTS_LOG_LEVEL="warning",
-        )
-        command = [python, "-m", "artifacts.cli", "serve", "--bind", f"127.0.0.1:{self.port}"]
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        import requests
-
-        deadline = time.monotonic() + 120
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.logs()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(self.base + "/", timeout=5).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer within 120 s:\n{self.logs()}")
-            time.sleep(0.2)
+        env = {"ARTIFACTS_DATABASE_URL": url, "ARTIFACTS_THREADS": str(threads)}
+        self.running = run_server(
+            workdir / "data", workers=workers, env=env, python=python,
+            log=workdir / "server.log", cwd=REPO, timeout=120,
+        )  # fmt: skip
+        self.base = self.running.url
 
     def logs(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+        return self.running.logs(tail=4000)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.running.stop()
 
 
 # --- the queries -------------------------------------------------------------------------------

@@ -60,11 +60,15 @@ max_requests_jitter = _settings.max_requests_jitter
 loglevel = _settings.log_level
 # One JSON line per request comes from the application (api/request_log.py) instead.
 accesslog = None
+# gunicorn's control socket (25.1+) has one path per user, shared by every server the user runs
+# (api/gunicorn_hooks.py); the service is managed by signals instead. Older releases ignore it.
+control_socket_disable = True
 
 __all__ = [
     "accesslog",
     "bind",
     "child_exit",
+    "control_socket_disable",
     "graceful_timeout",
     "keepalive",
     "loglevel",

@@ -13,7 +13,7 @@ import falcon
 
 from api.glance import wire
 from api.media import body_stream
-from api.resources.blobs import write_data
+from api.resources.blobs import requested_range, write_data
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
 from artifacts.errors import InvalidValue, NotFound, UnsupportedMediaType
@@ -55,9 +55,7 @@ class ImageData:
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         ref = BlobRef(wire.TYPE_NAME, image_id, wire.BLOB_FIELD)
         try:
-            download = self._blobs.download(
-                req.context.ctx, ref, range_header=req.get_header("Range")
-            )
+            download = self._blobs.download(req.context.ctx, ref)
         except NotFound as exc:
             if exc.code != "not_found":
                 raise
@@ -70,7 +68,7 @@ class ImageData:
             resp.status = falcon.HTTP_302
             resp.location = download.redirect
             return
-        handle = download.handle
-        assert handle is not None
+        byte_range = requested_range(req, download)
+        handle = download.open(byte_range)
         resp.content_type = DATA_MEDIA_TYPE
-        write_data(resp, handle, download)
+        write_data(resp, handle, byte_range)

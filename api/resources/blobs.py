@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import falcon
 
 from api.media import body_stream, media_type, read_json, write_json
-from artifacts.engine.blobs import BlobRef, BlobService, Download, Readable, ReadHandle
+from api.ranges import parse_range
+from artifacts.engine.blobs import BlobRef, BlobService, ByteRange, Download, Readable, ReadHandle
 
 LOCATION_MEDIA_TYPE = "application/vnd+openstack.glare-custom-location+json"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -54,20 +55,18 @@ class BlobResource:
         **params: str,
     ) -> None:
         ref = _ref(params)
-        download = self._service.download(
-            req.context.ctx, ref, range_header=req.get_header("Range")
-        )
+        download = self._service.download(req.context.ctx, ref)
         _checksum_headers(resp, download)
         if download.redirect is not None:
             resp.status = falcon.HTTP_301
             resp.location = download.redirect
             resp.content_length = 0
             return
-        handle = download.handle
-        assert handle is not None
+        byte_range = requested_range(req, download)
+        handle = download.open(byte_range)
         resp.content_type = download.info.content_type or DEFAULT_CONTENT_TYPE
         resp.set_header("Accept-Ranges", "bytes")
-        write_data(resp, handle, download)
+        write_data(resp, handle, byte_range)
 
     def on_delete(
         self,
@@ -86,9 +85,14 @@ def _ref(params: dict[str, str]) -> BlobRef:
     )
 
 
-def write_data(resp: falcon.Response, handle: ReadHandle, download: Download) -> None:
+def requested_range(req: falcon.Request, download: Download) -> ByteRange | None:
+    """The part of the blob the request's ``Range`` asks for; None for all of it."""
+    header = req.get_header("Range")
+    return parse_range(header, download.info.size) if header else None
+
+
+def write_data(resp: falcon.Response, handle: ReadHandle, part: ByteRange | None) -> None:
     """Send a blob's bytes: the asked range as a 206, or the whole blob."""
-    part = download.byte_range
     if part is not None:
         resp.status = falcon.HTTP_206
         resp.set_header("Content-Range", f"bytes {part.start}-{part.end}/{handle.size}")

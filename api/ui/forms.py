@@ -38,174 +38,119 @@ def artifact_path(type_name: str, artifact_id: str) -> str:
 
 
 class _ArtifactForm(CatalogResource):
-    """A form posted from an artifact's page; failures re-render that page with the reason."""
+    """A form posted from an artifact's page: one engine call, then a redirect.
+
+    A form class says what its engine call is (:meth:`act`) and where the visitor goes next
+    (:meth:`target`); what the engine refuses re-renders the artifact's page with the reason.
+    """
 
     def __init__(self, page: ArtifactPage) -> None:
         super().__init__(page.catalog)
         self._page = page
 
-    def _fail(
+    @html_errors
+    def on_post(
         self,
         req: falcon.Request,
-        *,
         resp: falcon.Response,
         visitor: Visitor,
         type_name: str,
         artifact_id: str,
-        exc: ArtifactError,
     ) -> None:
+        form = read_form(req, visitor)
         try:
-            self._page.show(
-                req,
-                resp,
-                visitor,
-                type_name,
-                artifact_id,
-                status=status_of(exc),
-                error=exc.message,
-            )
-        except ArtifactError as hidden:
-            # The visitor cannot see the artifact (or it is gone): the error the API would give.
-            error_page(self.catalog, req, resp, visitor, hidden)
+            done = self.act(visitor, type_name, artifact_id, form)
+        except ArtifactError as exc:
+            try:
+                self._page.show(
+                    req,
+                    resp,
+                    visitor,
+                    type_name,
+                    artifact_id,
+                    status=status_of(exc),
+                    error=exc.message,
+                )
+            except ArtifactError as hidden:
+                # The visitor cannot see the artifact (or it is gone): what the API would say.
+                error_page(self.catalog, req, resp, visitor, hidden)
+            return
+        see_other(resp, self.target(type_name, artifact_id, form, done))
+
+    def act(
+        self, visitor: Visitor, type_name: str, artifact_id: str, form: dict[str, str]
+    ) -> str | None:
+        """Make the engine call; answer the ``done`` notice the page shows, if any."""
+        raise NotImplementedError
+
+    def target(
+        self, type_name: str, artifact_id: str, form: dict[str, str], done: str | None
+    ) -> str:
+        suffix = f"?done={done}" if done else ""
+        return f"{artifact_path(type_name, artifact_id)}{suffix}"
+
+    def _patch(
+        self, visitor: Visitor, type_name: str, artifact_id: str, path: str, value: str
+    ) -> None:
+        operation = {"op": "replace", "path": path, "value": value}
+        self.services.artifacts.update(visitor.ctx, type_name, artifact_id, [operation])
 
 
 class StatusForm(_ArtifactForm):
-    @html_errors
-    def on_post(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        visitor: Visitor,
-        type_name: str,
-        artifact_id: str,
-    ) -> None:
-        form = read_form(req, visitor)
+    def act(
+        self, visitor: Visitor, type_name: str, artifact_id: str, form: dict[str, str]
+    ) -> str | None:
         target = form.get("status", "")
-        try:
-            before = self.services.artifacts.show(visitor.ctx, type_name, artifact_id)["status"]
-            self.services.artifacts.update(
-                visitor.ctx,
-                type_name,
-                artifact_id,
-                [{"op": "replace", "path": "/status", "value": target}],
-            )
-        except ArtifactError as exc:
-            self._fail(
-                req,
-                resp=resp,
-                visitor=visitor,
-                type_name=type_name,
-                artifact_id=artifact_id,
-                exc=exc,
-            )
-            return
-        done = _STATUS_DONE.get((before, target))
-        suffix = f"?done={done}" if done else ""
-        see_other(resp, f"{artifact_path(type_name, artifact_id)}{suffix}")
+        before = self.services.artifacts.show(visitor.ctx, type_name, artifact_id)["status"]
+        self._patch(visitor, type_name, artifact_id, "/status", target)
+        return _STATUS_DONE.get((before, target))
 
 
 class VisibilityForm(_ArtifactForm):
-    @html_errors
-    def on_post(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        visitor: Visitor,
-        type_name: str,
-        artifact_id: str,
-    ) -> None:
-        form = read_form(req, visitor)
-        try:
-            self.services.artifacts.update(
-                visitor.ctx,
-                type_name,
-                artifact_id,
-                [{"op": "replace", "path": "/visibility", "value": form.get("visibility", "")}],
-            )
-        except ArtifactError as exc:
-            self._fail(
-                req,
-                resp=resp,
-                visitor=visitor,
-                type_name=type_name,
-                artifact_id=artifact_id,
-                exc=exc,
-            )
-            return
-        see_other(resp, f"{artifact_path(type_name, artifact_id)}?done=visibility")
+    def act(
+        self, visitor: Visitor, type_name: str, artifact_id: str, form: dict[str, str]
+    ) -> str | None:
+        self._patch(visitor, type_name, artifact_id, "/visibility", form.get("visibility", ""))
+        return "visibility"
 
 
 class MembersForm(_ArtifactForm):
     """Invite a project (``member``), or remove one (``remove``)."""
 
-    @html_errors
-    def on_post(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        visitor: Visitor,
-        type_name: str,
-        artifact_id: str,
-    ) -> None:
-        form = read_form(req, visitor)
+    def act(
+        self, visitor: Visitor, type_name: str, artifact_id: str, form: dict[str, str]
+    ) -> str | None:
         members = self.services.members
-        try:
-            if form.get("remove"):
-                members.delete(visitor.ctx, type_name, artifact_id, form["remove"])
-                done = "member-removed"
-            else:
-                members.add(visitor.ctx, type_name, artifact_id, {"member": form.get("member")})
-                done = "member-added"
-        except ArtifactError as exc:
-            self._fail(
-                req,
-                resp=resp,
-                visitor=visitor,
-                type_name=type_name,
-                artifact_id=artifact_id,
-                exc=exc,
-            )
-            return
-        see_other(resp, f"{artifact_path(type_name, artifact_id)}?done={done}")
+        if form.get("remove"):
+            members.delete(visitor.ctx, type_name, artifact_id, form["remove"])
+            return "member-removed"
+        members.add(visitor.ctx, type_name, artifact_id, {"member": form.get("member")})
+        return "member-added"
 
 
 class AnswerForm(_ArtifactForm):
     """The visitor's project accepts or rejects a share offered to it."""
 
-    @html_errors
-    def on_post(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        visitor: Visitor,
-        type_name: str,
-        artifact_id: str,
-    ) -> None:
-        form = read_form(req, visitor)
+    def act(
+        self, visitor: Visitor, type_name: str, artifact_id: str, form: dict[str, str]
+    ) -> str | None:
         if visitor.ctx.project_id is None:
             raise Unauthenticated("Sign in to answer a share.")
         answer = form.get("status", "")
-        try:
-            self.services.members.update(
-                visitor.ctx, type_name, artifact_id, visitor.ctx.project_id, {"status": answer}
-            )
-        except ArtifactError as exc:
-            self._fail(
-                req,
-                resp=resp,
-                visitor=visitor,
-                type_name=type_name,
-                artifact_id=artifact_id,
-                exc=exc,
-            )
-            return
+        self.services.members.update(
+            visitor.ctx, type_name, artifact_id, visitor.ctx.project_id, {"status": answer}
+        )
+        return answer
+
+    def target(
+        self, type_name: str, artifact_id: str, form: dict[str, str], done: str | None
+    ) -> str:
         back = local_target(form.get("next"), artifact_path(type_name, artifact_id))
-        separator = "&" if "?" in back else "?"
-        if answer == lifecycle.REJECTED and back.startswith(artifact_path(type_name, "")):
+        if done == lifecycle.REJECTED and back.startswith(artifact_path(type_name, "")):
             # A rejected share is hidden from the project, so its page would be a 404.
             back = "/ui/shares"
-            separator = "?"
-        see_other(resp, f"{back}{separator}done={answer}")
+        separator = "&" if "?" in back else "?"
+        return f"{back}{separator}done={done}"
 
 
 class SignIn(CatalogResource):

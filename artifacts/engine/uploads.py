@@ -22,10 +22,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from artifacts.db.models import BlobRow
+from artifacts.db import blobs as blob_rows
 from artifacts.db.session import Database
 from artifacts.errors import ArtifactError
 from artifacts.store.base import BlobWriter, StoreError
@@ -81,12 +80,7 @@ class UploadLeases:
         if not held:
             return 0
         with self._db.write() as session:
-            result = session.execute(
-                update(BlobRow)
-                .where(BlobRow.pending_upload_id.in_(held))
-                .values(pending_started_at=self._clock())
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
+            return blob_rows.renew_leases(session, held, self._clock())
 
     def _start_renewing(self) -> None:
         """Start the renewal thread of this process if it is not running (caller holds the lock).

@@ -95,11 +95,6 @@ def test_limit_crossed_mid_stream_is_413_and_leaves_nothing(server: Server) -> N
     assert _files(server.data_dir / "blobs" / "tmp") == []
 
 
-def _workers(master: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True, check=False)
-    return [int(pid) for pid in out.stdout.split()]
-
-
 #: Seconds of the upload lease in the worker-killed test: longer than a worker's restart.
 LEASE = 10
 
@@ -135,7 +130,7 @@ def test_worker_killed_mid_upload_leaves_a_recoverable_saving_blob(
         while requests.get(show, headers=OWNER, timeout=5).json()["image"] is None:
             assert time.monotonic() < deadline, "the upload never showed as saving"
             time.sleep(0.05)
-        for pid in _workers(server.pid):
+        for pid in server.workers():
             os.kill(pid, signal.SIGKILL)
         release.set()
         uploader.join(30)

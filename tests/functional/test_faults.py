@@ -24,8 +24,9 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from artifacts.devserver import free_port
 from tests.conftest import PG_ADMIN_URL, s3_client, s3_store_toml
-from tests.functional.conftest import REPO, Server, _free_port, start_server
+from tests.functional.conftest import REPO, Server, start_server
 
 pytestmark = pytest.mark.functional
 
@@ -79,7 +80,7 @@ class MotoProcess:
     """moto's standalone S3 server as a process the test can kill and start again."""
 
     def __init__(self, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log
         self._process: subprocess.Popen[bytes] | None = None
@@ -275,11 +276,11 @@ def test_serve_with_the_database_down_says_so_in_one_line(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFACTS_")}
     env.update(
         ARTIFACTS_DATA_DIR=str(tmp_path),
-        ARTIFACTS_DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/none",
+        ARTIFACTS_DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none",
         ARTIFACTS_DATABASE_CONNECT_TIMEOUT="2",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "artifacts.cli", "serve", "--bind", f"127.0.0.1:{_free_port()}"],
+        [sys.executable, "-m", "artifacts.cli", "serve", "--bind", f"127.0.0.1:{free_port()}"],
         cwd=REPO,
         env=env,
         capture_output=True,

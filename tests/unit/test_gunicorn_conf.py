@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from api import gunicorn_hooks
 from api.gunicorn_hooks import child_exit, post_worker_init
 from artifacts.cli import _gunicorn_command
 from artifacts.config import load_settings
@@ -42,4 +43,5 @@ def test_sample_gunicorn_config_matches_serve(
     assert conf["child_exit"] is child_exit
     assert conf["post_worker_init"] is post_worker_init
     assert conf["accesslog"] is None
+    assert conf["control_socket_disable"] is gunicorn_hooks.control_socket_disable is True
     assert list(metrics_dir.iterdir()) == []  # emptied at start

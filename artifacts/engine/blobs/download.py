@@ -1,0 +1,119 @@
+"""Opening a blob for sending: what it is first, its bytes (or part of them) when asked.
+
+The HTTP layer decides from :class:`Download.info` what the request gets (a range, a 304, only
+headers) before any store is touched, then calls :meth:`Download.open` for the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from artifacts.db import blobs as blob_rows
+from artifacts.db.models import ArtifactRow, BlobRow
+from artifacts.db.session import Database
+from artifacts.engine.context import RequestContext
+from artifacts.engine.hooks import HookRunner, caller_of
+from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.errors import Conflict, NotFound, ServiceUnavailable
+from artifacts.model.base import BaseArtifact
+from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.store.base import BlobStore, ByteRange, ReadHandle, StoreError
+
+from .access import BlobAccess
+from .common import BlobInfo, BlobRef, label, wire_values
+
+
+@dataclass
+class Download:
+    """What to send: a redirect to an external blob, or stored data opened on demand."""
+
+    info: BlobInfo
+    redirect: str | None = None
+    _opener: Callable[[ByteRange | None], ReadHandle] | None = field(default=None, repr=False)
+
+    def open(self, byte_range: ByteRange | None = None) -> ReadHandle:
+        """Open the stored data (all of it, or ``byte_range``) for streaming."""
+        if self._opener is None:
+            raise ValueError("an external blob has no data to open; follow its redirect")
+        return self._opener(byte_range)
+
+
+class Downloads:
+    def __init__(
+        self,
+        db: Database,
+        types: TypeRegistry,
+        access: BlobAccess,
+        stores: Mapping[str, BlobStore],
+        *,
+        hooks: HookRunner,
+        render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+    ) -> None:
+        self._db = db
+        self._types = types
+        self._access = access
+        self._stores = stores
+        self._hooks = hooks
+        self._render = render
+
+    def download(self, ctx: RequestContext, ref: BlobRef) -> Download:
+        """Look the blob up for the caller (or point at its external URL), running its hooks."""
+        artifact_type = self._types.get(ref.type_name)
+        with self._db.read() as session:
+            row = self._access.readable(session, ctx, artifact_type, ref)
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key)
+            if blob is None or (blob.location is None and blob.external_url is None):
+                if blob is not None and blob.status in blob_rows.IN_FLIGHT:
+                    raise Conflict(f"Blob {label(ref.field, ref.key)} is still being uploaded.")
+                raise NotFound(f"Blob {label(ref.field, ref.key)} is not set.")
+            info = BlobInfo(blob.size, blob.md5, blob.sha1, blob.sha256, blob.content_type)
+            store_name, location, external = blob.store, blob.location, blob.external_url
+            hooked = None
+            if self._hooks.wants(artifact_type, "before_download", "after_download"):
+                hooked = self._download_hook(session, ctx, artifact_type, row, blob)
+                self._hooks.before(artifact_type, "before_download", *hooked)
+        if hooked is not None:
+            self._hooks.after(artifact_type, "after_download", *hooked)
+        if external is not None:
+            return Download(info=info, redirect=external)
+        assert store_name is not None
+        assert location is not None
+        store = self._stores[store_name]
+
+        def opener(byte_range: ByteRange | None) -> ReadHandle:
+            try:
+                return store.open_reader(location, byte_range)
+            except StoreError as exc:
+                raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
+
+        return Download(info=info, _opener=opener)
+
+    def _download_hook(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        row: ArtifactRow,
+        blob: BlobRow,
+    ) -> tuple[BaseArtifact, HookContext, BlobEvent]:
+        document = self._render(session, artifact_type, row)
+        hook = HookContext(
+            event="download",
+            caller=caller_of(ctx),
+            type_name=artifact_type.name,
+            artifact_id=row.id,
+            before=document,
+            after=document,
+        )
+        digests = {
+            name: value
+            for name, value in (("md5", blob.md5), ("sha1", blob.sha1), ("sha256", blob.sha256))
+            if value is not None
+        }
+        event = BlobEvent(blob.field, blob.key, blob.content_type, blob.size, digests)
+        obj = artifact_type.cls.from_values(wire_values(artifact_type, document))
+        return obj, hook, event

@@ -1,0 +1,109 @@
+"""Blobs that live at a URL: recorded with their checksums, never fetched by the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from artifacts.db import blobs as blob_rows
+from artifacts.db.models import ArtifactRow
+from artifacts.db.session import Database
+from artifacts.engine.context import RequestContext
+from artifacts.engine.locations import LocationPolicy
+from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+from .access import BlobAccess
+from .common import BlobRef, label
+from .removal import DataRemover
+
+
+class ExternalBlobs:
+    def __init__(
+        self,
+        db: Database,
+        types: TypeRegistry,
+        access: BlobAccess,
+        *,
+        remover: DataRemover,
+        locations: LocationPolicy,
+        clock: Callable[[], dt.datetime],
+        render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+    ) -> None:
+        self._db = db
+        self._types = types
+        self._access = access
+        self._remover = remover
+        self._locations = locations
+        self._clock = clock
+        self._render = render
+
+    def set(self, ctx: RequestContext, ref: BlobRef, location: Any) -> dict[str, Any]:
+        """Record a blob that lives at a URL; the server never fetches it."""
+        artifact_type = self._types.writable(ref.type_name)
+        url, digests = parse_location(location)
+        self._locations.check(url)
+        now = self._clock()
+        replaced: list[tuple[str, str]] = []
+        with self._db.write() as session:
+            row, _ = self._access.writable(session, ctx, artifact_type, ref)
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
+            if blob is not None and blob.pending_upload_id is not None:
+                raise Conflict(f"Blob {label(ref.field, ref.key)} is being uploaded.")
+            if blob is None:
+                blob = blob_rows.add(session, ref.artifact_id, ref.field, ref.key, now)
+            elif blob.store and blob.location:
+                replaced.append((blob.store, blob.location))
+            blob_rows.point_external(blob, url, digests, now)
+            row.updated_at = now
+            row.revision += 1
+            session.flush()
+            rendered = self._render(session, artifact_type, row)
+        self._remover.remove(replaced, "blob replaced by an external location")
+        return rendered
+
+    def delete(self, ctx: RequestContext, ref: BlobRef) -> dict[str, Any]:
+        """Forget an external blob (uploaded data is replaced, never deleted on its own)."""
+        artifact_type = self._types.writable(ref.type_name)
+        with self._db.write() as session:
+            row, _ = self._access.writable(session, ctx, artifact_type, ref)
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
+            if blob is None:
+                raise NotFound(f"Blob {label(ref.field, ref.key)} is not set.")
+            if blob.external_url is None:
+                raise Forbidden("Only external blobs can be deleted; upload new data instead.")
+            blob_rows.remove(session, blob)
+            row.updated_at = self._clock()
+            row.revision += 1
+            session.flush()
+            return self._render(session, artifact_type, row)
+
+
+def parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, str | None]]:
+    """The URL and (md5, sha1, sha256) of a Glare custom-location body."""
+    if not isinstance(location, dict):
+        raise InvalidInput("A location is a JSON object with 'url' and checksums.")
+    url = location.get("url")
+    if not isinstance(url, str):
+        raise InvalidInput("A location needs a 'url' string.")
+    checks = {"md5": 32, "sha1": 40, "sha256": 64}
+    digests: list[str | None] = []
+    for name, length in checks.items():
+        value = location.get(name)
+        if value is not None and (
+            not isinstance(value, str) or not re.fullmatch(f"[0-9a-fA-F]{{{length}}}", value)
+        ):
+            raise InvalidInput(f"Location {name!r} must be {length} hexadecimal characters.")
+        digests.append(value.lower() if isinstance(value, str) else None)
+    if digests[0] is None:
+        raise InvalidInput("A location needs at least its 'md5' checksum.")
+    unknown = set(location) - {"url", "md5", "sha1", "sha256", "location_type"}
+    if unknown:
+        raise InvalidInput(f"Unknown location keys: {', '.join(sorted(unknown))}.")
+    if location.get("location_type", "external") != "external":
+        raise Forbidden("Only external locations can be set through the API.")
+    return url, (digests[0], digests[1], digests[2])

@@ -1,0 +1,288 @@
+"""The upload state machine's transactions: begin, check, promote, abort, sweep.
+
+::
+
+    (none | active) --begin--> saving --[post-store checks]--> checking --promote--> active
+                                  \\__________________ abort / lease lapsed __________/
+                                                       back to the previous data
+
+Each arrow is one short transaction that locks the blob row; the bytes move between them with
+no transaction held (:mod:`.upload`). A transition only applies to the upload that began it
+(``pending_upload_id``), so an upload taken over after its lease lapsed can never promote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from artifacts.db import blobs as blob_rows
+from artifacts.db import repository as repo
+from artifacts.db.models import ArtifactRow
+from artifacts.db.session import Database
+from artifacts.engine.context import RequestContext
+from artifacts.engine.hooks import HookRunner, caller_of
+from artifacts.engine.registry import ArtifactType
+from artifacts.engine.uploads import UploadLeases
+from artifacts.engine.validation import UploadValidators
+from artifacts.engine.versions import stamp, writable_properties
+from artifacts.errors import BlobRejected, Conflict, InvalidInput, TooLarge
+from artifacts.model import fields as f
+from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.model.streaming import Upload
+
+from .access import BlobAccess
+from .common import BlobRef, label, wire_values
+from .removal import DataRemover
+
+
+@dataclass(frozen=True)
+class Begun:
+    """A recorded pending upload: its byte limit, and its checks' and hooks' view of it."""
+
+    limit: int
+    validators: tuple[Any, ...]
+    upload: Upload | None
+    hook: HookContext | None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What a verified upload records: where its data is, its size, digests and findings."""
+
+    upload_id: str
+    store_name: str
+    location: str
+    size: int
+    digests: tuple[str, str, str]
+    content_type: str
+    annotations: Mapping[str, Any]
+
+
+class PendingUploads:
+    def __init__(
+        self,
+        db: Database,
+        access: BlobAccess,
+        *,
+        remover: DataRemover,
+        leases: UploadLeases,
+        validators: UploadValidators,
+        hooks: HookRunner,
+        clock: Callable[[], dt.datetime],
+        render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+    ) -> None:
+        self._db = db
+        self._access = access
+        self._remover = remover
+        self._leases = leases
+        self._validators = validators
+        self._hooks = hooks
+        self._clock = clock
+        self._render = render
+
+    def begin(
+        self,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        upload_id: str,
+        store_name: str,
+        location: str,
+        content_length: int | None,
+        content_type: str,
+    ) -> Begun:
+        """Record the pending upload; return its byte limit and what its checks are told."""
+        artifact_id, field_name, key = ref.artifact_id, ref.field, ref.key
+        now = self._clock()
+        validators = self._validators.for_field(artifact_type.name, field_name)
+        with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
+        with self._db.write() as session:
+            row, field = self._access.writable(session, ctx, artifact_type, ref)
+            all_blobs = repo.blobs_of(session, [artifact_id])[artifact_id]
+            document = (
+                self._render(session, artifact_type, row) if validators or with_hooks else None
+            )
+            blobs = {b.key: b for b in all_blobs if b.field == field_name}
+            existing = blobs.get(key)
+            if existing is not None and existing.pending_upload_id is not None:
+                renewed = repo.aware(existing.pending_started_at)
+                if not self._leases.expired(renewed, now):
+                    raise Conflict(f"Blob {label(field_name, key)} is being uploaded already.")
+                # A lapsed lease (its uploader died): its partial data goes to the sweeper.
+                if existing.pending_store and existing.pending_location:
+                    blob_rows.add_orphan(
+                        session,
+                        existing.pending_store,
+                        existing.pending_location,
+                        "upload abandoned",
+                        now,
+                    )
+            limit = field.max_size
+            if isinstance(field, f.BlobDict):
+                others = [b for k, b in blobs.items() if k != key]
+                if existing is None and len(others) >= field.max_keys:
+                    raise TooLarge(
+                        f"Blob dict {field_name!r} already holds {field.max_keys} entries."
+                    )
+                used = sum(b.size or 0 for b in others)
+                limit = min(limit, field.max_total_size - used)
+            type_limit = artifact_type.cls.MAX_TOTAL_BLOB_SIZE
+            if type_limit is not None:
+                elsewhere = sum(b.size or 0 for b in all_blobs if b is not existing)
+                limit = min(limit, type_limit - elsewhere)
+            if content_length is not None and content_length > limit:
+                raise TooLarge(
+                    f"Blob {label(field_name, key)} of {content_length} bytes is larger than "
+                    f"its limit of {max(limit, 0)} bytes."
+                )
+            hook = upload = None
+            if document is not None:
+                caller = caller_of(ctx)
+                if with_hooks:
+                    hook = HookContext(
+                        event="upload",
+                        caller=caller,
+                        type_name=artifact_type.name,
+                        artifact_id=artifact_id,
+                        before=document,
+                        after=document,
+                        changed=frozenset({field_name}),
+                    )
+                    blob = BlobEvent(field_name, key, content_type, content_length)
+                    obj = artifact_type.cls.from_values(wire_values(artifact_type, document))
+                    self._hooks.before(artifact_type, "before_upload", obj, hook, blob)
+                if validators:
+                    upload = Upload(
+                        type_name=artifact_type.name,
+                        artifact_id=artifact_id,
+                        field=field_name,
+                        key=key,
+                        content_type=content_type,
+                        content_length=content_length,
+                        artifact=document,
+                        caller=caller,
+                        max_size=max(limit, 0),
+                    )
+            if existing is None:
+                existing = blob_rows.add(session, artifact_id, field_name, key, now)
+            blob_rows.mark_pending(
+                existing, upload_id=upload_id, store=store_name, location=location, now=now
+            )
+            return Begun(max(limit, 0), validators, upload, hook)
+
+    def mark_checking(self, ref: BlobRef, upload_id: str) -> None:
+        """Commit ``checking`` before post-store checks run, so a crash during them is visible."""
+        with self._db.write() as session:
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
+            if blob is not None and blob.pending_upload_id == upload_id:
+                blob_rows.mark_checking(blob, self._clock())
+
+    def abort(self, ref: BlobRef, upload_id: str) -> None:
+        """Forget a failed upload, restoring the blob as it was before."""
+        with self._db.write() as session:
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
+            if blob is None or blob.pending_upload_id != upload_id:
+                return
+            if blob.location is None and blob.external_url is None:
+                blob_rows.remove(session, blob)
+                return
+            blob_rows.clear_pending(blob)
+
+    def promote(
+        self, artifact_type: ArtifactType, ref: BlobRef, promotion: Promotion
+    ) -> dict[str, Any]:
+        """Make the upload the blob's data and return the artifact; then drop what it replaced."""
+        replaced: list[tuple[str, str]] = []
+        now = self._clock()
+        with self._db.write() as session:
+            row = repo.get(
+                session,
+                ref.artifact_id,
+                type_name=artifact_type.name,
+                for_update=self._db.locks_rows,
+            )
+            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
+            if row is None or blob is None or blob.pending_upload_id != promotion.upload_id:
+                # The artifact was deleted, or a stale-upload takeover replaced us: our data is
+                # not referenced by anything, so it must go.
+                superseded = True
+            else:
+                superseded = False
+                if blob.store and blob.location:
+                    replaced.append((blob.store, blob.location))
+                blob_rows.promote(
+                    blob,
+                    store=promotion.store_name,
+                    location=promotion.location,
+                    size=promotion.size,
+                    digests=promotion.digests,
+                    content_type=promotion.content_type,
+                    now=now,
+                )
+                if promotion.annotations:
+                    self._annotate(session, artifact_type, row, promotion.annotations)
+                row.updated_at = now
+                row.revision += 1
+                session.flush()
+                rendered = self._render(session, artifact_type, row)
+        if superseded:
+            self._remover.remove([(promotion.store_name, promotion.location)], "upload superseded")
+            raise Conflict(f"Blob {label(ref.field, ref.key)} was changed during the upload.")
+        self._remover.remove(replaced, "blob replaced")
+        return rendered
+
+    def sweep_stale(self) -> int:
+        """Abandon uploads whose lease lapsed (their process died); return how many.
+
+        The blob goes back to its previous data (or away, if it had none) and the partial data's
+        location becomes an orphan, removed by the next scrub.
+        """
+        cutoff = self._clock() - self._leases.ttl
+        with self._db.read() as session:
+            stale = blob_rows.stale_pending(session, cutoff)
+        for artifact_id, field_name, key, upload_id in stale:
+            if upload_id is None:
+                continue
+            with self._db.write() as session:
+                blob = blob_rows.get(session, artifact_id, field_name, key, for_update=True)
+                if blob is None or blob.pending_upload_id != upload_id:
+                    continue
+                if blob.pending_store and blob.pending_location:
+                    blob_rows.add_orphan(
+                        session,
+                        blob.pending_store,
+                        blob.pending_location,
+                        "upload abandoned",
+                        self._clock(),
+                    )
+            self.abort(BlobRef("", artifact_id, field_name, key), upload_id)
+        return len(stale)
+
+    def _annotate(
+        self,
+        session: Session,
+        artifact_type: ArtifactType,
+        row: ArtifactRow,
+        annotations: Mapping[str, Any],
+    ) -> None:
+        """Record what the checks found, validated against the type's schema like any write."""
+        document = self._render(session, artifact_type, row)
+        document.update(annotations)
+        try:
+            artifact_type.validator.validate(document)
+        except InvalidInput as exc:
+            # The value came from the uploaded bytes (a manifest's name, say): the upload's fault.
+            raise BlobRejected(f"the data yields an invalid field: {exc.message}") from exc
+        properties = {
+            **writable_properties(artifact_type, row),
+            **repo.property_values(artifact_type.fields, annotations),
+        }
+        row.properties = properties
+        for column, value in stamp(artifact_type, properties).items():
+            setattr(row, column, value)

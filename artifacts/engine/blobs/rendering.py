@@ -1,0 +1,47 @@
+"""A blob record as the artifact document shows it (Glare's blob descriptor)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from artifacts.db.models import BlobRow
+from artifacts.db.reads import BlobRecord
+from artifacts.model import fields as f
+
+
+def blob_descriptor(type_name: str, blob: BlobRow | BlobRecord) -> dict[str, Any]:
+    """Render a blob record as Glare does inside the artifact."""
+    path = f"/artifacts/{type_name}/{blob.artifact_id}/{blob.field}"
+    if blob.key:
+        path += f"/{blob.key}"
+    complete = blob.location is not None or blob.external_url is not None
+    return {
+        "url": blob.external_url or path,
+        "size": blob.size if complete else None,
+        "md5": blob.md5 if complete else None,
+        "sha1": blob.sha1 if complete else None,
+        "sha256": blob.sha256 if complete else None,
+        "external": blob.external_url is not None,
+        "status": blob.status,
+        "content_type": blob.content_type if complete else None,
+    }
+
+
+def blob_values(
+    type_name: str, fields: Mapping[str, f.Field], blobs: Iterable[BlobRow | BlobRecord]
+) -> dict[str, Any]:
+    """Group an artifact's blob rows into field values (a descriptor, or a dict of them)."""
+    values: dict[str, Any] = {
+        name: {} if isinstance(field, f.BlobDict) else None
+        for name, field in fields.items()
+        if field.is_blob
+    }
+    for blob in blobs:
+        if blob.field not in values:
+            continue
+        if isinstance(fields[blob.field], f.BlobDict):
+            values[blob.field][blob.key] = blob_descriptor(type_name, blob)
+        else:
+            values[blob.field] = blob_descriptor(type_name, blob)
+    return values

@@ -1,0 +1,102 @@
+"""The blob service: one facade over uploads, downloads, external locations and sweeping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from artifacts.db.models import ArtifactRow
+from artifacts.db.session import Database
+from artifacts.engine.context import RequestContext
+from artifacts.engine.hooks import HookRunner
+from artifacts.engine.locations import LocationPolicy
+from artifacts.engine.policy import Policy
+from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.uploads import UploadLeases
+from artifacts.engine.validation import UploadValidators
+from artifacts.store.base import BlobStore
+
+from .access import BlobAccess
+from .common import BlobRef, Readable, StoreChoice
+from .download import Download, Downloads
+from .external import ExternalBlobs
+from .pending import PendingUploads
+from .removal import DataRemover
+from .upload import Uploader
+
+
+class BlobService:
+    def __init__(
+        self,
+        db: Database,
+        types: TypeRegistry,
+        policy: Policy,
+        stores: Mapping[str, BlobStore],
+        *,
+        store_choice: StoreChoice,
+        remover: DataRemover,
+        leases: UploadLeases,
+        locations: LocationPolicy,
+        clock: Callable[[], dt.datetime],
+        render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+        validators: UploadValidators | None = None,
+        hooks: HookRunner | None = None,
+    ) -> None:
+        hooks = hooks or HookRunner()
+        access = BlobAccess(db, policy)
+        self._pending = PendingUploads(
+            db,
+            access,
+            remover=remover,
+            leases=leases,
+            validators=validators or UploadValidators(types),
+            hooks=hooks,
+            clock=clock,
+            render=render,
+        )
+        self._uploader = Uploader(
+            types,
+            stores,
+            self._pending,
+            store_choice=store_choice,
+            remover=remover,
+            leases=leases,
+            hooks=hooks,
+        )
+        self._downloads = Downloads(db, types, access, stores, hooks=hooks, render=render)
+        self._external = ExternalBlobs(
+            db, types, access, remover=remover, locations=locations, clock=clock, render=render
+        )
+
+    def upload(
+        self,
+        ctx: RequestContext,
+        ref: BlobRef,
+        stream: Readable,
+        *,
+        content_length: int | None,
+        content_type: str,
+    ) -> dict[str, Any]:
+        """Store a blob from a request stream and return the updated artifact."""
+        return self._uploader.upload(
+            ctx, ref, stream, content_length=content_length, content_type=content_type
+        )
+
+    def download(self, ctx: RequestContext, ref: BlobRef) -> Download:
+        """Look a blob up for sending; :meth:`Download.open` then streams its bytes."""
+        return self._downloads.download(ctx, ref)
+
+    def set_external(self, ctx: RequestContext, ref: BlobRef, location: Any) -> dict[str, Any]:
+        """Record a blob that lives at a URL; the server never fetches it."""
+        return self._external.set(ctx, ref, location)
+
+    def delete_external(self, ctx: RequestContext, ref: BlobRef) -> dict[str, Any]:
+        """Forget an external blob (uploaded data is replaced, never deleted on its own)."""
+        return self._external.delete(ctx, ref)
+
+    def sweep_stale_uploads(self) -> int:
+        """Abandon uploads whose lease lapsed (their process died); return how many."""
+        return self._pending.sweep_stale()

@@ -1,0 +1,286 @@
+"""Moving an upload's bytes: request stream -> size limit -> digests and checks -> store.
+
+Runs between the state machine's transactions (:mod:`.pending`) with none held, under the
+upload's lease. Any failure cancels the store write (or removes the committed data) and
+restores the blob's previous state at once, so a retry can start straight away; a store
+failure answers 503.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from artifacts.engine.context import RequestContext
+from artifacts.engine.digests import Digester, Digests
+from artifacts.engine.hooks import HookRunner
+from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.uploads import UploadLeases, cancel_quietly
+from artifacts.engine.validation import (
+    Outcome,
+    RunningChecks,
+    StoredData,
+    check_annotations,
+    run_post_store,
+)
+from artifacts.errors import ArtifactError, InvalidInput, ServiceUnavailable, TooLarge
+from artifacts.model.hooks import BlobEvent
+from artifacts.model.streaming import StreamResult
+from artifacts.store.base import BlobStore, StoredObject, StoreError
+
+from .common import (
+    CONTENT_TYPE,
+    UPLOAD_READ_SIZE,
+    BlobRef,
+    Readable,
+    StoreChoice,
+    digest_map,
+    label,
+    store_key,
+    wire_values,
+)
+from .pending import Begun, PendingUploads, Promotion
+from .removal import DataRemover
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """Where one upload writes: its id, store and key, and its blob's name in messages."""
+
+    upload_id: str
+    store: BlobStore
+    store_name: str
+    location: str
+    label: str
+
+
+class Uploader:
+    def __init__(
+        self,
+        types: TypeRegistry,
+        stores: Mapping[str, BlobStore],
+        pending: PendingUploads,
+        *,
+        store_choice: StoreChoice,
+        remover: DataRemover,
+        leases: UploadLeases,
+        hooks: HookRunner,
+    ) -> None:
+        self._types = types
+        self._stores = stores
+        self._pending = pending
+        self._choice = store_choice
+        self._remover = remover
+        self._leases = leases
+        self._hooks = hooks
+
+    def upload(
+        self,
+        ctx: RequestContext,
+        ref: BlobRef,
+        stream: Readable,
+        *,
+        content_length: int | None,
+        content_type: str,
+    ) -> dict[str, Any]:
+        """Store a blob from a request stream and return the updated artifact."""
+        artifact_type = self._types.writable(ref.type_name)
+        if not CONTENT_TYPE.match(content_type):
+            raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
+        upload_id = str(uuid.uuid4())
+        store_name = self._choice.for_field(ref.type_name, ref.field)
+        target = _Target(
+            upload_id=upload_id,
+            store=self._stores[store_name],
+            store_name=store_name,
+            location=store_key(ref.artifact_id, ref.field, ref.key, upload_id),
+            label=label(ref.field, ref.key).strip("'"),
+        )
+        begun = self._pending.begin(
+            ctx,
+            artifact_type,
+            ref,
+            upload_id=upload_id,
+            store_name=store_name,
+            location=target.location,
+            content_length=content_length,
+            content_type=content_type,
+        )
+        with self._leases.hold(upload_id):
+            return self._stream(
+                artifact_type,
+                ref,
+                begun,
+                target,
+                stream,
+                content_length=content_length,
+                content_type=content_type,
+            )
+
+    def _stream(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        begun: Begun,
+        target: _Target,
+        stream: Readable,
+        *,
+        content_length: int | None,
+        content_type: str,
+    ) -> dict[str, Any]:
+        """Stream into the store under the upload's lease; undo everything on failure."""
+        try:
+            checks = (
+                RunningChecks.start(begun.validators, begun.upload, target.label)
+                if begun.upload is not None
+                else None
+            )
+            writer = target.store.open_writer(target.location)
+        except BaseException as exc:
+            self._end_failed(ref, target, target.location, cause=exc)
+            if isinstance(exc, StoreError):
+                raise ServiceUnavailable("The blob store is unavailable; try again later.") from exc
+            raise
+        digester = Digester(sink=writer.write, watch=checks.feed if checks else None)
+        outcome = Outcome(fields={}, post_store=())
+        try:
+            digests = receive(stream, digester, begun.limit, content_length, target.label)
+            if checks is not None:
+                outcome = checks.finish(StreamResult(digester.size, digest_map(digests)))
+                check_annotations(artifact_type, outcome.fields, target.label)
+            stored = writer.commit()
+        except BaseException as exc:
+            digester.abandon()
+            leftover = not cancel_quietly(writer, f"upload {target.upload_id}")
+            self._end_failed(ref, target, target.location, cause=exc, leftover=leftover)
+            if isinstance(exc, StoreError):
+                raise ServiceUnavailable("The blob store failed; try again later.") from exc
+            raise
+        try:
+            rendered = self._record(
+                artifact_type,
+                ref,
+                target,
+                stored,
+                digests=digests,
+                outcome=outcome,
+                content_type=content_type,
+            )
+        except BaseException as exc:
+            # Stored but not recorded (a refusal, the database gone): the data must not stay.
+            self._end_failed(ref, target, stored.key, cause=exc, leftover=True)
+            raise
+        if begun.hook is not None:
+            blob = BlobEvent(ref.field, ref.key, content_type, stored.size, digest_map(digests))
+            after = dataclasses.replace(begun.hook, after=rendered)
+            obj = artifact_type.cls.from_values(wire_values(artifact_type, rendered))
+            self._hooks.after(artifact_type, "after_upload", obj, after, blob)
+        return rendered
+
+    def _record(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        target: _Target,
+        stored: StoredObject,
+        *,
+        digests: Digests,
+        outcome: Outcome,
+        content_type: str,
+    ) -> dict[str, Any]:
+        """Run the post-store checks and promote the upload."""
+        fields = dict(outcome.fields)
+        if outcome.post_store:
+            data = StoredData(
+                target.store, stored.key, stored.size, digest_map(digests), content_type
+            )
+            fields.update(self._post_store(artifact_type, ref, target, outcome.post_store, data))
+        promotion = Promotion(
+            upload_id=target.upload_id,
+            store_name=target.store_name,
+            location=stored.key,
+            size=stored.size,
+            digests=(digests.md5, digests.sha1, digests.sha256),
+            content_type=content_type,
+            annotations=fields,
+        )
+        return self._pending.promote(artifact_type, ref, promotion)
+
+    def _end_failed(
+        self,
+        ref: BlobRef,
+        target: _Target,
+        location: str,
+        *,
+        cause: BaseException,
+        leftover: bool = False,
+    ) -> None:
+        """Free the blob after a failed upload, and see that its data does not linger.
+
+        Never raises: the error on its way to the client is ``cause``. ``leftover`` says data
+        may remain under ``location`` (committed, or a cancel that failed): it is deleted, or
+        recorded as an orphan when the store cannot delete it either. If the database cannot
+        be told (it is what failed), the record stays pending until its lease lapses, and the
+        upload that takes it over records the data as an orphan.
+        """
+        if isinstance(cause, StoreError):
+            LOG.warning("upload %s failed in the blob store: %s", target.upload_id, cause)
+        try:
+            self._pending.abort(ref, target.upload_id)
+            if leftover:
+                self._remover.remove([(target.store_name, location)], "upload failed")
+        except (ArtifactError, SQLAlchemyError) as exc:
+            LOG.warning(
+                "upload %s: could not restore the blob record (%s); it frees when the "
+                "upload's lease lapses",
+                target.upload_id,
+                type(exc).__name__,
+            )
+
+    def _post_store(
+        self,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        target: _Target,
+        checks: tuple[Any, ...],
+        stored: StoredData,
+    ) -> dict[str, Any]:
+        """Mark the stored upload ``checking``, run the post-store checks, undo on refusal.
+
+        The status is committed before the checks run, so a crash during them leaves a blob
+        that cannot be downloaded or activated, and that the stale-upload sweep undoes.
+        """
+        self._pending.mark_checking(ref, target.upload_id)
+        try:
+            fields = run_post_store(checks, stored, target.label)
+            check_annotations(artifact_type, fields, target.label)
+        except BaseException:
+            self._pending.abort(ref, target.upload_id)
+            self._remover.remove(
+                [(target.store_name, stored.location)], "upload refused by a check"
+            )
+            raise
+        return fields
+
+
+def receive(
+    stream: Readable, digester: Digester, limit: int, content_length: int | None, name: str
+) -> Digests:
+    """Read the request into the digester's lanes, within the limit; return the digests."""
+    while True:
+        chunk = stream.read(UPLOAD_READ_SIZE)
+        if not chunk:
+            break
+        if digester.size + len(chunk) > limit:
+            raise TooLarge(f"Blob {name!r} is larger than its limit of {limit} bytes.")
+        digester.update(chunk)
+    if content_length is not None and digester.size != content_length:
+        raise InvalidInput(f"The upload ended after {digester.size} of {content_length} bytes.")
+    return digester.digests()
