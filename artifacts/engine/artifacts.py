@@ -261,7 +261,7 @@ class ArtifactService:
         steps = parse_patch(patch)
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
-            target = _target(row)
+            target = Target.of(row)
             self._policy.enforce(ctx, "artifact:update", target)
             fields = artifact_type.fields
             blobs = repo.blobs_of(session, [row.id])[row.id]
@@ -343,7 +343,7 @@ class ArtifactService:
         hooked: tuple[BaseArtifact, HookContext] | None = None
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
-            self._policy.enforce(ctx, "artifact:delete", _target(row))
+            self._policy.enforce(ctx, "artifact:delete", Target.of(row))
             locations = []
             blobs = repo.blobs_of(session, [row.id])[row.id]
             for blob in blobs:
@@ -590,7 +590,3 @@ def _update_events(after: Mapping[str, Any], changed: Iterable[str]) -> list[str
     if "visibility" in changed and after["visibility"] == lifecycle.PUBLIC:
         events.append("publish")
     return events
-
-
-def _target(row: ArtifactRow) -> Target:
-    return Target(owner=row.owner, status=row.status, visibility=row.visibility)

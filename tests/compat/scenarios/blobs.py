@@ -65,11 +65,7 @@ def blob_upload(s: Session) -> None:
     typed = _image(s, "typed")
     s.put(f"{typed}/image", data=b"{}", headers={"Content-Type": "application/json"})
     s.get(f"{typed}/image")
-    s.put(
-        f"{typed}/image",
-        data=b"x",
-        headers={"Content-Type": "application/vnd+openstack.glare-custom-location+json"},
-    )
+    s.put(f"{typed}/image", data=b"x", headers=LOCATION, deviation="json-error-pages")
     empty = _image(s, "empty")
     s.get(f"{empty}/image")
     send_patch(s, empty, ("replace", "/status", "active"))
@@ -137,16 +133,10 @@ def blob_types(s: Session) -> None:
 def blob_locations(s: Session) -> None:
     image = _image(s, "external")
     s.put(f"{image}/image", json={"url": EXTERNAL, "md5": "not-a-digest"}, headers=LOCATION)
-    s.get(f"{image}/image")
-    s.get(f"{image}/image", headers=V11)
+    # Glare sends the checksums a location lacks as the text "None"; we leave them out.
+    s.get(f"{image}/image", deviation="absent-checksum-headers")
+    s.get(f"{image}/image", headers=V11, deviation="absent-checksum-headers")
     s.put(f"{image}/image", json={"url": EXTERNAL, "md5": "again"}, headers=LOCATION)
-    s.put(
-        f"{image}/image",
-        data=b"bytes over an external blob",
-        headers=OCTETS,
-        deviation="reupload-external",
-    )
-    s.get(image, deviation="reupload-external")
     refused = _image(s, "refused")
     for body in (
         {"md5": "x"},
@@ -196,7 +186,14 @@ def blob_locations(s: Session) -> None:
     template = s.post("/artifacts/heat_templates", json={"name": "nested"}).json["id"]
     path = f"/artifacts/heat_templates/{template}"
     s.put(f"{path}/nested_templates/a.yaml", json={"url": EXTERNAL, "md5": "x"}, headers=LOCATION)
-    s.get(f"{path}/nested_templates/a.yaml")
+    s.get(f"{path}/nested_templates/a.yaml", deviation="absent-checksum-headers")
     s.delete(f"{path}/nested_templates/a.yaml", headers=V11)
     s.delete(f"{path}/nested_templates/b.yaml", headers=V11)
     s.get(path)
+    # Last: Glare's answer names a new store object, whose id would shift every later one.
+    s.put(
+        f"{image}/image",
+        data=b"bytes over an external blob",
+        headers=OCTETS,
+        deviation="reupload-external",
+    )
