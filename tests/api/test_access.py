@@ -51,6 +51,7 @@ def _in_mode(mode: AuthMode, outcome: Any) -> Any:
         return 403 if mode.name == "trusted-headers" else 401
     return outcome
 
+
 # --- the tables --------------------------------------------------------------------------------
 #                   private  shared  community  public
 
