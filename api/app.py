@@ -10,7 +10,7 @@ from api.glance import faults as glance_faults
 from api.identity import identity_middleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.microversion import MicroversionMiddleware
-from api.middleware import RequestIdMiddleware
+from api.middleware import BodylessMethodsMiddleware, RequestIdMiddleware
 from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import ArtifactCollection, ArtifactItem
@@ -25,7 +25,7 @@ from api.resources.whoami import WhoAmIResource
 from api.sanitize import InputSanitizerMiddleware
 from api.ui import PREFIX as CATALOG_PREFIX
 from api.ui import install as install_catalog
-from artifacts.config import Settings
+from artifacts.config import TRUSTED_HEADERS, Settings
 from artifacts.engine.services import Services
 
 
@@ -43,11 +43,16 @@ def create_app(
         # Glare's microversions are the Glare API's; the other doors have their own rules.
         MicroversionMiddleware(other_doors=(glance.PREFIX, CATALOG_PREFIX)),
         identity_middleware(settings.auth_mode, services.tokens),
+        BodylessMethodsMiddleware(),
     ]
     app = falcon.App(middleware=middleware)  # type: ignore[arg-type]  # protocol typing gap
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
-    errors.register(app, doors=((glance.PREFIX, glance_faults.write_fault),))
+    errors.register(
+        app,
+        doors=((glance.PREFIX, glance_faults.write_fault),),
+        guests_forbidden=settings.auth_mode == TRUSTED_HEADERS,
+    )
 
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadinessResource(services.health))

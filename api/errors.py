@@ -48,6 +48,8 @@ GLARE_NAMES: dict[type[errors.ArtifactError], str] = {
     errors.Unauthenticated: "Unauthorized",
     errors.Forbidden: "Forbidden",
     errors.PolicyDenied: "PolicyException",
+    # Glare refuses a caller who is not the owner before any policy rule is asked.
+    errors.NotOwner: "Forbidden",
     errors.NotFound: "NotFound",
     errors.TypeNotFound: "TypeNotFound",
     errors.ArtifactNotFound: "ArtifactNotFound",
@@ -161,16 +163,23 @@ def handle_domain_error(
     resp: falcon.Response,
     ex: errors.ArtifactError,
     params: Any,
+    *,
     doors: Doors = (),
+    guests_forbidden: bool = False,
 ) -> None:
     status = next((code for kind, code in STATUS_BY_KIND.items() if isinstance(ex, kind)), 500)
+    writer = _door(req, doors)
+    if guests_forbidden and writer is None and isinstance(ex, errors.AuthenticationRequired):
+        # Glare's no-auth and trusted-auth pipelines make a caller without identity a read-only
+        # guest: a write is forbidden (403 Forbidden), not a request to authenticate.
+        _write(req, resp, 403, error_body(403, ex.message, "Forbidden"))
+        return
     if status == 401:
         resp.set_header("WWW-Authenticate", 'Token realm="artifacts"')
     if isinstance(ex, errors.RangeNotSatisfiable):
         resp.set_header("Content-Range", f"bytes */{ex.size}")
     if isinstance(ex, errors.ServiceUnavailable):
         resp.set_header("Retry-After", str(ex.retry_after))
-    writer = _door(req, doors)
     if writer is not None:
         writer(req, resp, status, ex.message)
         return
@@ -222,8 +231,21 @@ def serialize_http_error(
     resp.text = json.dumps(body)
 
 
-def register(app: falcon.App[falcon.Request, falcon.Response], doors: Doors = ()) -> None:
-    """Render errors in Glare's shape, or in the shape of the door whose prefix a path has."""
+def register(
+    app: falcon.App[falcon.Request, falcon.Response],
+    doors: Doors = (),
+    *,
+    guests_forbidden: bool = False,
+) -> None:
+    """Render errors in Glare's shape, or in the shape of the door whose prefix a path has.
+
+    ``guests_forbidden``: answer an anonymous caller's refused write with Glare's 403 (identity
+    from trusted headers, as Glare's own pipelines read it) instead of 401 (token modes, where
+    authenticating is the remedy).
+    """
     app.add_error_handler(Exception, functools.partial(handle_unexpected, doors=doors))
-    app.add_error_handler(errors.ArtifactError, functools.partial(handle_domain_error, doors=doors))
+    app.add_error_handler(
+        errors.ArtifactError,
+        functools.partial(handle_domain_error, doors=doors, guests_forbidden=guests_forbidden),
+    )
     app.set_error_serializer(functools.partial(serialize_http_error, doors=doors))

@@ -54,7 +54,7 @@ class TrustedHeadersIdentity:
         user = req.get_header("X-User-Id")
         roles = req.get_header("X-Roles") or ""
         token = req.get_header("X-Auth-Token")
-        if not project and token:
+        if not project and token is not None:
             parsed = parse_dev_token(token)
             if parsed is None:
                 raise Unauthenticated(

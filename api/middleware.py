@@ -9,6 +9,8 @@ from typing import Any
 
 import falcon
 
+from artifacts.errors import InvalidInput
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -34,3 +36,20 @@ class RequestIdMiddleware:
             resp.set_header("X-Request-Id", request_id)
             # The header OpenStack clients (glareclient included) log and report.
             resp.set_header("X-OpenStack-Request-Id", request_id)
+
+
+class BodylessMethodsMiddleware:
+    """Refuse a body on the requests of a resource that takes none (400, as Glare does).
+
+    A resource lists the methods in ``bodyless_methods``: a body sent with a read or a delete is
+    a client error (often a request meant for another method), not something to drop silently.
+    """
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, params: Any
+    ) -> None:
+        if req.method not in getattr(resource, "bodyless_methods", ()):
+            return
+        chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+        if (req.content_length or 0) > 0 or chunked:
+            raise InvalidInput("A body is not expected with this request.")

@@ -146,7 +146,7 @@ class InvalidTransition(InvalidInput):
     code = "invalid_transition"
 
 
-class ActivationRequirementsMissing(InvalidInput):
+class ActivationRequirementsMissing(Forbidden):
     code = "activation_requirements_missing"
 
 
@@ -235,6 +235,18 @@ class CountQuotaExceeded(Forbidden, QuotaExceeded):
         message = _quota_message("artifacts", quota, type_name, limit=limit, used=used, n=requested)
         super().__init__(message)
         self._name_quota(quota, type_name, limit, used, requested)
+
+
+class NotOwner(PolicyDenied):
+    """A rule refused a caller that neither owns the artifact nor administers."""
+
+    code = "not_owner"
+
+
+class AuthenticationRequired(Unauthenticated):
+    """A rule refused an anonymous caller: with credentials, it might be allowed."""
+
+    code = "authentication_required"
 
 
 class DuplicateArtifact(Conflict):

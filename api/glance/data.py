@@ -18,8 +18,8 @@ from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
 from artifacts.engine.imports import ImportService
 from artifacts.errors import (
-    ActivationRequirementsMissing,
     Conflict,
+    InvalidValue,
     NotFound,
     UnsupportedMediaType,
 )
@@ -58,9 +58,7 @@ class ImageData:
         self._imports.check_direct_upload(current, wire.BLOB_FIELD)
         missing = [name for name in self._required if current.get(name) is None]
         if missing:
-            raise ActivationRequirementsMissing(
-                f"Properties {', '.join(missing)} must be set prior to saving data."
-            )
+            raise InvalidValue(f"Properties {', '.join(missing)} must be set prior to saving data.")
         ref = BlobRef(wire.TYPE_NAME, image_id, wire.BLOB_FIELD)
         req.context.blob_upload = True
         self._blobs.upload(

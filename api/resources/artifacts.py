@@ -14,8 +14,14 @@ from api.media import JSON_PATCH, read_json, write_json
 from artifacts.engine.artifacts import ArtifactService, Page
 from artifacts.errors import InvalidInput
 
+#: Glare refuses a body on its reads and deletes (see api.middleware.BodylessMethodsMiddleware).
+READS = frozenset({"GET"})
+READS_AND_DELETES = frozenset({"GET", "DELETE"})
+
 
 class ArtifactCollection:
+    bodyless_methods = READS
+
     def __init__(self, service: ArtifactService, max_json_body: int) -> None:
         self._service = service
         self._max_json_body = max_json_body
@@ -35,6 +41,8 @@ class ArtifactCollection:
 
 
 class ArtifactItem:
+    bodyless_methods = READS_AND_DELETES
+
     def __init__(self, service: ArtifactService, max_json_body: int) -> None:
         self._service = service
         self._max_json_body = max_json_body

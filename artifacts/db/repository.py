@@ -271,6 +271,20 @@ def update(session: Session, row: ArtifactRow, values: Mapping[str, Any]) -> Non
     _flush(session, values)
 
 
+def public_name_taken(
+    session: Session, type_name: str, name: str, version: str, artifact_id: str
+) -> bool:
+    """Return whether another public artifact of the type has this name and version."""
+    stmt = select(ArtifactRow.id).where(
+        ArtifactRow.type_name == type_name,
+        ArtifactRow.name == name,
+        ArtifactRow.version == version,
+        ArtifactRow.visibility == PUBLIC,
+        ArtifactRow.id != artifact_id,
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
 def blobs_of(session: Session, artifact_ids: Sequence[str]) -> dict[str, list[BlobRow]]:
     """Return the blob records of several artifacts in one query."""
     found: dict[str, list[BlobRow]] = {artifact_id: [] for artifact_id in artifact_ids}

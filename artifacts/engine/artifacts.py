@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jsonpatch
-import jsonpointer
 from sqlalchemy.orm import Session
 
 from artifacts.db import reads
@@ -29,18 +27,15 @@ from artifacts.engine.blobs import IN_FLIGHT, DataRemover, blob_values
 from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner, caller_of
+from artifacts.engine.patching import PatchRules, parse_patch
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import ALL_TYPES, ArtifactType, TypeRegistry
 from artifacts.engine.versions import readable_properties, stamp, writable_properties
 from artifacts.errors import (
-    ActivationRequirementsMissing,
     ArtifactNotFound,
     Conflict,
-    Forbidden,
-    ImmutableField,
+    DuplicateArtifact,
     InvalidInput,
-    InvalidPatch,
-    InvalidTransition,
     InvalidValue,
     ReadOnlyField,
     UnknownField,
@@ -69,6 +64,8 @@ Clock = Callable[[], dt.datetime]
 
 #: Every artifact document names its type's display name (Glare's read-only field).
 DISPLAY_TYPE_NAME = "display_type_name"
+#: Changes that can make a public artifact's name and version clash with another public one.
+_PUBLIC_SCOPE = frozenset({"name", "version", "visibility"})
 
 
 def utcnow() -> dt.datetime:
@@ -296,27 +293,31 @@ class ArtifactService:
         artifact_id: str,
         patch: Any,
     ) -> dict[str, Any]:
-        """Apply an RFC 6902 JSON patch atomically, enforcing field and lifecycle rules."""
+        """Apply an RFC 6902 JSON patch atomically, operation by operation (engine.patching)."""
         artifact_type = self._types.writable(type_name)
-        operations = _parse_patch(patch)
+        steps = parse_patch(patch)
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
-            self._policy.enforce(ctx, "artifact:update", Target(owner=row.owner))
+            target = Target.of(row)
+            self._policy.enforce(ctx, "artifact:update", target)
             fields = artifact_type.fields
             blobs = repo.blobs_of(session, [row.id])[row.id]
             current = repo.field_values(row, fields, writable_properties(artifact_type, row))
             current.update(blob_values(type_name, fields, blobs))
             before = _wire_document(fields, current)
-            after = _apply_patch(operations, before, fields)
-            for name in fields:
-                if after[name] != before[name]:
-                    after[name] = fields[name].coerce_input(after[name])
+            rules = PatchRules(
+                fields,
+                enforce=lambda rule: self._policy.enforce(ctx, rule, target),
+                validate=artifact_type.validator.validate,
+                read_only=frozenset({DISPLAY_TYPE_NAME}),
+            )
+            after = rules.apply(steps, {**before, DISPLAY_TYPE_NAME: artifact_type.display_name})
+            del after[DISPLAY_TYPE_NAME]
             # Operations can build a value deeper than any one of them carries.
             text.check_document(after, "The patched artifact")
             changed = {name for name in fields if after[name] != before[name]}
             if not changed:
                 return _render(artifact_type, row, blobs)
-            self._check_changes(ctx, fields, changed, current, after)
             now = self._clock()
             after["updated_at"] = f.format_datetime(now)
             if "status" in changed and after["status"] == lifecycle.ACTIVE:
@@ -324,13 +325,12 @@ class ArtifactService:
             artifact_type.validator.validate(after)
             values = {name: _from_wire(fields[name], after[name]) for name in fields}
             obj = _build(artifact_type.cls, values)
-            if "status" in changed:
-                if any(blob.status in IN_FLIGHT for blob in blobs):
-                    raise Conflict(
-                        "The status cannot change while a blob is being uploaded or checked."
-                    )
-                if after["status"] == lifecycle.ACTIVE:
-                    _check_activation(fields, obj)
+            if "status" in changed and any(blob.status in IN_FLIGHT for blob in blobs):
+                raise Conflict(
+                    "The status cannot change while a blob is being uploaded or checked."
+                )
+            if after["visibility"] == lifecycle.PUBLIC and changed & _PUBLIC_SCOPE:
+                self._check_public_name(session, type_name, artifact_id, obj)
             self._check_links(session, ctx, artifact_type, obj, changed)
             events = _update_events(after, changed)
             hook_names = [f"{when}_{event}" for event in events for when in ("before", "after")]
@@ -358,13 +358,29 @@ class ArtifactService:
             self._hooks.after(artifact_type, f"after_{hook.event}", obj, committed)
         return rendered
 
+    @staticmethod
+    def _check_public_name(
+        session: Session, type_name: str, artifact_id: str, obj: BaseArtifact
+    ) -> None:
+        """A public artifact's name and version are unique among the type's public artifacts.
+
+        Every project sees public artifacts, so two with one name and version would make
+        ``name=…&version=…`` ambiguous for all of them (Glare's public scope).
+        """
+        name, version = getattr(obj, "name"), getattr(obj, "version")  # noqa: B009
+        if repo.public_name_taken(session, type_name, name, version, artifact_id):
+            raise DuplicateArtifact(
+                f"A public {type_name} artifact named {name!r} with version {version} "
+                "already exists."
+            )
+
     def delete(self, ctx: RequestContext, type_name: str, artifact_id: str) -> None:
         """Delete the artifact, then its blob data (what cannot be deleted becomes an orphan)."""
         artifact_type = self._types.writable(type_name)
         hooked: tuple[BaseArtifact, HookContext] | None = None
         with self._db.write() as session:
             row = self._load(session, ctx, type_name, artifact_id, for_update=True)
-            self._policy.enforce(ctx, "artifact:delete", Target(owner=row.owner))
+            self._policy.enforce(ctx, "artifact:delete", Target.of(row))
             locations, shared = [], []
             stored = reserved = 0
             blobs = repo.blobs_of(session, [row.id])[row.id]
@@ -420,52 +436,6 @@ class ArtifactService:
                 f"{name} is not allowed in a request at creation: an artifact starts drafted "
                 "and private; change it with PATCH."
             )
-
-    def _check_changes(
-        self,
-        ctx: RequestContext,
-        fields: Mapping[str, f.Field],
-        changed: Iterable[str],
-        current: Mapping[str, Any],
-        after: Mapping[str, Any],
-    ) -> None:
-        status = current["status"]
-        for name in sorted(changed):
-            field = fields[name]
-            if field.system or field.is_blob:
-                raise ReadOnlyField(f"Field {name!r} is read-only.")
-            if status == lifecycle.DEACTIVATED and name != "status":
-                raise Forbidden(
-                    f"Field {name!r} cannot change while the artifact is deactivated; "
-                    "an administrator must reactivate it first."
-                )
-            if lifecycle.is_immutable(status) and not field.mutable:
-                raise ImmutableField(
-                    f"Field {name!r} cannot change once the artifact is {status}; "
-                    "only mutable fields can."
-                )
-        owner = Target(owner=current["owner"])
-        target_status = after["status"]
-        if target_status != status:
-            if not lifecycle.can_transition(status, target_status):
-                raise InvalidTransition(
-                    f"Status cannot change from {status!r} to {target_status!r}."
-                )
-            rule = {
-                (lifecycle.DRAFTED, lifecycle.ACTIVE): "artifact:activate",
-                (lifecycle.ACTIVE, lifecycle.DEACTIVATED): "artifact:deactivate",
-                (lifecycle.DEACTIVATED, lifecycle.ACTIVE): "artifact:reactivate",
-            }[(status, target_status)]
-            self._policy.enforce(ctx, rule, owner)
-        if after["visibility"] != current["visibility"]:
-            if target_status == lifecycle.DRAFTED:
-                raise Forbidden("A drafted artifact stays private; activate it first.")
-            if lifecycle.PUBLIC in (after["visibility"], current["visibility"]):
-                # Withdrawing a public artifact breaks its consumers just as publishing it
-                # exposes it: both are the publicize decision.
-                self._policy.enforce(ctx, "artifact:publicize", owner)
-            else:
-                self._policy.enforce(ctx, "artifact:share", owner)
 
     def _check_links(
         self,
@@ -679,48 +649,3 @@ def _update_events(after: Mapping[str, Any], changed: Iterable[str]) -> list[str
     if "visibility" in changed and after["visibility"] == lifecycle.PUBLIC:
         events.append("publish")
     return events
-
-
-def _check_activation(fields: Mapping[str, f.Field], obj: BaseArtifact) -> None:
-    missing = [
-        name
-        for name, field in fields.items()
-        if field.required_on_activate and getattr(obj, name) is None
-    ]
-    if missing:
-        raise ActivationRequirementsMissing(
-            f"Cannot activate: required fields are not set: {', '.join(missing)}."
-        )
-
-
-def _parse_patch(patch: Any) -> jsonpatch.JsonPatch:
-    if not isinstance(patch, list) or not all(isinstance(op, dict) for op in patch):
-        raise InvalidPatch("A JSON patch is a list of operation objects (RFC 6902).")
-    try:
-        return jsonpatch.JsonPatch(patch)
-    except (jsonpatch.InvalidJsonPatch, jsonpointer.JsonPointerException) as exc:
-        raise InvalidPatch(f"Invalid JSON patch: {exc}") from None
-
-
-def _apply_patch(
-    operations: jsonpatch.JsonPatch, document: dict[str, Any], fields: Mapping[str, f.Field]
-) -> dict[str, Any]:
-    try:
-        patched: dict[str, Any] = operations.apply(document, in_place=False)
-    except jsonpatch.JsonPatchTestFailed as exc:
-        raise InvalidPatch(f"JSON patch test failed: {exc}") from None
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise InvalidPatch(f"JSON patch cannot be applied: {exc}") from None
-    except (TypeError, ValueError, KeyError, IndexError) as exc:
-        raise InvalidPatch(f"JSON patch cannot be applied: {exc}") from None
-    if not isinstance(patched, dict):
-        # An operation on the root ("path": "") replaced the whole document.
-        raise InvalidPatch("A JSON patch may not replace the artifact itself; name a field.")
-    unknown = sorted(set(patched) - set(fields))
-    if unknown:
-        raise UnknownField(f"Unknown field {unknown[0]!r}.")
-    for name, field in fields.items():
-        if name not in patched:
-            # Removing a top-level field resets it, as Glare does.
-            patched[name] = field.to_json(field.initial_value())
-    return patched

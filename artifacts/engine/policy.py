@@ -10,8 +10,14 @@ rule is asked (see ``artifacts.db.repository.visible_to``), so a rule can only d
 can already see, and its 403 reveals nothing.
 
 Credentials offered to rules: ``project_id``, ``user_id``, ``roles`` and ``authenticated``
-(``True`` for any caller with a project). Target attributes: ``owner`` (the artifact's project)
-and, for membership actions, ``member_id`` (the member project concerned).
+(``True`` for any caller with a project). Target attributes: ``owner`` (the artifact's project),
+``status`` and ``visibility`` (its state, as Glare's rules read them: a public or deactivated
+artifact is an administrator's to change or delete) and, for membership actions, ``member_id``
+(the member project concerned).
+
+A refusal says who is refused, in the words Glare's exceptions use: an anonymous caller is
+:class:`~artifacts.errors.AuthenticationRequired`, a caller neither owner nor administrator
+:class:`~artifacts.errors.NotOwner`, anyone else a plain :class:`~artifacts.errors.PolicyDenied`.
 """
 
 from __future__ import annotations
@@ -19,14 +25,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
 from artifacts.config import ConfigError
 from artifacts.engine.context import RequestContext
-from artifacts.errors import PolicyDenied, Unauthenticated
+from artifacts.errors import AuthenticationRequired, NotOwner, PolicyDenied
 
 #: Namespace of the ``oslo.policy.policies`` entry point (for the sample generator).
 NAMESPACE = "artifacts"
@@ -39,6 +45,20 @@ class Target:
     owner: str | None = None
     #: The member project a membership action concerns.
     member_id: str | None = None
+    #: The artifact's status and visibility, for rules that depend on its state.
+    status: str | None = None
+    visibility: str | None = None
+
+    @classmethod
+    def of(cls, artifact: _Stated) -> Target:
+        """The target an artifact is: its owner and its state."""
+        return cls(owner=artifact.owner, status=artifact.status, visibility=artifact.visibility)
+
+
+class _Stated(Protocol):
+    owner: str
+    status: str
+    visibility: str
 
 
 _ARTIFACT = "/artifacts/{type_name}/{artifact_id}"
@@ -56,6 +76,12 @@ _BASE_RULES = (
         "member", "project_id:%(member_id)s", description="The member project concerned."
     ),
     oslo_policy.RuleDefault("admin_or_owner", "rule:admin or rule:owner"),
+    oslo_policy.RuleDefault(
+        "public", "'public':%(visibility)s", description="The artifact is public."
+    ),
+    oslo_policy.RuleDefault(
+        "deactivated", "'deactivated':%(status)s", description="The artifact is deactivated."
+    ),
 )
 
 
@@ -84,9 +110,19 @@ _ACTIONS = (
         "/artifacts/{type_name}",
     ),
     _rule(
-        "artifact:update", "rule:admin_or_owner", "Change an artifact's fields.", "PATCH", _ARTIFACT
+        "artifact:update",
+        "rule:admin or (rule:owner and not rule:public)",
+        "Change an artifact's fields (a public one: administrators only).",
+        "PATCH",
+        _ARTIFACT,
     ),
-    _rule("artifact:delete", "rule:admin_or_owner", "Delete an artifact.", "DELETE", _ARTIFACT),
+    _rule(
+        "artifact:delete",
+        "rule:admin or (rule:owner and not rule:public and not rule:deactivated)",
+        "Delete an artifact (a public or deactivated one: administrators only).",
+        "DELETE",
+        _ARTIFACT,
+    ),
     _rule(
         "artifact:activate",
         "rule:admin_or_owner",
@@ -125,7 +161,14 @@ _ACTIONS = (
         "PUT",
         _ARTIFACT + "/{blob}",
     ),
-    _rule("artifact:download", "@", "Download blob data.", "GET", _ARTIFACT + "/{blob}"),
+    _rule(
+        "artifact:download",
+        "rule:admin or not rule:deactivated",
+        "Download blob data of an artifact the caller can see (a deactivated one: "
+        "administrators only).",
+        "GET",
+        _ARTIFACT + "/{blob}",
+    ),
     _rule(
         "artifact:copy",
         "rule:admin",
@@ -191,8 +234,11 @@ _ACTIONS = (
 
 _MESSAGES: Mapping[str, str] = {
     "artifact:create": "Creating artifacts requires an authenticated project.",
-    "artifact:update": "Only the owner or an administrator may change this artifact.",
-    "artifact:delete": "Only the owner or an administrator may delete this artifact.",
+    "artifact:update": "Only the owner or an administrator may change this artifact, and only "
+    "an administrator a public one.",
+    "artifact:delete": "Only the owner or an administrator may delete this artifact, and only "
+    "an administrator a public or deactivated one.",
+    "artifact:download": "Only an administrator may download from a deactivated artifact.",
     "artifact:upload": "Only the owner or an administrator may change this artifact's blobs.",
     "artifact:copy": "You are not authorized to complete copy_image action.",
     "task:api_access": "You are not authorized to complete tasks_api_access action.",
@@ -210,6 +256,22 @@ _MESSAGES: Mapping[str, str] = {
     "quota:show": "Only an administrator may see another project's quotas.",
     "quota:set": "Only an administrator may set quotas.",
 }
+
+
+#: Rules on changing an artifact: Glare refuses a caller who neither owns the artifact nor
+#: administers before it asks them ("Forbidden"), where reads are refused by the rule itself.
+_CHANGES = frozenset(
+    {
+        "artifact:update",
+        "artifact:delete",
+        "artifact:activate",
+        "artifact:deactivate",
+        "artifact:reactivate",
+        "artifact:share",
+        "artifact:publicize",
+        "artifact:upload",
+    }
+)
 
 
 def list_rules() -> list[oslo_policy.RuleDefault]:
@@ -260,8 +322,14 @@ class Policy:
             return
         message = self._messages[rule]
         if ctx.is_anonymous:
-            raise Unauthenticated(f"Authentication required. {message}")
+            raise AuthenticationRequired(f"Authentication required. {message}")
+        if rule in _CHANGES and target is not None and not _owns(ctx, target):
+            raise NotOwner(message)
         raise PolicyDenied(message)
+
+
+def _owns(ctx: RequestContext, target: Target) -> bool:
+    return ctx.is_admin or ctx.project_id == target.owner
 
 
 def _messages(enforcer: oslo_policy.Enforcer) -> dict[str, str]:
@@ -301,4 +369,8 @@ def _target(target: Target) -> dict[str, str]:
         values["owner"] = target.owner
     if target.member_id is not None:
         values["member_id"] = target.member_id
+    if target.status is not None:
+        values["status"] = target.status
+    if target.visibility is not None:
+        values["visibility"] = target.visibility
     return values

@@ -84,7 +84,6 @@ def _common_fields() -> dict[str, f.Field]:
         ),
         "metadata": f.Dict(
             f.String(max_length=255, validators=[v.MinLength(1)]),
-            mutable=True,
             max_keys=255,
             description="String key/value pairs; filter with metadata.<key>=<op>:<value>.",
         ),

@@ -302,7 +302,8 @@ def test_external_location_redirects_and_can_be_removed(
         {"md5": "a" * 32},
         {"url": "ftp://x/y", "md5": "a" * 32},
         {"url": "https://x/y"},
-        {"url": "https://x/y", "md5": "nothex"},
+        {"url": "https://images.example.org/y", "md5": "a" * 33},
+        {"url": "https://images.example.org/y", "md5": 5},
         {"url": "https://x/y", "md5": "a" * 32, "extra": 1},
         ["https://x/y"],
     ],
@@ -314,6 +315,23 @@ def test_bad_external_locations_are_refused(
         path(widget), body=json.dumps(location), headers={**OWNER, **LOCATION}
     )
     assert result.status_code == 400
+
+
+def test_location_checksums_are_kept_as_given_and_existing_data_is_409(
+    client: falcon.testing.TestClient, widget: dict
+) -> None:
+    """As in Glare: the server never reads external data, so it cannot check its checksums."""
+    location = {"url": "https://images.example.org/cirros.img", "md5": "not-a-digest"}
+    result = client.simulate_put(
+        path(widget), body=json.dumps(location), headers={**OWNER, **LOCATION}
+    )
+    assert result.status_code == 200, result.text
+    assert result.json["manual"]["md5"] == "not-a-digest"
+
+    again = client.simulate_put(
+        path(widget), body=json.dumps(location), headers={**OWNER, **LOCATION}
+    )
+    assert again.status_code == 409, again.text
 
 
 def test_uploaded_blobs_cannot_be_deleted_directly(
@@ -428,20 +446,17 @@ def test_type_limit_caps_all_blobs_of_an_artifact_together(
     assert put(client, f"{base}/front", b"f" * 60).status_code == 200
 
 
-def test_patch_sees_blob_values_and_cannot_change_them(
-    client: falcon.testing.TestClient, widget: dict
-) -> None:
+def test_patch_may_not_touch_blob_fields(client: falcon.testing.TestClient, widget: dict) -> None:
+    """As in Glare, any operation on a blob field is 400: blobs have their own API."""
     put(client, path(widget))
     digest = hashlib.md5(DATA).hexdigest()
-    ok = fx.patch(
-        client,
-        "widgets",
-        widget["id"],
+    for operations in (
         [{"op": "test", "path": "/manual/md5", "value": digest}, fx.replace("notes", "n")],
-    )
-    assert ok.status_code == 200, ok.text
-    changed = fx.patch(client, "widgets", widget["id"], [fx.replace("manual", None)])
-    assert changed.status_code == 403
+        [fx.replace("manual", None)],
+    ):
+        refused = fx.patch(client, "widgets", widget["id"], operations)
+        assert refused.status_code == 400, refused.text
+    assert fx.show(client, "widgets", widget["id"]).json["manual"]["md5"] == digest
 
 
 def test_fields_can_be_routed_to_the_database_store(

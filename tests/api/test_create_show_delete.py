@@ -16,10 +16,12 @@ from tests.factories import (
     ADMIN,
     JSON,
     JSON_PATCH,
+    activate,
     assert_error,
     create,
     delete,
     identity,
+    patch,
     publish,
     show,
 )
@@ -358,8 +360,8 @@ def test_anonymous_caller_cannot_create(client: falcon.testing.TestClient) -> No
         "/artifacts/widgets", body=json.dumps({"name": "bolt"}), headers=JSON
     )
 
-    assert_error(result, 401, "Unauthorized")
-    assert "WWW-Authenticate" in result.headers
+    # As in Glare's pipelines: a caller without identity is a read-only guest.
+    assert_error(result, 403, "Forbidden")
 
 
 def test_create_in_an_unknown_type_is_404(client: falcon.testing.TestClient) -> None:
@@ -501,9 +503,38 @@ def test_delete_of_another_projects_public_artifact_is_403(
     artifact_id = create(client, name="bolt", serial=SERIAL)["id"]
     publish(client, "widgets", artifact_id)
 
-    assert_error(delete(client, "widgets", artifact_id, identity("p2")), 403, "PolicyException")
-    assert_error(delete(client, "widgets", artifact_id, identity(None)), 401, "Unauthorized")
+    assert_error(delete(client, "widgets", artifact_id, identity("p2")), 403, "Forbidden")
+    assert_error(delete(client, "widgets", artifact_id, identity(None)), 403, "Forbidden")
+    # Its owner may not delete it either (Glare's rule): a public artifact is the admin's.
+    assert_error(delete(client, "widgets", artifact_id), 403, "PolicyException")
     assert show(client, "widgets", artifact_id, identity("p2")).status_code == 200
+    assert delete(client, "widgets", artifact_id, ADMIN).status_code == 204
+
+
+def test_owner_may_not_delete_a_deactivated_artifact(client: falcon.testing.TestClient) -> None:
+    artifact_id = create(client, name="bolt", serial=SERIAL)["id"]
+    activate(client, "widgets", artifact_id)
+    deactivated = patch(
+        client,
+        "widgets",
+        artifact_id,
+        [{"op": "replace", "path": "/status", "value": "deactivated"}],
+        ADMIN,
+    )
+    assert deactivated.status_code == 200, deactivated.text
+
+    assert_error(delete(client, "widgets", artifact_id), 403, "PolicyException")
+    assert delete(client, "widgets", artifact_id, ADMIN).status_code == 204
+
+
+def test_a_body_on_a_delete_or_a_read_is_refused(client: falcon.testing.TestClient) -> None:
+    artifact_id = create(client, name="bolt")["id"]
+    path = f"/artifacts/widgets/{artifact_id}"
+
+    for method in ("DELETE", "GET"):
+        result = client.simulate_request(method, path, body="{}", headers={**identity(), **JSON})
+        assert_error(result, 400, "BadRequest")
+    assert show(client, "widgets", artifact_id).status_code == 200
 
 
 def test_admin_deletes_any_artifact(client: falcon.testing.TestClient) -> None:
@@ -572,7 +603,7 @@ def test_all_is_read_only(client: falcon.testing.TestClient, method: str, path: 
     result = client.simulate_request(
         method,
         path.format(id=artifact_id),
-        body=json.dumps(body),
+        body=None if method == "DELETE" else json.dumps(body),
         headers={**identity(), **content_type},
     )
 

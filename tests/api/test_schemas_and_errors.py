@@ -127,7 +127,7 @@ EQUALITY_OPS = ["eq", "neq", "in"]
         ("visibility", {"mutable": True, "default": "private"}),
         ("description", {"mutable": True, "filter_ops": [], "sortable": False}),
         ("tags", {"glareType": "StringList", "mutable": True}),
-        ("metadata", {"glareType": "StringDict", "mutable": True}),
+        ("metadata", {"glareType": "StringDict", "mutable": False}),
         ("created_at", {"glareType": "DateTime", "readOnly": True, "format": "date-time"}),
         ("updated_at", {"glareType": "DateTime", "readOnly": True}),
         ("activated_at", {"glareType": "DateTime", "readOnly": True}),
@@ -235,7 +235,7 @@ ERRORS = [
         id="bad-filter",
     ),
     pytest.param(
-        _post("/artifacts/widgets", {"name": "x"}, JSON), 401, "Unauthorized", id="anonymous"
+        _post("/artifacts/widgets", {"name": "x"}, JSON), 403, "Forbidden", id="anonymous"
     ),
     pytest.param(
         {"method": "GET", "path": "/artifacts/widgets", "headers": {"X-Auth-Token": "garbage"}},
@@ -303,10 +303,20 @@ def test_conflict_and_too_large_bodies(
 
 
 def test_unauthenticated_answers_carry_a_challenge(client: falcon.testing.TestClient) -> None:
-    result = client.simulate_post("/artifacts/widgets", json={"name": "x"})
+    result = client.simulate_get("/artifacts/widgets", headers={"X-Auth-Token": "garbage"})
 
     assert_error(result, 401, "Unauthorized")
     assert result.headers["WWW-Authenticate"]
+
+
+def test_an_anonymous_write_is_a_guests_403_without_a_challenge(
+    client: falcon.testing.TestClient,
+) -> None:
+    """Glare's pipelines make a caller without identity a read-only guest."""
+    result = client.simulate_post("/artifacts/widgets", json={"name": "x"})
+
+    assert_error(result, 403, "Forbidden")
+    assert "WWW-Authenticate" not in result.headers
 
 
 class _Exploding:

@@ -20,6 +20,7 @@ Review that diff: it is what the replay test will hold us to.
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib
 import json
 import pkgutil
@@ -75,7 +76,11 @@ class RecordingSession:
             recorded["json"] = self.ids.request_value(json, self.ids.to_tokens)
         elif data is not None:
             body = data.encode() if isinstance(data, str) else data
-            recorded["data"] = self.ids.to_tokens(body.decode())
+            try:
+                recorded["data"] = self.ids.to_tokens(body.decode())
+            except UnicodeDecodeError:
+                # Binary data (an archive) carries no ids: kept as it was sent.
+                recorded["data_base64"] = base64.b64encode(body).decode()
         sent.update(headers or {})
         self.ids.learn_request(path + body.decode("utf-8", "replace"))
         recorded["headers"] = {k: self.ids.to_tokens(v) for k, v in sent.items()}
@@ -226,10 +231,14 @@ def _difference(glare_raw: dict[str, Any], ours_raw: dict[str, Any]) -> dict[str
     out: dict[str, Any] = {}
     if glare["status"] != ours["status"]:
         out["status"] = ours["status"]
+    # Raw names too: a header the comparison ignores for Glare's answer (a plain-text fault's
+    # length) still has to be absent from what ours is held to.
+    names = set(glare_raw["headers"]) | set(ours_raw["headers"])
     headers = {
         name: ours_raw["headers"].get(name)
-        for name in sorted(set(glare["headers"]) | set(ours["headers"]))
+        for name in sorted(names)
         if glare["headers"].get(name) != ours["headers"].get(name)
+        or (name in glare_raw["headers"]) != (name in ours_raw["headers"])
     }
     if headers:
         out["headers"] = headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,8 @@ def request_parts(ids: IdMap, request: dict[str, Any]) -> tuple[str, dict[str, s
         body = json.dumps(ids.request_value(request["json"], ids.to_real)).encode()
     elif "data" in request:
         body = ids.to_real(request["data"]).encode()
+    elif "data_base64" in request:
+        body = base64.b64decode(request["data_base64"])
     ids.learn_request(path + body.decode("utf-8", "replace"))
     return path, headers, body
 

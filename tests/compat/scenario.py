@@ -122,3 +122,15 @@ def patch_body(*ops: tuple[str, str, Any] | tuple[str, str]) -> list[dict[str, A
             entry["value"] = op[2]
         out.append(entry)
     return out
+
+
+#: The media type of a Glare PATCH body.
+JSON_PATCH = "application/json-patch+json"
+
+
+def send_patch(
+    s: Session, path: str, *ops: tuple[str, str, Any] | tuple[str, str], **kw: Any
+) -> Reply:
+    """PATCH ``path`` with ``patch_body(*ops)`` as a JSON patch (what glareclient sends)."""
+    headers = {"Content-Type": JSON_PATCH, **kw.pop("headers", {})}
+    return s.patch(path, json=patch_body(*ops), headers=headers, **kw)

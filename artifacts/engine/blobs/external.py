@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,6 @@ from sqlalchemy.orm import Session
 from artifacts.db import blobs as blob_rows
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
-from artifacts.engine import quotas
 from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.locations import LocationPolicy
@@ -52,24 +50,22 @@ class ExternalBlobs:
         url, digests = parse_location(location)
         self._locations.check(url)
         now = self._clock()
-        replaced: list[tuple[str, str]] = []
         with self._db.write() as session:
             row, _ = self._access.writable(session, ctx, artifact_type, ref)
             blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
             if blob is not None and blob.pending_upload_id is not None:
                 raise Conflict(f"Blob {label(ref.field, ref.key)} is being uploaded.")
+            if blob is not None and (blob.location is not None or blob.external_url is not None):
+                # As in Glare: a location names data that is not there yet; existing data is
+                # replaced by an upload, or an external blob deleted first.
+                raise Conflict(f"Blob {label(ref.field, ref.key)} already exists.")
             if blob is None:
                 blob = blob_rows.add(session, ref.artifact_id, ref.field, ref.key, now)
-            elif blob.store and blob.location:
-                replaced.append((blob.store, blob.location))
-                quotas.release(session, row.owner, artifact_type.name, stored=blob.size or 0)
-            replaced = self._contents.release(session, replaced)
             blob_rows.point_external(blob, url, digests, now)
             row.updated_at = now
             row.revision += 1
             session.flush()
             rendered = self._render(session, artifact_type, row)
-        self._remover.remove(replaced, "blob replaced by an external location")
         return rendered
 
     def delete(self, ctx: RequestContext, ref: BlobRef) -> dict[str, Any]:
@@ -89,27 +85,41 @@ class ExternalBlobs:
             return self._render(session, artifact_type, row)
 
 
+#: Schemes Glare's stores know for internal locations (anything else is an unknown scheme).
+_STORE_SCHEMES = frozenset({"file", "http", "https"})
+
+
 def parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, str | None]]:
-    """The URL and (md5, sha1, sha256) of a Glare custom-location body."""
-    if not isinstance(location, dict):
-        raise InvalidInput("A location is a JSON object with 'url' and checksums.")
-    url = location.get("url")
-    if not isinstance(url, str):
-        raise InvalidInput("A location needs a 'url' string.")
-    checks = {"md5": 32, "sha1": 40, "sha256": 64}
-    digests: list[str | None] = []
-    for name, length in checks.items():
-        value = location.get(name)
-        if value is not None and (
-            not isinstance(value, str) or not re.fullmatch(f"[0-9a-fA-F]{{{length}}}", value)
-        ):
-            raise InvalidInput(f"Location {name!r} must be {length} hexadecimal characters.")
-        digests.append(value.lower() if isinstance(value, str) else None)
-    if digests[0] is None:
+    """The URL and (md5, sha1, sha256) of a Glare custom-location body, checked in Glare's order.
+
+    Checksums are the caller's claims about data the server never reads: they are stored as
+    given, as Glare stores them (clients compare them with what they fetch), but no longer than
+    the digest they name.
+    """
+    if not isinstance(location, dict) or not isinstance(location.get("url"), str):
+        raise InvalidInput("A location is a JSON object with a 'url' string and checksums.")
+    url = location["url"]
+    location_type = location.get("location_type", "external")
+    if location_type not in ("external", "internal"):
+        raise InvalidInput(f"Location type {location_type!r} is not one of: external, internal.")
+    if location_type == "internal":
+        scheme = url.partition(":")[0].lower()
+        if scheme not in _STORE_SCHEMES:
+            raise InvalidInput(f"Unknown scheme {scheme!r} for an internal location.")
+        raise Forbidden("Internal locations cannot be set through the API.")
+    if not url.startswith("http"):
+        raise InvalidInput(f"The location 'url' {url[:100]!r} does not have an http(s) scheme.")
+    if "md5" not in location:
         raise InvalidInput("A location needs at least its 'md5' checksum.")
+    digests: list[str | None] = []
+    for name, length in (("md5", 32), ("sha1", 40), ("sha256", 64)):
+        value = location.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > length):
+            raise InvalidInput(
+                f"Location {name!r} must be a string of at most {length} characters."
+            )
+        digests.append(value)
     unknown = set(location) - {"url", "md5", "sha1", "sha256", "location_type"}
     if unknown:
         raise InvalidInput(f"Unknown location keys: {', '.join(sorted(unknown))}.")
-    if location.get("location_type", "external") != "external":
-        raise Forbidden("Only external locations can be set through the API.")
     return url, (digests[0], digests[1], digests[2])

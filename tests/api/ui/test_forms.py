@@ -91,7 +91,7 @@ def test_engine_refusals_are_shown_on_the_artifact_page(
 
     refused = owner.post(f"/ui/types/widgets/{artifact_id}/status", {"status": "active"})
 
-    assert refused.status_code == 400
+    assert refused.status_code == 403  # a missing requirement is 403, as in Glare
     assert "required fields are not set: serial" in text_of(refused.text)
 
 
