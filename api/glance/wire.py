@@ -305,7 +305,11 @@ def artifact_patch(
         if name == "remove":
             if attribute not in image:
                 raise _MissingProperty(attribute)
-            out.append({"op": "remove", "path": target})
+            if target.startswith(f"/{PROPERTIES_FIELD}/"):
+                out.append({"op": "remove", "path": target})
+            else:
+                # A property this door keeps in a typed field: the field stays, unset.
+                out.append({"op": "replace", "path": target, "value": None})
             continue
         if "value" not in op:
             raise InvalidInput(f"Operation {name!r} needs a value.")
