@@ -134,6 +134,8 @@ def paths() -> dict[tuple[str, str], dict[str, Any]]:
             "Replace the limits of the projects listed (Glare; answers null)",
             {"200": {"description": "Set", "content": json_content({"type": "null"})}},
             "400",
+            "413",
+            "415",
             requestBody=_body(_GLARE_PROJECTS),
         ),
         ("/project-quotas", "GET"): _op("The caller's project's limits (Glare)", applied),
@@ -142,7 +144,14 @@ def paths() -> dict[tuple[str, str], dict[str, Any]]:
         ),
         ("/quotas/defaults", "GET"): _ours(_op("The default limits", document)),
         ("/quotas/defaults", "PUT"): _ours(
-            _op("Replace the default limits", document, "400", requestBody=_body(_DOCUMENT))
+            _op(
+                "Replace the default limits",
+                document,
+                "400",
+                "413",
+                "415",
+                requestBody=_body(_DOCUMENT),
+            )
         ),
         ("/quotas/projects/{project_id}", "GET"): _ours(
             _op("A project's limits and usage", project, parameters=[_PROJECT_ID])
@@ -152,6 +161,8 @@ def paths() -> dict[tuple[str, str], dict[str, Any]]:
                 "Replace a project's limits",
                 project,
                 "400",
+                "413",
+                "415",
                 parameters=[_PROJECT_ID],
                 requestBody=_body(_DOCUMENT),
             )

@@ -66,7 +66,7 @@ def test_command_summaries_name_every_server_command() -> None:
 def test_types_lists_the_installed_types(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["types"]) == 0
     out = capsys.readouterr().out
-    assert "images\t1.0\ttype_plugins.images" in out
+    assert "images\t1.1\ttype_plugins.images" in out
 
 
 def test_configuration_errors_exit_2_with_a_message(
