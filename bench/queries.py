@@ -172,7 +172,7 @@ def seed_database(url: str, total: int, popular_versions: int, seed: int) -> flo
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from artifacts.db import repository as repo
+    from artifacts.db import rows
     from artifacts.engine.registry import TypeRegistry, discover_types
     from artifacts.model import semver
 
@@ -192,7 +192,7 @@ def seed_database(url: str, total: int, popular_versions: int, seed: int) -> flo
                 version = values["version"]
                 if version not in keys:  # the same few thousand versions recur
                     keys[version] = semver.sort_key(version)
-                row = repo.row_values(type_name, values, fields[type_name])
+                row = rows.row_values(type_name, values, fields[type_name])
                 row["version_key"] = keys[version]
                 row["revision"] = 1
                 row["metadata"] = row.pop("metadata_")
@@ -212,8 +212,7 @@ def seed_sqlite(url: str, total: int, popular_versions: int, seed: int) -> float
     """Migrate a new SQLite database to head and insert the artifacts; return the seconds."""
     from sqlalchemy import Table, insert
 
-    from artifacts.db import migrate
-    from artifacts.db import repository as repo
+    from artifacts.db import migrate, rows
     from artifacts.db.models import ArtifactRow
     from artifacts.db.session import build_engine
     from artifacts.engine.registry import TypeRegistry, discover_types
@@ -232,7 +231,7 @@ def seed_sqlite(url: str, total: int, popular_versions: int, seed: int) -> float
             version = values["version"]
             if version not in keys:
                 keys[version] = semver.sort_key(version)
-            row = repo.row_values(type_name, values, fields[type_name])
+            row = rows.row_values(type_name, values, fields[type_name])
             row["version_key"] = keys[version]
             row["revision"] = 1
             row["metadata"] = row.pop("metadata_")

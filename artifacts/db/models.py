@@ -262,7 +262,7 @@ class MemberRow(Base):
 
     The owner creates the row (``pending``); only the member project moves it to ``accepted``
     or ``rejected``. Whether a membership makes the artifact visible depends on the artifact's
-    visibility, decided in one place: ``artifacts.db.repository.visible_to``.
+    visibility, decided in one place: ``artifacts.db.visibility.visible_to``.
     """
 
     __tablename__ = "artifact_members"

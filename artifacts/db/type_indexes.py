@@ -47,10 +47,9 @@ from sqlalchemy.dialects import postgresql
 from artifacts.model import fields as f
 from artifacts.model.base import COMMON_FIELDS
 
-from .repository import ListCompiler
+from .listing import ListCompiler
 
 _MAX_NAME = 63  # PostgreSQL's identifier limit
-_INDEXABLE = (f.String, f.Integer, f.Float, f.Boolean, f.DateTime, f.Version, f.Link)
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def type_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeIndex]:
     for field_name, field in fields.items():
         if field_name in COMMON_FIELDS or not field.sortable:
             continue
-        if not isinstance(field, _INDEXABLE):
+        if not field.is_scalar:
             continue
         expression = _sql(compiler.sort_expression(field_name))
         create = "CREATE INDEX CONCURRENTLY IF NOT EXISTS"

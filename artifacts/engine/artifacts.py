@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from artifacts.db import reads
+from artifacts.db import listing, reads, rows, visibility
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
@@ -127,7 +127,7 @@ class ArtifactService:
         scope = None if type_name == ALL_TYPES else self._types.get(type_name).name
         with self._db.read_statement() as connection:
             found = reads.artifact_with_blobs(connection, artifact_id, type_name=scope)
-            if found is None or not repo.is_visible(
+            if found is None or not visibility.is_visible(
                 connection, found[0], ctx.project_id, ctx.is_admin
             ):
                 raise ArtifactNotFound(artifact_id)
@@ -174,7 +174,7 @@ class ArtifactService:
         }
         params, member_statuses = _member_statuses(params)
         query = self._parse_list_query(params, single, fields, limit)
-        compiler = repo.ListCompiler(
+        compiler = listing.ListCompiler(
             self._db.dialect, fields, {t.name: t.display_name for t in self._types}
         )
         # The page and its total_count answer the same question: who lists what, of which types.
@@ -262,7 +262,7 @@ class ArtifactService:
             }
         )
         artifact_type.validator.validate(document)
-        values = {name: _from_wire(fields[name], document[name]) for name in fields}
+        values = {name: fields[name].from_document(document[name]) for name in fields}
         obj = _build(artifact_type.cls, values)
         hook = None
         if self._hooks.wants(artifact_type, "before_create", "after_create"):
@@ -302,7 +302,7 @@ class ArtifactService:
             self._policy.enforce(ctx, "artifact:update", target)
             fields = artifact_type.fields
             blobs = repo.blobs_of(session, [row.id])[row.id]
-            current = repo.field_values(row, fields, writable_properties(artifact_type, row))
+            current = rows.field_values(row, fields, writable_properties(artifact_type, row))
             current.update(blob_values(type_name, fields, blobs))
             before = _wire_document(fields, current)
             rules = PatchRules(
@@ -323,7 +323,7 @@ class ArtifactService:
             if "status" in changed and after["status"] == lifecycle.ACTIVE:
                 after["activated_at"] = before["activated_at"] or f.format_datetime(now)
             artifact_type.validator.validate(after)
-            values = {name: _from_wire(fields[name], after[name]) for name in fields}
+            values = {name: fields[name].from_document(after[name]) for name in fields}
             obj = _build(artifact_type.cls, values)
             if "status" in changed and any(blob.status in IN_FLIGHT for blob in blobs):
                 raise Conflict(
@@ -394,7 +394,7 @@ class ArtifactService:
             locations.extend(repo.import_locations(session, row.id))
             if self._hooks.wants(artifact_type, "before_delete", "after_delete"):
                 properties = readable_properties(artifact_type, row)
-                values = repo.field_values(row, artifact_type.fields, properties)
+                values = rows.field_values(row, artifact_type.fields, properties)
                 values.update(blob_values(type_name, artifact_type.fields, blobs))
                 obj = artifact_type.cls.from_values(values)
                 hook = HookContext(
@@ -449,13 +449,7 @@ class ArtifactService:
         for name in names:
             field = artifact_type.fields[name]
             value = getattr(obj, name)
-            if isinstance(field, f.Link):
-                targets = [value] if value is not None else []
-            elif isinstance(field, f.List | f.Dict) and isinstance(field.element, f.Link):
-                targets = list(value.values() if isinstance(value, dict) else value)
-            else:
-                continue
-            for target in targets:
+            for target in field.links(value):
                 _, _, link_type, link_id = target.split("/")
                 if link_type not in self._types:
                     raise InvalidValue(f"Field {name!r} links to unknown type {link_type!r}.")
@@ -558,7 +552,7 @@ def _render(
 ) -> dict[str, Any]:
     """The wire document of one artifact, straight from its row.
 
-    Type-specific values are stored in their wire form (``repo.row_values`` writes datetimes
+    Type-specific values are stored in their wire form (``rows.row_values`` writes datetimes
     with ``format_datetime``), so they are copied rather than parsed and formatted again:
     rendering is most of a list page's work.
     """
@@ -582,7 +576,7 @@ def _render(
 
 def _row_values(artifact_type: ArtifactType, obj: BaseArtifact) -> dict[str, Any]:
     """The columns storing an artifact at its type's current schema version."""
-    values = repo.row_values(artifact_type.name, obj.to_values(), artifact_type.fields)
+    values = rows.row_values(artifact_type.name, obj.to_values(), artifact_type.fields)
     values.update(stamp(artifact_type, values["properties"]))
     return values
 
@@ -619,12 +613,6 @@ def _wire_document(fields: Mapping[str, f.Field], values: Mapping[str, Any]) -> 
         name: field.to_json(values[name] if name in values else field.initial_value())
         for name, field in fields.items()
     }
-
-
-def _from_wire(field: f.Field, value: Any) -> Any:
-    if isinstance(field, f.DateTime) and isinstance(value, str):
-        return dt.datetime.fromisoformat(value)
-    return value
 
 
 def _build(cls: type[BaseArtifact], values: Mapping[str, Any]) -> BaseArtifact:

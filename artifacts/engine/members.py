@@ -3,7 +3,7 @@
 The owner (or an administrator) adds and removes member projects; a new membership is
 ``pending`` until the member project answers ``accepted`` or ``rejected`` (and it may change its
 mind later). Memberships grant visibility only while the artifact is ``shared`` or
-``community``; what they grant is decided by ``artifacts.db.repository.visible_to``.
+``community``; what they grant is decided by ``artifacts.db.visibility.visible_to``.
 
 Who may reach an artifact's memberships at all: anyone who can see the artifact, and, while the
 artifact is shared or community, a project holding a membership of it in any status — so a
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from artifacts.db import members as member_rows
 from artifacts.db import repository as repo
+from artifacts.db import visibility
 from artifacts.db.models import ArtifactRow, MemberRow
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
@@ -151,7 +152,7 @@ class MemberService:
         )
         if own is not None and row.visibility in lifecycle.MEMBER_VISIBILITIES:
             return row, own
-        if not repo.is_visible(session, row, ctx.project_id, ctx.is_admin):
+        if not visibility.is_visible(session, row, ctx.project_id, ctx.is_admin):
             raise ArtifactNotFound(artifact_id)
         return row, own
 

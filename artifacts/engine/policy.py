@@ -6,7 +6,7 @@ YAML policy file (``[policy] file``; ``etc/policy.yaml`` is the generated sample
 the engine asks ``Policy.enforce(ctx, "artifact:update", Target(owner=…))`` and nothing else.
 
 Visibility is not a policy decision: an artifact the caller may not see is "not found" before any
-rule is asked (see ``artifacts.db.repository.visible_to``), so a rule can only deny what the caller
+rule is asked (see ``artifacts.db.visibility.visible_to``), so a rule can only deny what the caller
 can already see, and its 403 reveals nothing.
 
 Credentials offered to rules: ``project_id``, ``user_id``, ``roles`` and ``authenticated``

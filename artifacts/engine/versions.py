@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from artifacts.db import repository as repo
-from artifacts.db import type_versions
+from artifacts.db import rows, type_versions
 from artifacts.db.models import ArtifactRow
 from artifacts.db.reads import ArtifactRecord
 from artifacts.db.session import Database
@@ -76,7 +75,7 @@ def with_sort_keys(artifact_type: ArtifactType, values: Mapping[str, Any]) -> di
         for name, value in values.items()
         if name in fields and name not in COMMON_FIELDS and not fields[name].is_blob
     }
-    return repo.property_values(fields, known)
+    return rows.property_values(fields, known)
 
 
 def _plain(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,7 +240,7 @@ def _upgrade_row(artifact_type: ArtifactType, row: ArtifactRow) -> dict[str, Any
         name: fld.to_json(fld.initial_value()) for name, fld in artifact_type.fields.items()
     }
     document.update(_plain(properties))
-    common = repo.field_values(row, dict(COMMON_FIELDS))
+    common = rows.field_values(row, dict(COMMON_FIELDS))
     document.update({name: fld.to_json(common[name]) for name, fld in COMMON_FIELDS.items()})
     artifact_type.validator.validate(document)
     return properties

@@ -14,7 +14,7 @@ DEACTIVATED: Final = "deactivated"
 DELETED: Final = "deleted"
 STATUSES: Final = (DRAFTED, ACTIVE, DEACTIVATED, DELETED)
 
-#: Who sees an artifact (the rule itself lives in ``artifacts.db.repository.visible_to``):
+#: Who sees an artifact (the rule itself lives in ``artifacts.db.visibility.visible_to``):
 #: private: its owner's project; shared: also member projects that accepted (and, by id, those
 #: still pending); community: any project asking by id or filtering for community artifacts;
 #: public: everyone, anonymous readers included.

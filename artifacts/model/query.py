@@ -334,33 +334,8 @@ def _values(op: str, value: str, convert: Any) -> Any:
 def _coerce_for(op: str, value: str, kind: f.Field, name: str) -> Any:
     def convert(item: str) -> Any:
         try:
-            return coerce_filter_value(kind, item)
+            return kind.parse_query(item)
         except (ValueError, OverflowError, semver.InvalidVersion) as exc:
             raise InvalidFilter(f"Invalid value {item!r} for filter {name!r}: {exc}") from None
 
     return _values(op, value, convert)
-
-
-def coerce_filter_value(kind: f.Field, raw: str) -> Any:
-    """Turn query text into a value of the field's kind (raise ValueError when it isn't one)."""
-    if isinstance(kind, f.Boolean):
-        lowered = raw.lower()
-        if lowered not in ("true", "false"):
-            raise ValueError("expected true or false")
-        return lowered == "true"
-    if isinstance(kind, f.Integer):
-        number = int(raw)
-        if not f.INT64_MIN <= number <= f.INT64_MAX:
-            raise ValueError("outside the 64-bit integer range")
-        return number
-    if isinstance(kind, f.Float):
-        return float(raw)
-    if isinstance(kind, f.DateTime):
-        parsed = dt.datetime.fromisoformat(raw)
-        # Everything is stored in UTC (SQLite keeps no offset), so compare in UTC.
-        return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    if isinstance(kind, f.Version):
-        return semver.normalize_version(raw)
-    if isinstance(kind, f.String) and len(raw) > kind.max_length:
-        raise ValueError(f"longer than {kind.max_length} characters")
-    return raw

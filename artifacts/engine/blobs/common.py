@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
@@ -98,10 +97,7 @@ def digest_map(digests: Digests) -> dict[str, str]:
 
 def wire_values(artifact_type: ArtifactType, document: Mapping[str, Any]) -> dict[str, Any]:
     """Field values from a rendered document (datetimes parsed back) for a hook's ``self``."""
-    values = {}
-    for name, field in artifact_type.fields.items():
-        value = document.get(name)
-        if isinstance(field, f.DateTime) and isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
-        values[name] = value
-    return values
+    return {
+        name: field.from_document(document.get(name))
+        for name, field in artifact_type.fields.items()
+    }

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from artifacts.db import blobs as blob_rows
 from artifacts.db import repository as repo
+from artifacts.db import rows
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
 from artifacts.engine import quotas
@@ -123,7 +124,7 @@ class PendingUploads:
             blobs = {b.key: b for b in all_blobs if b.field == field_name}
             existing = blobs.get(key)
             if existing is not None and existing.pending_upload_id is not None:
-                renewed = repo.aware(existing.pending_started_at)
+                renewed = rows.aware(existing.pending_started_at)
                 if not self._leases.expired(renewed, now):
                     raise Conflict(f"Blob {label(field_name, key)} is being uploaded already.")
                 # A lapsed lease (its uploader died): its partial data goes to the sweeper,
@@ -322,7 +323,7 @@ class PendingUploads:
             raise BlobRejected(f"the data yields an invalid field: {exc.message}") from exc
         properties = {
             **writable_properties(artifact_type, row),
-            **repo.property_values(artifact_type.fields, annotations),
+            **rows.property_values(artifact_type.fields, annotations),
         }
         row.properties = properties
         for column, value in stamp(artifact_type, properties).items():

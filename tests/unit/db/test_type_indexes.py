@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from artifacts import plugin as p
 from artifacts.db import type_indexes
+from artifacts.db.listing import ListCompiler
 from artifacts.db.models import ArtifactRow
-from artifacts.db.repository import ListCompiler
 from artifacts.db.session import Database
 from artifacts.engine.registry import prepare_type
 from tests.sample_types import Widget

@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from artifacts.db import repository as repo
+from artifacts.db import listing
+from artifacts.db import rows as row_mapping
+from artifacts.db import visibility as rule
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
 from artifacts.engine.registry import prepare_type
@@ -61,19 +63,19 @@ def _insert(session: Session, version_texts: list[str]) -> dict[str, str]:
             "created_at": now,
             "updated_at": now,
         }
-        session.add(ArtifactRow(**repo.row_values("widgets", values, FIELDS), revision=1))
+        session.add(ArtifactRow(**row_mapping.row_values("widgets", values, FIELDS), revision=1))
         by_id[artifact_id] = text
     session.flush()
     return by_id
 
 
-Check = Callable[[dict[str, str], repo.ListCompiler], None]
+Check = Callable[[dict[str, str], listing.ListCompiler], None]
 
 
 def _run(session: Session, database: Database, version_texts: list[str], check: Check) -> None:
     transaction = session.begin()
     try:
-        check(_insert(session, version_texts), repo.ListCompiler(database.dialect, FIELDS))
+        check(_insert(session, version_texts), listing.ListCompiler(database.dialect, FIELDS))
     finally:
         transaction.rollback()
 
@@ -87,7 +89,7 @@ def test_sql_order_is_semver_precedence(
     field: str,
     descending: bool,
 ) -> None:
-    def check(by_id: dict[str, str], compiler: repo.ListCompiler) -> None:
+    def check(by_id: dict[str, str], compiler: listing.ListCompiler) -> None:
         key = compiler.sort_expression(field)
         stmt = select(ArtifactRow.id).order_by(key.desc() if descending else key.asc())
         ordered = [semantic_version.Version(by_id[i]) for i in rollback_session.scalars(stmt)]
@@ -117,7 +119,7 @@ def test_sql_range_filter_is_the_library_match(
         else semantic_version.SimpleSpec(expression)
     )
 
-    def check(by_id: dict[str, str], compiler: repo.ListCompiler) -> None:
+    def check(by_id: dict[str, str], compiler: listing.ListCompiler) -> None:
         condition = compiler.filter_condition(Filter(field, RANGE_OP, parsed.versions))
         found = set(rollback_session.scalars(select(ArtifactRow.id).where(condition)))
         expected = {i for i, v in by_id.items() if spec.match(semantic_version.Version(v))}
@@ -180,11 +182,11 @@ def test_latest_is_the_highest_visible_matching_version_per_name(
                 "created_at": created,
                 "updated_at": created,
             }
-            row = ArtifactRow(**repo.row_values("widgets", values, FIELDS), revision=1)
+            row = ArtifactRow(**row_mapping.row_values("widgets", values, FIELDS), revision=1)
             rollback_session.add(row)
             inserted.append(row)
         rollback_session.flush()
-        compiler = repo.ListCompiler(database.dialect, FIELDS)
+        compiler = listing.ListCompiler(database.dialect, FIELDS)
         query = ListQuery(filters=filters, latest=True, limit=100)
         found, _ = compiler.select_page(
             rollback_session,
@@ -196,14 +198,14 @@ def test_latest_is_the_highest_visible_matching_version_per_name(
         candidates = [
             row
             for row in inserted
-            if repo.is_visible(rollback_session, row, project, is_admin)
+            if rule.is_visible(rollback_session, row, project, is_admin)
             and (spec is None or spec.match(semantic_version.Version(row.version)))
         ]
 
         def rank(row: ArtifactRow) -> tuple[object, ...]:
             # Precedence ignores build metadata; ties go to the newest, then the highest id.
             precedence = semantic_version.Version(row.version).truncate("prerelease")
-            return (precedence.precedence_key, repo.aware(row.created_at), row.id)
+            return (precedence.precedence_key, row_mapping.aware(row.created_at), row.id)
 
         best: dict[str, ArtifactRow] = {}
         for row in candidates:
@@ -254,7 +256,7 @@ def test_sql_order_follows_every_precedence_rule(
     random.Random(5).shuffle(shuffled)
     assert [str(v) for v in sorted(semantic_version.Version(v) for v in SPEC_ORDER)] == SPEC_ORDER
 
-    def check(by_id: dict[str, str], compiler: repo.ListCompiler) -> None:
+    def check(by_id: dict[str, str], compiler: listing.ListCompiler) -> None:
         key = compiler.sort_expression(field)
         ascending = [
             by_id[i] for i in rollback_session.scalars(select(ArtifactRow.id).order_by(key))

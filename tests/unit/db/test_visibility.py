@@ -8,7 +8,7 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from artifacts.db import repository as repo
+from artifacts.db import visibility as rule
 from artifacts.db.models import ArtifactRow, MemberRow
 from artifacts.db.session import Database
 from artifacts.model import lifecycle
@@ -63,11 +63,11 @@ def test_sql_and_python_forms_agree_for_every_visibility_caller_and_membership(
         for project_id, is_admin in CALLERS:
             by_sql = set(
                 session.scalars(
-                    select(ArtifactRow.id).where(repo.visible_to(project_id, is_admin, by_id=True))
+                    select(ArtifactRow.id).where(rule.visible_to(project_id, is_admin, by_id=True))
                 )
             )
             by_python = {
-                row.id for row in rows if repo.is_visible(session, row, project_id, is_admin)
+                row.id for row in rows if rule.is_visible(session, row, project_id, is_admin)
             }
             assert by_sql == by_python, (project_id, is_admin)
 
@@ -114,7 +114,7 @@ def test_lists_hold_accepted_shares_and_community_only_when_asked(
         listed = set(
             session.scalars(
                 select(ArtifactRow.id).where(
-                    repo.visible_to("p-member", False, community=community)
+                    rule.visible_to("p-member", False, community=community)
                 )
             )
         )
