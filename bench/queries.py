@@ -415,10 +415,14 @@ def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, s
     for title, query in queries.items():
         params = parse_qsl(query, keep_blank_values=True)
         if "marker" in title:
+            # Walk to the page asked for, or to the last one a small data set has.
             page = service.list(ctx, "images", params)
             for _ in range(marker_depth - 2):
-                page = service.list(ctx, "images", [*params, ("marker", page.next_marker or "")])
-            params = [*params, ("marker", page.next_marker or "")]
+                if page.next_marker is None:
+                    break
+                page = service.list(ctx, "images", [*params, ("marker", page.next_marker)])
+            if page.next_marker is not None:
+                params = [*params, ("marker", page.next_marker)]
         captured.clear()
         event.listen(engine, "before_cursor_execute", capture)
         try:
