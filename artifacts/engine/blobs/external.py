@@ -133,7 +133,8 @@ def parse_location(location: Any) -> Location:
     if location_type not in ("external", "internal"):
         raise InvalidInput(f"Location type {location_type!r} is not one of: external, internal.")
     if location_type == "internal":
-        return Location(url, internal=_check_store_scheme(url))
+        _check_store_scheme(url)
+        return Location(url, internal=True)
     if not url.startswith("http"):
         raise InvalidInput(f"The location 'url' {url[:100]!r} does not have an http(s) scheme.")
     if "md5" not in location:
@@ -152,7 +153,7 @@ def parse_location(location: Any) -> Location:
     return Location(url, (digests[0], digests[1], digests[2]))
 
 
-def _check_store_scheme(url: str) -> bool:
+def _check_store_scheme(url: str) -> None:
     """Refuse an internal location's URL by its scheme, as Glare does before anything else."""
     try:
         scheme = urlsplit(url).scheme
@@ -162,4 +163,3 @@ def _check_store_scheme(url: str) -> bool:
         raise Forbidden(f"Internal locations with scheme {scheme!r} are forbidden.")
     if scheme not in STORE_SCHEMES:
         raise InvalidInput(f"Unknown scheme {scheme!r} for an internal location.")
-    return True
