@@ -111,6 +111,12 @@ LOCATION_SCHEMA: dict[str, Any] = {
         "md5": {"type": "string"},
         "sha1": {"type": "string"},
         "sha256": {"type": "string"},
+        "location_type": {
+            "enum": ["external", "internal"],
+            "default": "external",
+            "description": "external: an http(s) URL the server records and redirects to "
+            "(md5 required). internal: refused (403; a scheme no store has: 400).",
+        },
     },
 }
 
@@ -168,8 +174,48 @@ ERRORS: dict[str, str] = {
 }
 
 
+# Why the Glare routes answer 403 and 409, operation by operation (the engine's rules).
+NOT_OWNER = "Neither the owner nor an administrator (`Forbidden`)"
+UPDATE_403 = (
+    f"{NOT_OWNER}; a rule refuses it (`PolicyException`: changing a public artifact, "
+    "deactivating, reactivating and publishing are an administrator's); a read-only field, or "
+    "one fixed once the artifact is active; activation with a required field missing; a status "
+    "change the lifecycle does not allow (deactivating what is not active)."
+)
+UPDATE_409 = (
+    "The status would change while a blob is being uploaded or checked; another public "
+    "artifact of the type has this name and version; the artifact was written by a newer "
+    "version of its type's schema."
+)
+DELETE_403 = (
+    f"{NOT_OWNER}; a public or deactivated artifact, which only an administrator deletes "
+    "(`PolicyException`); a protected image (`NotAllowed`)."
+)
+UPLOAD_403 = (
+    f"{NOT_OWNER}; the artifact is deactivated, or active and the blob fixed once active; an "
+    "internal location: with a scheme of the server's own stores (`file`, `filesystem`, "
+    "`swift+config`, `sql`) refused to everyone before the artifact is read, with `http(s)` "
+    "refused once it is found (`PolicyException`)."
+)
+UPLOAD_409 = (
+    "The blob is being uploaded; a location for a blob that already has data or a location "
+    "(delete the external one first); the blob changed during the upload."
+)
+DOWNLOAD_403 = "A deactivated artifact's data is an administrator's (`PolicyException`)."
+DOWNLOAD_409 = "The blob is still being uploaded or checked."
+FORGET_403 = (
+    f"{NOT_OWNER}; the blob holds uploaded data, not an external location; the artifact is "
+    "active (its data is fixed) or deactivated."
+)
+
+
 def error_responses(*statuses: str) -> dict[str, Any]:
     return {status: ref("responses", f"Error{status}") for status in statuses}
+
+
+def error_because(status: str, description: str) -> dict[str, Any]:
+    """One error status with the reasons a particular operation answers it."""
+    return {status: {"description": description, "content": json_content(ref("schemas", "Error"))}}
 
 
 def components(extra_schemas: Mapping[str, Any]) -> dict[str, Any]:

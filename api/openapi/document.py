@@ -13,10 +13,19 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from api.openapi.components import (
+    DELETE_403,
+    DOWNLOAD_403,
+    DOWNLOAD_409,
+    FORGET_403,
     JSON,
     JSON_PATCH,
     LOCATION,
+    UPDATE_403,
+    UPDATE_409,
+    UPLOAD_403,
+    UPLOAD_409,
     components,
+    error_because,
     error_responses,
     json_content,
     ref,
@@ -209,6 +218,8 @@ def _update(info: TypeInfo) -> Operation:
         {
             "200": _artifact_response(info, "The changed artifact."),
             **error_responses("400", "401", "403", "404", "409", "413", "415", "503"),
+            **error_because("403", UPDATE_403),
+            **error_because("409", UPDATE_409),
         },
         parameters=[_ID],
         requestBody={
@@ -222,7 +233,11 @@ def _delete(info: TypeInfo) -> Operation:
     return _op(
         f"Delete a {info.name} artifact and its blobs",
         info.name,
-        {"204": {"description": "Deleted."}, **error_responses("401", "403", "404", "409", "503")},
+        {
+            "204": {"description": "Deleted."},
+            **error_responses("401", "403", "404", "409", "503"),
+            **error_because("403", DELETE_403),
+        },
         parameters=[_ID],
     )
 
@@ -340,6 +355,8 @@ def _upload(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Operati
         {
             "200": _artifact_response(info, "The artifact with the blob active."),
             **error_responses("400", "401", "403", "404", "409", "411", "413", "415", "503"),
+            **error_because("403", UPLOAD_403),
+            **error_because("409", UPLOAD_409),
         },
         parameters=[_ID, *params],
         description="A body with Content-Range is refused (400): one request, one whole blob.",
@@ -364,6 +381,8 @@ def _download(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Opera
             "301": {"description": "An external blob: its location."},
             "304": {"description": "If-None-Match names the current data."},
             **error_responses("400", "401", "403", "404", "409", "412", "416", "503"),
+            **error_because("403", DOWNLOAD_403),
+            **error_because("409", DOWNLOAD_409),
         },
         parameters=[_ID, *params, *_CONDITIONS, *_RANGE, _WANT_DIGEST],
     )
@@ -378,6 +397,8 @@ def _describe_blob(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> 
             "301": {"description": "An external blob: its location."},
             "304": {"description": "If-None-Match names the current data."},
             **error_responses("400", "401", "403", "404", "409", "412", "503"),
+            **error_because("403", DOWNLOAD_403),
+            **error_because("409", DOWNLOAD_409),
         },
         parameters=[_ID, *params, *_CONDITIONS, _WANT_DIGEST],
     )
@@ -390,6 +411,7 @@ def _forget(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Operati
         {
             "200": _artifact_response(info, "The artifact without the blob."),
             **error_responses("400", "401", "403", "404", "409", "503"),
+            **error_because("403", FORGET_403),
         },
         parameters=[_ID, *params],
     )

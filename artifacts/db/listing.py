@@ -65,12 +65,17 @@ _COLUMNS: dict[str, Any] = {
     # Listed, filtered and sorted through "all" only (the all type's own field).
     "type_name": ArtifactRow.type_name,
 }
+#: The order among versions of equal precedence (builds: ``1.0.0`` < ``1.0.0+b1`` < ``1.0.0+b2``),
+#: as Glare sorts them: by the version's text, which then differs only in its build metadata.
+#: Not a field: every sort by ``version`` is followed by it (see :func:`_with_tie_breaker`).
+_VERSION_BUILD = "version+build"
 #: Sort expressions that are never NULL, so keyset conditions on them need no NULL branches.
 _NOT_NULL = frozenset(
     {
         "id",
         "name",
         "version",
+        _VERSION_BUILD,
         "owner",
         "visibility",
         "status",
@@ -337,6 +342,9 @@ class ListCompiler:
     def sort_expression(self, name: str) -> SQLColumnExpression[Any]:
         if name == "version":
             return ArtifactRow.version_key
+        if name == _VERSION_BUILD:
+            text = ArtifactRow.version
+            return collate(text, "C") if self.dialect == "postgresql" else text
         if name == DISPLAY_TYPE_NAME:
             return case(
                 self.display_names, value=ArtifactRow.type_name, else_=ArtifactRow.type_name
@@ -408,11 +416,17 @@ def _with_tie_breaker(sort: Sequence[SortKey]) -> list[SortKey]:
     """Append the id, in the direction of the last key, so every order is total.
 
     Following the last key's direction keeps the order one an index on (…, id) can produce by
-    a plain forward or backward scan.
+    a plain forward or backward scan. Versions of equal precedence are ordered by their build
+    metadata, in the version key's direction, as Glare orders them.
     """
-    if any(key.field == "id" for key in sort):
-        return list(sort)
-    return [*sort, SortKey("id", descending=sort[-1].descending if sort else False)]
+    order: list[SortKey] = []
+    for key in sort:
+        order.append(key)
+        if key.field == "version":
+            order.append(SortKey(_VERSION_BUILD, key.descending))
+    if any(key.field == "id" for key in order):
+        return order
+    return [*order, SortKey("id", descending=order[-1].descending if order else False)]
 
 
 def _nested(path: Sequence[str], value: Any) -> Any:

@@ -18,26 +18,18 @@ from .models import ArtifactRow
 
 
 def no_higher_version(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
-    """No other row matching ``conditions`` has the same name and a higher version.
+    """No other row of its type matching ``conditions`` has the same name and a higher version.
 
-    Ties in precedence (builds, or the same version from two owners) go to the most recently
-    created, then to the highest id, so exactly one row per name remains. The conditions are
-    re-applied to the competing row, so "highest" means among what the caller sees and the
-    filters keep, and the answer is the same on every page.
+    As in Glare, every row at the highest precedence stays: the builds of the top version
+    (``1.0.0+b1`` and ``1.0.0+b2``) and the same version from two owners are all listed. The
+    conditions are re-applied to the competing row, so "highest" means among what the caller
+    sees and the filters keep, and the answer is the same on every page. Names are compared
+    within a type (Glare compares across the types of ``all``: deviation ``latest-per-type``).
     """
     newer = ArtifactRow.__table__.alias("newer")
     adapt = ClauseAdapter(newer).traverse
     mine, theirs = ArtifactRow, newer.c
-    higher = or_(
-        theirs.version_key > mine.version_key,
-        and_(
-            theirs.version_key == mine.version_key,
-            or_(
-                theirs.created_at > mine.created_at,
-                and_(theirs.created_at == mine.created_at, theirs.id > mine.id),
-            ),
-        ),
-    )
+    higher = theirs.version_key > mine.version_key
     competitors = (
         select(literal(1))
         .select_from(newer)

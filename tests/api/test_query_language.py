@@ -247,16 +247,37 @@ def test_latest_through_all_types_is_per_type_and_name(client: falcon.testing.Te
     assert found == ["x@1.5.0", "x@2.0.0"]
 
 
-def test_latest_among_equal_versions_is_the_newest_upload(
+def test_latest_keeps_every_artifact_at_the_top_precedence(
     client: falcon.testing.TestClient,
 ) -> None:
-    create(client, name="x", version="1.0.0+b1")
+    first = create(client, name="x", version="1.0.0+b1")
     newest = create(client, name="x", version="1.0.0+b2")
     create(client, name="x", version="0.9.0")
+    other = create(client, name="x", version="1.0.0", project="p2")
 
+    # Every build of the top version, and the same version from another owner (as in Glare).
     body = list_page(client, WIDGETS, "latest=true")
+    assert [item["id"] for item in body["artifacts"]] == [newest["id"], first["id"]]
+    everyone = list_page(client, WIDGETS, "latest=true", ADMIN)
+    assert [item["id"] for item in everyone["artifacts"]] == [
+        other["id"],
+        newest["id"],
+        first["id"],
+    ]
 
-    assert [item["id"] for item in body["artifacts"]] == [newest["id"]]
+
+def test_builds_of_one_precedence_sort_by_their_metadata(
+    client: falcon.testing.TestClient,
+) -> None:
+    for version in ("1.0.0+b2", "1.0.0", "1.0.0+b10", "0.9.0"):
+        create(client, name="x", version=version)
+
+    # As Glare orders them: the build metadata's text, in the version's direction.
+    ascending = ["x@0.9.0", "x@1.0.0", "x@1.0.0+b10", "x@1.0.0+b2"]
+    assert versions(client, "sort=version:asc") == ascending
+    # Paged one by one, no build is skipped (a full page has a next link, as in Glare).
+    walked = pages(client, "sort=version:desc&limit=1")
+    assert walked == [*([v] for v in reversed(ascending)), []]
 
 
 # --- like --------------------------------------------------------------------------------------

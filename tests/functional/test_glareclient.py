@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,18 @@ def glare() -> Path:
     pytest.skip("python-glareclient is not installed (scripts/test installs it)")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A gunicorn server on each database."""
+    database_url = ""
+    if request.param == "postgresql":
+        create_database: Callable[[], str] = request.getfixturevalue("pg_databases")
+        database_url = create_database()
     # The external location below is on loopback, which only an operator's range admits.
     env = {"ARTIFACTS_EXTERNAL_NETWORKS": "127.0.0.0/8"}
-    yield from start_server(tmp_path_factory.mktemp("glareclient"), extra_env=env)
+    yield from start_server(tmp_path_factory.mktemp("glareclient"), database_url, extra_env=env)
 
 
 class Cli:

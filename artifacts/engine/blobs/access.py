@@ -26,8 +26,7 @@ class BlobAccess:
         self, session: Session, ctx: RequestContext, artifact_type: ArtifactType, ref: BlobRef
     ) -> tuple[ArtifactRow, f.Blob | f.BlobDict]:
         """Lock the artifact and check the caller may change this blob in its current status."""
-        row = self.load(session, ctx, ref.type_name, ref.artifact_id, for_update=True)
-        self._policy.enforce(ctx, "artifact:upload", Target.of(row))
+        row = self.changeable(session, ctx, ref)
         field = blob_field(artifact_type, ref.field, ref.key)
         if row.status not in (lifecycle.DRAFTED, lifecycle.ACTIVE) or (
             row.status == lifecycle.ACTIVE and not field.mutable
@@ -36,6 +35,12 @@ class BlobAccess:
                 f"Blob {ref.field!r} cannot be changed while the artifact is {row.status}."
             )
         return row, field
+
+    def changeable(self, session: Session, ctx: RequestContext, ref: BlobRef) -> ArtifactRow:
+        """Lock the artifact and check the caller may change its blobs at all (owner or admin)."""
+        row = self.load(session, ctx, ref.type_name, ref.artifact_id, for_update=True)
+        self._policy.enforce(ctx, "artifact:upload", Target.of(row))
+        return row
 
     def readable(
         self, session: Session, ctx: RequestContext, artifact_type: ArtifactType, ref: BlobRef

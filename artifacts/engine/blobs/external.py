@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
 from artifacts.engine.locations import LocationPolicy
 from artifacts.engine.registry import ArtifactType, TypeRegistry
-from artifacts.errors import Conflict, Forbidden, InvalidInput, NotFound
+from artifacts.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyDenied
 
 from .access import BlobAccess
 from .common import BlobRef, label
@@ -47,10 +49,16 @@ class ExternalBlobs:
     def set(self, ctx: RequestContext, ref: BlobRef, location: Any) -> dict[str, Any]:
         """Record a blob that lives at a URL; the server never fetches it."""
         artifact_type = self._types.writable(ref.type_name)
-        url, digests = parse_location(location)
-        self._locations.check(url)
+        parsed = parse_location(location)
+        if not parsed.internal:
+            self._locations.check(parsed.url)
         now = self._clock()
         with self._db.write() as session:
+            if parsed.internal and not ctx.is_admin:
+                # Glare's rule for internal locations admits administrators only; it is asked
+                # once the artifact is found and the caller may change it.
+                self._access.changeable(session, ctx, ref)
+                raise PolicyDenied(INTERNAL_REFUSED)
             row, _ = self._access.writable(session, ctx, artifact_type, ref)
             blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
             if blob is not None and blob.pending_upload_id is not None:
@@ -59,9 +67,13 @@ class ExternalBlobs:
                 # As in Glare: a location names data that is not there yet; existing data is
                 # replaced by an upload, or an external blob deleted first.
                 raise Conflict(f"Blob {label(ref.field, ref.key)} already exists.")
+            if parsed.internal:
+                # Where Glare would adopt the URL as its own data (deviation
+                # ``internal-locations`` in docs/glare-v1-wire.md).
+                raise PolicyDenied(INTERNAL_REFUSED)
             if blob is None:
                 blob = blob_rows.add(session, ref.artifact_id, ref.field, ref.key, now)
-            blob_rows.point_external(blob, url, digests, now)
+            blob_rows.point_external(blob, parsed.url, parsed.digests, now)
             row.updated_at = now
             row.revision += 1
             session.flush()
@@ -85,16 +97,34 @@ class ExternalBlobs:
             return self._render(session, artifact_type, row)
 
 
-#: Schemes Glare's stores know for internal locations (anything else is an unknown scheme).
-_STORE_SCHEMES = frozenset({"file", "http", "https"})
+#: Why an internal location is refused, to administrators too.
+INTERNAL_REFUSED = (
+    "Internal locations are not accepted: this server's data lives only in its own stores, "
+    "under names no URL gives; upload the data, or give an external location."
+)
+#: The schemes of Glare's own stores: an internal location naming one is refused to everyone,
+#: as it would make a file or object of the server's (another artifact's data) this blob.
+RESTRICTED_SCHEMES = frozenset({"file", "filesystem", "swift+config", "sql"})
+#: The other schemes Glare's stores know; an internal location with any other is a bad request.
+STORE_SCHEMES = frozenset({"http", "https"})
 
 
-def parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, str | None]]:
-    """The URL and (md5, sha1, sha256) of a Glare custom-location body, checked in Glare's order.
+@dataclass(frozen=True)
+class Location:
+    """A custom-location body: the URL, its (md5, sha1, sha256), and whether it is internal."""
+
+    url: str
+    digests: tuple[str | None, str | None, str | None] = (None, None, None)
+    internal: bool = False
+
+
+def parse_location(location: Any) -> Location:
+    """A Glare custom-location body, checked in Glare's order.
 
     Checksums are the caller's claims about data the server never reads: they are stored as
     given, as Glare stores them (clients compare them with what they fetch), but no longer than
-    the digest they name.
+    the digest they name. An internal location (``location_type: internal``) passes only the
+    checks of its scheme: whether it may be set depends on the caller and the artifact.
     """
     if not isinstance(location, dict) or not isinstance(location.get("url"), str):
         raise InvalidInput("A location is a JSON object with a 'url' string and checksums.")
@@ -103,10 +133,8 @@ def parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, st
     if location_type not in ("external", "internal"):
         raise InvalidInput(f"Location type {location_type!r} is not one of: external, internal.")
     if location_type == "internal":
-        scheme = url.partition(":")[0].lower()
-        if scheme not in _STORE_SCHEMES:
-            raise InvalidInput(f"Unknown scheme {scheme!r} for an internal location.")
-        raise Forbidden("Internal locations cannot be set through the API.")
+        _check_store_scheme(url)
+        return Location(url, internal=True)
     if not url.startswith("http"):
         raise InvalidInput(f"The location 'url' {url[:100]!r} does not have an http(s) scheme.")
     if "md5" not in location:
@@ -122,4 +150,16 @@ def parse_location(location: Any) -> tuple[str, tuple[str | None, str | None, st
     unknown = set(location) - {"url", "md5", "sha1", "sha256", "location_type"}
     if unknown:
         raise InvalidInput(f"Unknown location keys: {', '.join(sorted(unknown))}.")
-    return url, (digests[0], digests[1], digests[2])
+    return Location(url, (digests[0], digests[1], digests[2]))
+
+
+def _check_store_scheme(url: str) -> None:
+    """Refuse an internal location's URL by its scheme, as Glare does before anything else."""
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:
+        raise InvalidInput(f"The location 'url' {url[:100]!r} is not a URL: {exc}") from exc
+    if scheme in RESTRICTED_SCHEMES:
+        raise Forbidden(f"Internal locations with scheme {scheme!r} are forbidden.")
+    if scheme not in STORE_SCHEMES:
+        raise InvalidInput(f"Unknown scheme {scheme!r} for an internal location.")
