@@ -29,7 +29,14 @@ from artifacts.db import blobs as blob_rows
 from artifacts.db.models import BlobCopyRow, StagedDataRow
 from artifacts.db.session import Database
 from artifacts.engine.artifacts import ArtifactService
-from artifacts.engine.blobs import BlobRef, BlobService, DataRemover, Readable, StoreChoice
+from artifacts.engine.blobs import (
+    BlobRef,
+    BlobService,
+    DataRemover,
+    Readable,
+    StoreChoice,
+    UploadInProgress,
+)
 from artifacts.engine.context import RequestContext
 from artifacts.engine.fetch import Fetcher, SourceRefused
 from artifacts.engine.policy import Policy, Target
@@ -415,9 +422,21 @@ class ImportService:
     def _upload(
         self, ctx: RequestContext, ref: BlobRef, stream: Readable, length: int | None, store: str
     ) -> None:
-        self._blobs.upload(
-            ctx, ref, stream, content_length=length, content_type=DATA_MEDIA_TYPE, into=store
-        )
+        """Upload as the caller; a blob still held by an earlier attempt is worth a retry.
+
+        While an import task is unfinished no other upload to the blob is accepted, so an
+        upload in progress is this task's own earlier attempt, by a worker that died or lost
+        the task's lease while its upload's lease has not lapsed yet.
+        """
+        try:
+            self._blobs.upload(
+                ctx, ref, stream, content_length=length, content_type=DATA_MEDIA_TYPE, into=store
+            )
+        except UploadInProgress as exc:
+            raise ServiceUnavailable(
+                f"{exc.message} An earlier attempt of this import holds it until its upload "
+                "lease lapses."
+            ) from exc
 
     def check_direct_upload(self, artifact: Mapping[str, Any], field: str) -> None:
         """Refuse a direct upload while data is staged or an import runs (Glance: 409)."""
