@@ -55,6 +55,9 @@ GLANCE_DIRECT = "glance-direct"
 WEB_DOWNLOAD = "web-download"
 COPY_IMAGE = "copy-image"
 DATA_MEDIA_TYPE = "application/octet-stream"
+#: Store keys of staged data and of copies start with these (``artifacts gc`` lists them).
+STAGING_PREFIX = "staging/"
+COPY_PREFIX = "copies/"
 _CHUNK = 1024 * 1024
 
 
@@ -116,7 +119,7 @@ class ImportService:
         if content_length is not None and content_length > limit:
             raise TooLarge(f"The incoming image is too large: more than {limit} bytes.")
         store = self._stores[self._staging]
-        location = f"staging/{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
+        location = f"{STAGING_PREFIX}{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
         writer = store.open_writer(location)
         size = 0
         try:
@@ -362,7 +365,7 @@ class ImportService:
         failed: list[str] = []
         done = 0
         for target in targets:
-            location = f"copies/{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
+            location = f"{COPY_PREFIX}{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
             try:
                 stored = self._copy_object(source_store, source_location, target, location)
             except StoreError as exc:
@@ -374,38 +377,56 @@ class ImportService:
                 continue
             done += stored.size
             progress(done)
-            with self._db.write() as session:
-                current = blob_rows.get(session, ref.artifact_id, ref.field, "")
-                if current is None or current.location != source_location:
-                    self._remover.remove([(target, stored.key)], "copied data went stale")
-                    raise Conflict("The image's data changed while it was being copied.")
-                session.merge(
-                    BlobCopyRow(
-                        artifact_id=ref.artifact_id,
-                        field=ref.field,
-                        key="",
-                        store=target,
-                        location=stored.key,
-                        source_location=source_location,
-                        created_at=self._clock(),
-                    )
-                )
+            replaced = self._record_copy(ref, target, stored.key, source_location)
+            if replaced is not None:
+                self._remover.remove([(target, replaced)], "copy replaced by a newer one")
             made.append((target, stored.key))
         result: dict[str, Any] = {"image_id": ref.artifact_id, "stores": [t for t, _ in made]}
         if failed:
             result["failed_stores"] = failed
         return result
 
+    def _record_copy(self, ref: BlobRef, target: str, key: str, source_location: str) -> str | None:
+        """Record the copy at ``key``; return the key of an earlier copy it replaces, if any.
+
+        The copy is stale if the image went, or its data changed, while it was being made:
+        then it is removed and the task fails. An earlier copy into the same store is one a
+        worker made before losing the task to this one; its data is no longer named.
+        """
+        try:
+            with self._db.write() as session:
+                current = blob_rows.get(session, ref.artifact_id, ref.field, "")
+                if current is None or current.location != source_location:
+                    raise Conflict("The image's data changed while it was being copied.")
+                earlier = session.get(BlobCopyRow, (ref.artifact_id, ref.field, "", target))
+                replaced = None if earlier is None else earlier.location
+                session.merge(
+                    BlobCopyRow(
+                        artifact_id=ref.artifact_id,
+                        field=ref.field,
+                        key="",
+                        store=target,
+                        location=key,
+                        source_location=source_location,
+                        created_at=self._clock(),
+                    )
+                )
+        except BaseException:
+            self._remover.remove([(target, key)], "copy-image copy not recorded")
+            raise
+        return replaced if replaced != key else None
+
     def _copy_object(self, source: str, location: str, target: str, key: str) -> StoredObject:
         handle = self._stores[source].open_reader(location)
-        writer = self._stores[target].open_writer(key)
         try:
-            for chunk in handle.chunks:
-                writer.write(chunk)
-            return writer.commit()
-        except BaseException:
-            cancel_quietly(writer, f"copy into {target}")
-            raise
+            writer = self._stores[target].open_writer(key)
+            try:
+                for chunk in handle.chunks:
+                    writer.write(chunk)
+                return writer.commit()
+            except BaseException:
+                cancel_quietly(writer, f"copy into {target}")
+                raise
         finally:
             handle.close()
 
