@@ -31,7 +31,8 @@ from artifacts.db import blobs as blob_rows
 from artifacts.db import contents
 from artifacts.db.session import Database
 from artifacts.engine.blobs import BlobService, DataRemover
-from artifacts.engine.imports import COPY_PREFIX, STAGING_PREFIX
+from artifacts.engine.copies import COPY_PREFIX
+from artifacts.engine.imports import STAGING_PREFIX
 from artifacts.store.base import BlobStore, StoreError
 
 #: Store keys the blob service writes start with this (see artifacts.engine.blobs.common).

@@ -4,7 +4,8 @@ Glance's two-step import, over any type's blob field:
 
 * ``glance-direct``: the caller stages the data (:meth:`ImportService.stage` streams it into
   the staging store and records it in ``staged_data``), then asks for the import;
-* ``web-download``: the caller names a URL, fetched under the :mod:`.fetch` policy.
+* ``web-download``: the caller names a URL, fetched under the :mod:`.fetch` policy;
+* ``copy-image``: an active image's data is copied into further stores (:mod:`.copies`).
 
 Asking for an import (:meth:`ImportService.start`) checks what can be checked at once (the
 method is offered, the artifact may be written, data is staged, the URL is allowed) and queues
@@ -17,7 +18,6 @@ hooks) applies exactly as to an upload through the API.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,8 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from artifacts.db import blobs as blob_rows
-from artifacts.db.models import BlobCopyRow, StagedDataRow
+from artifacts.db.models import StagedDataRow
 from artifacts.db.session import Database
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import (
@@ -38,26 +37,23 @@ from artifacts.engine.blobs import (
     UploadInProgress,
 )
 from artifacts.engine.context import RequestContext
+from artifacts.engine.copies import StoreCopies
 from artifacts.engine.fetch import Fetcher, SourceRefused
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tasks import Claim, TaskQueue
-from artifacts.engine.uploads import cancel_quietly
 from artifacts.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, TooLarge
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
-from artifacts.store.base import BlobStore, StoredObject, StoreError
-
-LOG = logging.getLogger(__name__)
+from artifacts.store.base import BlobStore, StoreError
 
 TASK_TYPE = "api_image_import"
 GLANCE_DIRECT = "glance-direct"
 WEB_DOWNLOAD = "web-download"
 COPY_IMAGE = "copy-image"
 DATA_MEDIA_TYPE = "application/octet-stream"
-#: Store keys of staged data and of copies start with these (``artifacts gc`` lists them).
+#: Store keys of staged data start with this (``artifacts gc`` lists it).
 STAGING_PREFIX = "staging/"
-COPY_PREFIX = "copies/"
 _CHUNK = 1024 * 1024
 
 
@@ -102,6 +98,7 @@ class ImportService:
         self._fetcher = fetcher
         self.methods = methods
         self._clock = clock
+        self._copies = StoreCopies(db, stores, remover, clock)
         #: Whether data may be in more than one store (then the doors show which).
         self.multiple_stores = len(stores) > 1
         #: The configured stores, the default one first (what Glance lists as its store ids).
@@ -269,26 +266,7 @@ class ImportService:
 
     def stores_of(self, artifact_ids: list[str]) -> dict[str, list[str]]:
         """The stores holding each artifact's imported blob: where it was written, then copies."""
-        if not artifact_ids:
-            return {}
-        out: dict[str, list[str]] = {}
-        with self._db.read() as session:
-            blobs = blob_rows.stored_at(session, artifact_ids)
-            current = {(a, fld): loc for a, fld, _s, loc in blobs}
-            for artifact_id, _field, store, _location in blobs:
-                out.setdefault(artifact_id, []).append(store)
-            copies = session.execute(
-                select(
-                    BlobCopyRow.artifact_id,
-                    BlobCopyRow.field,
-                    BlobCopyRow.store,
-                    BlobCopyRow.source_location,
-                ).where(BlobCopyRow.artifact_id.in_(artifact_ids), BlobCopyRow.key == "")
-            ).all()
-            for artifact_id, field_name, store, source in sorted(copies):
-                if current.get((artifact_id, field_name)) == source:
-                    out.setdefault(artifact_id, []).append(store)
-        return out
+        return self._copies.stores_of(artifact_ids)
 
     # --- running it (the worker) ----------------------------------------------------------------
 
@@ -302,7 +280,7 @@ class ImportService:
         targets = list(claim.input.get("backend") or [])
         ctx = claim.ctx
         if method["name"] == COPY_IMAGE:
-            return self._copy(
+            return self._copies.copy(
                 ref, targets, bool(request.get("all_stores_must_succeed", True)), progress
             )
         first, further = targets[0], targets[1:]
@@ -334,7 +312,7 @@ class ImportService:
                 fetched.close()
         result: dict[str, Any] = {"image_id": ref.artifact_id}
         if further:
-            copied = self._copy(
+            copied = self._copies.copy(
                 ref, further, bool(request.get("all_stores_must_succeed", True)), progress
             )
             result["stores"] = [first, *copied["stores"]]
@@ -343,102 +321,6 @@ class ImportService:
         activate = [{"op": "replace", "path": "/status", "value": "active"}]
         self._artifacts.update(ctx, ref.type_name, ref.artifact_id, activate)
         return result
-
-    def _copy(
-        self,
-        ref: BlobRef,
-        targets: list[str],
-        all_must_succeed: bool,
-        progress: Callable[[int], None],
-    ) -> dict[str, Any]:
-        """Copy the blob's data into each target store; record each copy as it completes.
-
-        With ``all_must_succeed`` one failure undoes the copies this task made and fails the
-        task; otherwise the stores that failed are reported and the rest kept.
-        """
-        with self._db.read() as session:
-            blob = blob_rows.get(session, ref.artifact_id, ref.field, "")
-            if blob is None or blob.store is None or blob.location is None:
-                raise Conflict("The image has no data to copy.")
-            source_store, source_location = blob.store, blob.location
-        made: list[tuple[str, str]] = []
-        failed: list[str] = []
-        done = 0
-        for target in targets:
-            location = f"{COPY_PREFIX}{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
-            try:
-                stored = self._copy_object(source_store, source_location, target, location)
-            except StoreError as exc:
-                if all_must_succeed:
-                    self._forget_copies(ref, made)
-                    raise ServiceUnavailable(f"Copying into store {target} failed: {exc}") from exc
-                LOG.warning("copy of %s into store %s failed: %s", ref.artifact_id, target, exc)
-                failed.append(target)
-                continue
-            done += stored.size
-            progress(done)
-            replaced = self._record_copy(ref, target, stored.key, source_location)
-            if replaced is not None:
-                self._remover.remove([(target, replaced)], "copy replaced by a newer one")
-            made.append((target, stored.key))
-        result: dict[str, Any] = {"image_id": ref.artifact_id, "stores": [t for t, _ in made]}
-        if failed:
-            result["failed_stores"] = failed
-        return result
-
-    def _record_copy(self, ref: BlobRef, target: str, key: str, source_location: str) -> str | None:
-        """Record the copy at ``key``; return the key of an earlier copy it replaces, if any.
-
-        The copy is stale if the image went, or its data changed, while it was being made:
-        then it is removed and the task fails. An earlier copy into the same store is one a
-        worker made before losing the task to this one; its data is no longer named.
-        """
-        try:
-            with self._db.write() as session:
-                current = blob_rows.get(session, ref.artifact_id, ref.field, "")
-                if current is None or current.location != source_location:
-                    raise Conflict("The image's data changed while it was being copied.")
-                earlier = session.get(BlobCopyRow, (ref.artifact_id, ref.field, "", target))
-                replaced = None if earlier is None else earlier.location
-                session.merge(
-                    BlobCopyRow(
-                        artifact_id=ref.artifact_id,
-                        field=ref.field,
-                        key="",
-                        store=target,
-                        location=key,
-                        source_location=source_location,
-                        created_at=self._clock(),
-                    )
-                )
-        except BaseException:
-            self._remover.remove([(target, key)], "copy-image copy not recorded")
-            raise
-        return replaced if replaced != key else None
-
-    def _copy_object(self, source: str, location: str, target: str, key: str) -> StoredObject:
-        handle = self._stores[source].open_reader(location)
-        try:
-            writer = self._stores[target].open_writer(key)
-            try:
-                for chunk in handle.chunks:
-                    writer.write(chunk)
-                return writer.commit()
-            except BaseException:
-                cancel_quietly(writer, f"copy into {target}")
-                raise
-        finally:
-            handle.close()
-
-    def _forget_copies(self, ref: BlobRef, made: list[tuple[str, str]]) -> None:
-        if not made:
-            return
-        with self._db.write() as session:
-            for store, _location in made:
-                row = session.get(BlobCopyRow, (ref.artifact_id, ref.field, "", store))
-                if row is not None:
-                    session.delete(row)
-        self._remover.remove(made, "copy-image undone")
 
     def _upload(
         self, ctx: RequestContext, ref: BlobRef, stream: Readable, length: int | None, store: str
