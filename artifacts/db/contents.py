@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from artifacts.db.models import BlobRow, ContentRow, OrphanRow
+from artifacts.db.models import BlobCopyRow, BlobRow, ContentRow, OrphanRow, StagedDataRow
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,8 @@ def forget_expired(
 
 def names_in_store(session: Session, store: str) -> set[str]:
     """Every location of ``store`` that any row names: blobs, uploads in flight, contents,
-    orphans. An object outside this set is one nothing will ever read."""
+    orphans, staged data and copies. An object outside this set is one nothing will ever
+    read."""
     queries = (
         select(BlobRow.location).where(BlobRow.store == store, BlobRow.location.is_not(None)),
         select(BlobRow.pending_location).where(
@@ -151,6 +152,8 @@ def names_in_store(session: Session, store: str) -> set[str]:
         ),
         select(ContentRow.location).where(ContentRow.store == store),
         select(OrphanRow.location).where(OrphanRow.store == store),
+        select(BlobCopyRow.location).where(BlobCopyRow.store == store),
+        select(StagedDataRow.location).where(StagedDataRow.store == store),
     )
     named: set[str] = set()
     for query in queries:

@@ -8,7 +8,9 @@ What it removes, each with its reason:
   own copy, an abandoned upload's partial data);
 - **unreferenced content**: stored content whose last reference went more than
   ``delete_delay`` ago (deleted artifacts and replaced blobs, kept that long on purpose);
-- **unnamed objects**: objects in a store that no row names at all, older than ``grace``.
+- **unnamed objects**: objects in a store that no row names at all, older than ``grace``:
+  under the blob service's keys, and under those of staged data and ``copy-image`` copies
+  (a worker that died between writing a copy and recording it leaves one).
 
 Nothing here takes the service down or blocks it. Each removal is safe against uploads running
 at the same time: content is forgotten by a conditional ``DELETE`` that loses to an upload
@@ -29,10 +31,14 @@ from artifacts.db import blobs as blob_rows
 from artifacts.db import contents
 from artifacts.db.session import Database
 from artifacts.engine.blobs import BlobService, DataRemover
+from artifacts.engine.copies import COPY_PREFIX
+from artifacts.engine.imports import STAGING_PREFIX
 from artifacts.store.base import BlobStore, StoreError
 
 #: Store keys the blob service writes start with this (see artifacts.engine.blobs.common).
 BLOB_PREFIX = "blobs/"
+#: Every prefix the service writes under; gc lists these and leaves other keys alone.
+PREFIXES = (BLOB_PREFIX, STAGING_PREFIX, COPY_PREFIX)
 #: Unreferenced content handled per transaction.
 BATCH = 1000
 #: Store deletes in flight at once.
@@ -156,7 +162,12 @@ class GarbageCollector:
         cutoff = (self._clock() - self._grace).timestamp()
         for name, store in sorted(self._stores.items()):
             try:
-                listed = [o for o in store.list_objects(BLOB_PREFIX) if o.modified < cutoff]
+                listed = [
+                    o
+                    for prefix in PREFIXES
+                    for o in store.list_objects(prefix)
+                    if o.modified < cutoff
+                ]
             except StoreError:
                 continue  # reported by the readiness probe; the next run lists it again
             if not listed:

@@ -4,7 +4,8 @@ Glance's two-step import, over any type's blob field:
 
 * ``glance-direct``: the caller stages the data (:meth:`ImportService.stage` streams it into
   the staging store and records it in ``staged_data``), then asks for the import;
-* ``web-download``: the caller names a URL, fetched under the :mod:`.fetch` policy.
+* ``web-download``: the caller names a URL, fetched under the :mod:`.fetch` policy;
+* ``copy-image``: an active image's data is copied into further stores (:mod:`.copies`).
 
 Asking for an import (:meth:`ImportService.start`) checks what can be checked at once (the
 method is offered, the artifact may be written, data is staged, the URL is allowed) and queues
@@ -17,7 +18,6 @@ hooks) applies exactly as to an upload through the API.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,29 +25,35 @@ from typing import Any
 
 from sqlalchemy import select
 
-from artifacts.db import blobs as blob_rows
-from artifacts.db.models import BlobCopyRow, StagedDataRow
+from artifacts.db.models import StagedDataRow
 from artifacts.db.session import Database
 from artifacts.engine.artifacts import ArtifactService
-from artifacts.engine.blobs import BlobRef, BlobService, DataRemover, Readable, StoreChoice
+from artifacts.engine.blobs import (
+    BlobRef,
+    BlobService,
+    DataRemover,
+    Readable,
+    StoreChoice,
+    UploadInProgress,
+)
 from artifacts.engine.context import RequestContext
+from artifacts.engine.copies import StoreCopies
 from artifacts.engine.fetch import Fetcher, SourceRefused
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.tasks import Claim, TaskQueue
-from artifacts.engine.uploads import cancel_quietly
 from artifacts.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, TooLarge
 from artifacts.model import fields as f
 from artifacts.model import lifecycle
-from artifacts.store.base import BlobStore, StoredObject, StoreError
-
-LOG = logging.getLogger(__name__)
+from artifacts.store.base import BlobStore, StoreError
 
 TASK_TYPE = "api_image_import"
 GLANCE_DIRECT = "glance-direct"
 WEB_DOWNLOAD = "web-download"
 COPY_IMAGE = "copy-image"
 DATA_MEDIA_TYPE = "application/octet-stream"
+#: Store keys of staged data start with this (``artifacts gc`` lists it).
+STAGING_PREFIX = "staging/"
 _CHUNK = 1024 * 1024
 
 
@@ -92,6 +98,7 @@ class ImportService:
         self._fetcher = fetcher
         self.methods = methods
         self._clock = clock
+        self._copies = StoreCopies(db, stores, remover, clock)
         #: Whether data may be in more than one store (then the doors show which).
         self.multiple_stores = len(stores) > 1
         #: The configured stores, the default one first (what Glance lists as its store ids).
@@ -109,7 +116,7 @@ class ImportService:
         if content_length is not None and content_length > limit:
             raise TooLarge(f"The incoming image is too large: more than {limit} bytes.")
         store = self._stores[self._staging]
-        location = f"staging/{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
+        location = f"{STAGING_PREFIX}{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
         writer = store.open_writer(location)
         size = 0
         try:
@@ -259,26 +266,7 @@ class ImportService:
 
     def stores_of(self, artifact_ids: list[str]) -> dict[str, list[str]]:
         """The stores holding each artifact's imported blob: where it was written, then copies."""
-        if not artifact_ids:
-            return {}
-        out: dict[str, list[str]] = {}
-        with self._db.read() as session:
-            blobs = blob_rows.stored_at(session, artifact_ids)
-            current = {(a, fld): loc for a, fld, _s, loc in blobs}
-            for artifact_id, _field, store, _location in blobs:
-                out.setdefault(artifact_id, []).append(store)
-            copies = session.execute(
-                select(
-                    BlobCopyRow.artifact_id,
-                    BlobCopyRow.field,
-                    BlobCopyRow.store,
-                    BlobCopyRow.source_location,
-                ).where(BlobCopyRow.artifact_id.in_(artifact_ids), BlobCopyRow.key == "")
-            ).all()
-            for artifact_id, field_name, store, source in sorted(copies):
-                if current.get((artifact_id, field_name)) == source:
-                    out.setdefault(artifact_id, []).append(store)
-        return out
+        return self._copies.stores_of(artifact_ids)
 
     # --- running it (the worker) ----------------------------------------------------------------
 
@@ -292,7 +280,7 @@ class ImportService:
         targets = list(claim.input.get("backend") or [])
         ctx = claim.ctx
         if method["name"] == COPY_IMAGE:
-            return self._copy(
+            return self._copies.copy(
                 ref, targets, bool(request.get("all_stores_must_succeed", True)), progress
             )
         first, further = targets[0], targets[1:]
@@ -324,7 +312,7 @@ class ImportService:
                 fetched.close()
         result: dict[str, Any] = {"image_id": ref.artifact_id}
         if further:
-            copied = self._copy(
+            copied = self._copies.copy(
                 ref, further, bool(request.get("all_stores_must_succeed", True)), progress
             )
             result["stores"] = [first, *copied["stores"]]
@@ -334,90 +322,24 @@ class ImportService:
         self._artifacts.update(ctx, ref.type_name, ref.artifact_id, activate)
         return result
 
-    def _copy(
-        self,
-        ref: BlobRef,
-        targets: list[str],
-        all_must_succeed: bool,
-        progress: Callable[[int], None],
-    ) -> dict[str, Any]:
-        """Copy the blob's data into each target store; record each copy as it completes.
-
-        With ``all_must_succeed`` one failure undoes the copies this task made and fails the
-        task; otherwise the stores that failed are reported and the rest kept.
-        """
-        with self._db.read() as session:
-            blob = blob_rows.get(session, ref.artifact_id, ref.field, "")
-            if blob is None or blob.store is None or blob.location is None:
-                raise Conflict("The image has no data to copy.")
-            source_store, source_location = blob.store, blob.location
-        made: list[tuple[str, str]] = []
-        failed: list[str] = []
-        done = 0
-        for target in targets:
-            location = f"copies/{ref.artifact_id}/{ref.field}/{uuid.uuid4()}"
-            try:
-                stored = self._copy_object(source_store, source_location, target, location)
-            except StoreError as exc:
-                if all_must_succeed:
-                    self._forget_copies(ref, made)
-                    raise ServiceUnavailable(f"Copying into store {target} failed: {exc}") from exc
-                LOG.warning("copy of %s into store %s failed: %s", ref.artifact_id, target, exc)
-                failed.append(target)
-                continue
-            done += stored.size
-            progress(done)
-            with self._db.write() as session:
-                current = blob_rows.get(session, ref.artifact_id, ref.field, "")
-                if current is None or current.location != source_location:
-                    self._remover.remove([(target, stored.key)], "copied data went stale")
-                    raise Conflict("The image's data changed while it was being copied.")
-                session.merge(
-                    BlobCopyRow(
-                        artifact_id=ref.artifact_id,
-                        field=ref.field,
-                        key="",
-                        store=target,
-                        location=stored.key,
-                        source_location=source_location,
-                        created_at=self._clock(),
-                    )
-                )
-            made.append((target, stored.key))
-        result: dict[str, Any] = {"image_id": ref.artifact_id, "stores": [t for t, _ in made]}
-        if failed:
-            result["failed_stores"] = failed
-        return result
-
-    def _copy_object(self, source: str, location: str, target: str, key: str) -> StoredObject:
-        handle = self._stores[source].open_reader(location)
-        writer = self._stores[target].open_writer(key)
-        try:
-            for chunk in handle.chunks:
-                writer.write(chunk)
-            return writer.commit()
-        except BaseException:
-            cancel_quietly(writer, f"copy into {target}")
-            raise
-        finally:
-            handle.close()
-
-    def _forget_copies(self, ref: BlobRef, made: list[tuple[str, str]]) -> None:
-        if not made:
-            return
-        with self._db.write() as session:
-            for store, _location in made:
-                row = session.get(BlobCopyRow, (ref.artifact_id, ref.field, "", store))
-                if row is not None:
-                    session.delete(row)
-        self._remover.remove(made, "copy-image undone")
-
     def _upload(
         self, ctx: RequestContext, ref: BlobRef, stream: Readable, length: int | None, store: str
     ) -> None:
-        self._blobs.upload(
-            ctx, ref, stream, content_length=length, content_type=DATA_MEDIA_TYPE, into=store
-        )
+        """Upload as the caller; a blob still held by an earlier attempt is worth a retry.
+
+        While an import task is unfinished no other upload to the blob is accepted, so an
+        upload in progress is this task's own earlier attempt, by a worker that died or lost
+        the task's lease while its upload's lease has not lapsed yet.
+        """
+        try:
+            self._blobs.upload(
+                ctx, ref, stream, content_length=length, content_type=DATA_MEDIA_TYPE, into=store
+            )
+        except UploadInProgress as exc:
+            raise ServiceUnavailable(
+                f"{exc.message} An earlier attempt of this import holds it until its upload "
+                "lease lapses."
+            ) from exc
 
     def check_direct_upload(self, artifact: Mapping[str, Any], field: str) -> None:
         """Refuse a direct upload while data is staged or an import runs (Glance: 409)."""

@@ -42,6 +42,15 @@ _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+#: Ranges not globally reachable that this Python's ``is_global`` still counts as global: IETF
+#: protocol assignments (RFC 6890), deprecated IPv6 site-local (RFC 3879), IPv6 documentation
+#: (RFC 9637) and SRv6 SIDs (RFC 9602).
+_NOT_GLOBAL = (
+    ipaddress.ip_network("192.0.0.0/24"),
+    ipaddress.ip_network("fec0::/10"),
+    ipaddress.ip_network("3fff::/20"),
+    ipaddress.ip_network("5f00::/16"),
+)
 
 
 @dataclass(frozen=True)
@@ -160,5 +169,7 @@ def is_public(address: IPAddress) -> bool:
     if address.is_multicast or address.is_unspecified or address.is_reserved:
         return False
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED_ADDRESS_SPACE:
+        return False
+    if any(address in network for network in _NOT_GLOBAL):
         return False
     return address.is_global

@@ -37,6 +37,7 @@ from artifacts.store.base import ByteRange, ReadHandle
 
 from .common import BlobInfo, BlobRef, Readable, StoreChoice
 from .download import Download
+from .pending import UploadInProgress
 from .removal import DataRemover
 from .rendering import blob_descriptor, blob_values
 from .service import BlobService
@@ -55,6 +56,7 @@ __all__ = [
     "ReadHandle",  # re-exported: the HTTP layer streams it without importing the store package
     "Readable",
     "StoreChoice",
+    "UploadInProgress",
     "blob_descriptor",
     "blob_values",
 ]

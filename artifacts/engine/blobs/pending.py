@@ -44,6 +44,10 @@ from .removal import DataRemover
 from .reservation import within_limits
 
 
+class UploadInProgress(Conflict):
+    """Another upload holds the blob under a lease that has not lapsed yet."""
+
+
 @dataclass(frozen=True)
 class Begun:
     """A recorded pending upload: its byte limit, and its checks' and hooks' view of it.
@@ -126,7 +130,9 @@ class PendingUploads:
             if existing is not None and existing.pending_upload_id is not None:
                 renewed = rows.aware(existing.pending_started_at)
                 if not self._leases.expired(renewed, now):
-                    raise Conflict(f"Blob {label(field_name, key)} is being uploaded already.")
+                    raise UploadInProgress(
+                        f"Blob {label(field_name, key)} is being uploaded already."
+                    )
                 # A lapsed lease (its uploader died): its partial data goes to the sweeper,
                 # its reservation back to the project.
                 quotas.end_upload(session, row.owner, artifact_type.name, existing, committed=None)
