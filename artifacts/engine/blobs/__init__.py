@@ -19,6 +19,8 @@ The package, by job::
 
     service.py    BlobService: the facade the HTTP layer and the CLI call
     pending.py    the upload state machine's transactions (begin, check, promote, abort, sweep)
+    resumable.py  resumable upload sessions (tus): create, append, finish, cancel, expire
+    sessions.py   the session steps the state machine's transactions take part in
     upload.py     moving an upload's bytes through limits, digests and checks into a store
     download.py   looking a blob up for sending and opening (part of) its data
     external.py   blobs that live at a URL
@@ -39,6 +41,7 @@ from .common import BlobInfo, BlobRef, Readable, StoreChoice
 from .download import Download
 from .removal import DataRemover
 from .rendering import blob_descriptor, blob_values
+from .resumable import UploadSession
 from .service import BlobService
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "ReadHandle",  # re-exported: the HTTP layer streams it without importing the store package
     "Readable",
     "StoreChoice",
+    "UploadSession",
     "blob_descriptor",
     "blob_values",
 ]
