@@ -201,13 +201,17 @@ _EMPTY = _Empty()
 
 
 class _Counting:
-    """Count the body bytes consumed, for the metrics."""
+    """Count the body bytes consumed, for the metrics; a connection lost midway is the
+    client's doing (what it sent so far is kept), not a server fault."""
 
     def __init__(self, stream: Readable) -> None:
         self._stream = stream
         self.count = 0
 
     def read(self, size: int = -1, /) -> bytes:
-        chunk = self._stream.read(size)
+        try:
+            chunk = self._stream.read(size)
+        except ConnectionError as exc:
+            raise InvalidInput(f"The connection was lost after {self.count} bytes.") from exc
         self.count += len(chunk)
         return chunk
