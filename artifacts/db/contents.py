@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from artifacts.db.models import BlobRow, ContentRow, OrphanRow
+from artifacts.db.models import BlobRow, ContentRow, OrphanRow, UploadSessionRow
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,8 @@ def forget_expired(
 
 
 def names_in_store(session: Session, store: str) -> set[str]:
-    """Every location of ``store`` that any row names: blobs, uploads in flight, contents,
-    orphans. An object outside this set is one nothing will ever read."""
+    """Every location of ``store`` that any row names: blobs, uploads in flight (resumable
+    ones too), contents, orphans. An object outside this set is one nothing will ever read."""
     queries = (
         select(BlobRow.location).where(BlobRow.store == store, BlobRow.location.is_not(None)),
         select(BlobRow.pending_location).where(
@@ -151,6 +151,7 @@ def names_in_store(session: Session, store: str) -> set[str]:
         ),
         select(ContentRow.location).where(ContentRow.store == store),
         select(OrphanRow.location).where(OrphanRow.store == store),
+        select(UploadSessionRow.location).where(UploadSessionRow.store == store),
     )
     named: set[str] = set()
     for query in queries:

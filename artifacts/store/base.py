@@ -193,6 +193,13 @@ class ResumableWriter(BlobWriter, Protocol):
     def suspend(self) -> None:
         """Flush and let go; the data stays for :meth:`ResumableStore.resume_writer`."""
 
+    def read_back(self) -> ReadHandle:
+        """Read everything written, from the first byte, before committing it.
+
+        A store that cannot read a partial object (S3) may make it complete under its key
+        first: that is still no commit, and ``cancel`` removes it.
+        """
+
 
 @runtime_checkable
 class ResumableStore(Protocol):
@@ -208,9 +215,6 @@ class ResumableStore(Protocol):
         Bytes past ``offset`` (written but never recorded) are cut off; holding fewer than
         ``offset`` bytes is a :class:`StoreError`: the recorded progress was lost.
         """
-
-    def open_partial(self, key: str) -> ReadHandle:
-        """Read the partial object at ``key`` from its first byte."""
 
 
 @runtime_checkable

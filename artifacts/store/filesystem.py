@@ -112,13 +112,11 @@ class FilesystemStore:
             raise
         return FilesystemWriter(self, key, temp, final, os.fdopen(fd, "wb"), size=offset)
 
-    def open_partial(self, key: str) -> ReadHandle:
-        return self._open(self._resumable_path(key), key, None)
-
     def open_reader(self, key: str, byte_range: ByteRange | None = None) -> ReadHandle:
-        return self._open(self._path(key), key, byte_range)
+        return self.open_path(self._path(key), key, byte_range)
 
-    def _open(self, path: Path, key: str, byte_range: ByteRange | None) -> ReadHandle:
+    def open_path(self, path: Path, key: str, byte_range: ByteRange | None) -> ReadHandle:
+        """Open the file at ``path`` (``key``'s object, or its partial object)."""
         try:
             file = open(path, "rb")  # noqa: SIM115 - the handle owns it and closes it
         except _ABSENT:
@@ -321,6 +319,10 @@ class FilesystemWriter:
         except OSError as exc:
             self._failed = True
             raise self._error("cannot flush", exc) from exc
+
+    def read_back(self) -> ReadHandle:
+        self.flush()
+        return self._store.open_path(self._temp, self._key, None)
 
     def suspend(self) -> None:
         """Flush and close, keeping the data: the writer is done, the partial object stays."""

@@ -332,7 +332,7 @@ class ResumableUploads:
         assert isinstance(store, ResumableStore)
         try:
             writer = store.resume_writer(current.location, current.length)
-            handle = store.open_partial(current.location)
+            handle = writer.read_back()
         except StoreError as exc:
             raise ServiceUnavailable("The blob store failed; try again later.") from exc
         try:
