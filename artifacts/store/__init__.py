@@ -22,8 +22,9 @@ is recorded.
 
 Modules: ``base`` (the contract, imported through this package), ``registry`` (stores from
 settings, drivers by the ``artifacts.stores`` entry points), and the drivers ``filesystem``,
-``s3`` (with ``s3_resumable``) and ``memory`` (tests only). ``tests/unit/store/test_conformance.py`` is the contract's
-executable form: a new driver is done when it passes unchanged.
+``s3`` (with ``s3_resumable``) and ``memory`` (tests only).
+``tests/unit/store/test_conformance.py`` is the contract's executable form: a new driver is
+done when it passes unchanged.
 """
 
 from artifacts.store.base import (

@@ -210,3 +210,16 @@ def test_worker_killed_mid_patch_resumes_from_its_last_checkpoint(one_worker: Se
     finished = _resume(upload, data, time.monotonic() + 3 * LEASE)
     assert finished.status_code == 204, finished.text
     _assert_stored(one_worker, artifact_id, data)
+
+
+def test_s3_upload_dropped_midway_resumes_to_exact_digests(s3_server: Server) -> None:
+    data = _payload(21 * MIB + 99)  # parts of 8 MiB and a tail, whatever the cut
+    artifact_id, upload = _open_upload(s3_server, len(data))
+    _patch_and_drop(upload, data, 0, 13 * MIB)
+    deadline = time.monotonic() + 30
+    while _offset(upload) == 0:
+        assert time.monotonic() < deadline, "the dropped request never recorded its offset"
+        time.sleep(0.1)
+    finished = _resume(upload, data, time.monotonic() + 30)
+    assert finished.status_code == 204, finished.text
+    _assert_stored(s3_server, artifact_id, data)
