@@ -21,6 +21,7 @@ from api.resources.members import MemberCollection, MemberItem
 from api.resources.quotas import ProjectQuota, QuotaDefaults
 from api.resources.root import VersionsResource
 from api.resources.schemas import SchemasResource
+from api.resources.uploads import UploadResource, UploadsRoot
 from api.resources.whoami import WhoAmIResource
 from api.sanitize import InputSanitizerMiddleware
 from api.ui import PREFIX as CATALOG_PREFIX
@@ -88,6 +89,9 @@ def create_app(
     blobs = BlobResource(services.blobs, settings.max_json_body)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}", blobs)
     app.add_route("/artifacts/{type_name}/{artifact_id}/{field}/{key:path}", blobs)
+    largest = services.blobs.largest_blob
+    app.add_route("/uploads", UploadsRoot(largest))
+    app.add_route("/uploads/{upload_id}", UploadResource(services.blobs, largest))
     if glance_door:
         glance.add_routes(app, settings, services)
     openapi.add_routes(app, services.types, settings)

@@ -101,6 +101,9 @@ class Settings:
     #: while the bytes flow; a blob left "saving" by a process that died may be uploaded again
     #: (and is cleaned by ``artifacts scrub``) once its lease is this old.
     upload_lease: int = 30
+    #: Seconds a resumable upload lives after its creation or its last append; then its
+    #: partial data is removed and its URL answers 410.
+    resumable_expiry: int = 86400
     #: Store equal uploads once per store: an upload whose sha256 and size match stored content
     #: references it, and its own copy is removed. Turn on once every node runs a release that
     #: counts references (an older node deletes shared data with the blob it removes).
@@ -204,6 +207,7 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("policy", "file"): "policy_file",
     ("blobs", "default_store"): "default_store",
     ("blobs", "upload_lease"): "upload_lease",
+    ("blobs", "resumable_expiry"): "resumable_expiry",
     ("blobs", "deduplicate"): "deduplicate",
     ("blobs", "delete_delay"): "delete_delay",
     ("blobs", "gc_grace"): "gc_grace",
@@ -419,7 +423,13 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"worker_class must be one of {WORKER_CLASSES}, not {settings.worker_class!r}"
         )
-    for name in ("timeout", "graceful_timeout", "database_pool_timeout", "upload_lease"):
+    for name in (
+        "timeout",
+        "graceful_timeout",
+        "database_pool_timeout",
+        "upload_lease",
+        "resumable_expiry",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1 second")
     for name in (

@@ -84,6 +84,20 @@ class RangeNotSatisfiable(ArtifactError):
         self.size = size
 
 
+class Gone(ArtifactError):
+    """The thing named existed and is over for good (a resumable upload that expired)."""
+
+    code = "gone"
+    title = "Gone"
+
+
+class NotSupported(ArtifactError):
+    """The deployment cannot do this here (a store without resumable writes, say)."""
+
+    code = "not_supported"
+    title = "Not Implemented"
+
+
 class PreconditionFailed(ArtifactError):
     """A request's precondition (``If-Match``) does not hold for the blob as it is now."""
 

@@ -165,11 +165,13 @@ ERRORS: dict[str, str] = {
     "406": "The requested OpenStack-API-Version is not served.",
     "409": "The request clashes with the artifact's state.",
     "411": "An upload with neither Content-Length nor chunked encoding.",
-    "412": "If-Match names no current entity tag of the blob.",
+    "410": "The resumable upload expired; its data was removed.",
+    "412": "If-Match names no current entity tag of the blob, or Tus-Resumable is not 1.0.0.",
     "413": "A size or count limit would be crossed.",
     "415": "The body's content type is not accepted here.",
     "416": "The byte range lies outside the blob.",
     "429": "Too many requests; retry after the Retry-After delay.",
+    "501": "This deployment cannot do it (a store that keeps no partial uploads).",
     "503": "The service or one of its backends is unavailable; retry after Retry-After.",
 }
 

@@ -33,6 +33,7 @@ from api.openapi.components import (
 )
 from api.openapi.quotas import SCHEMAS as QUOTA_SCHEMAS
 from api.openapi.quotas import paths as quota_paths
+from api.openapi.uploads import create_operation, upload_paths
 
 #: (route template, method) pairs the document describes; the router must serve exactly these.
 Operation = dict[str, Any]
@@ -496,7 +497,19 @@ _BLOB_TEMPLATES = {
     "/artifacts/{type_name}/{artifact_id}/{field}": "Blob",
     "/artifacts/{type_name}/{artifact_id}/{field}/{key:path}": "BlobDict",
 }
-_BLOB_METHODS = {"PUT": _upload, "GET": _download, "HEAD": _describe_blob, "DELETE": _forget}
+
+
+def _open_upload(info: TypeInfo, field: str, params: list[dict[str, Any]]) -> Operation:
+    return create_operation(info.name, field, [_ID, *params])
+
+
+_BLOB_METHODS = {
+    "PUT": _upload,
+    "GET": _download,
+    "HEAD": _describe_blob,
+    "DELETE": _forget,
+    "POST": _open_upload,
+}
 
 
 #: The web catalog's pages and forms (HTML for people, described here so that the document
@@ -551,7 +564,7 @@ def _catalog_operation(template: str, method: str) -> Operation:
 
 def documented_routes(extra: Iterable[tuple[str, str]] = ()) -> set[tuple[str, str]]:
     """Every (route template, method) this module describes."""
-    routes = set(_service_paths([])) | set(quota_paths())
+    routes = set(_service_paths([])) | set(quota_paths()) | set(upload_paths())
     routes |= {(t, m) for t, methods in _TYPED.items() for m in methods}
     routes |= {(t, m) for t in _BLOB_TEMPLATES for m in _BLOB_METHODS}
     routes |= {(t, m) for t, methods in _CATALOG.items() for m in methods}
@@ -569,7 +582,7 @@ def build(
     ).items():
         marked = {**operation, EXTENSION: True} if template in _EXTENSION_PATHS else operation
         paths.setdefault(template, {})[method.lower()] = marked
-    for (template, method), operation in quota_paths().items():
+    for (template, method), operation in [*quota_paths().items(), *upload_paths().items()]:
         paths.setdefault(template, {})[method.lower()] = operation
     for page, page_methods in _CATALOG.items():
         paths[page.replace(":path}", "}")] = {

@@ -1,6 +1,7 @@
 """Blob paths: ``/artifacts/{type}/{id}/{field}`` and ``…/{field}/{key}`` (blob dicts).
 
-PUT streams the request body to the blob service (or records an external location), GET streams
+PUT streams the request body to the blob service (or records an external location), POST opens
+a resumable upload of it (tus creation, :mod:`api.resources.uploads`), GET streams
 the data back with its checksums and entity tag (conditional requests and a single range
 honoured, see :mod:`api.conditional`), HEAD answers GET's headers without the data, DELETE
 forgets an external blob.
@@ -15,6 +16,7 @@ import falcon
 from api.conditional import Answer, decide, entity_tag
 from api.media import body_stream, media_type, read_json, refuse_partial_upload, write_json
 from api.repr_digest import set_repr_digest, wants_verified
+from api.resources.uploads import create_upload
 from artifacts.engine.blobs import BlobRef, BlobService, ByteRange, Download, Readable, ReadHandle
 
 LOCATION_MEDIA_TYPE = "application/vnd+openstack.glare-custom-location+json"
@@ -51,6 +53,15 @@ class BlobResource:
         finally:
             req.context.blob_bytes_in = body.count
         write_json(resp, artifact)
+
+    def on_post(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        **params: str,
+    ) -> None:
+        """Open a resumable (tus) upload to this blob: :mod:`api.resources.uploads`."""
+        create_upload(self._service, req, resp, _ref(params))
 
     def on_get(
         self,

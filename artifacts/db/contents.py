@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from artifacts.db.models import BlobCopyRow, BlobRow, ContentRow, OrphanRow, StagedDataRow
+from artifacts.db.models import (
+    BlobCopyRow,
+    BlobRow,
+    ContentRow,
+    OrphanRow,
+    StagedDataRow,
+    UploadSessionRow,
+)
 
 
 @dataclass(frozen=True)
@@ -142,9 +149,9 @@ def forget_expired(
 
 
 def names_in_store(session: Session, store: str) -> set[str]:
-    """Every location of ``store`` that any row names: blobs, uploads in flight, contents,
-    orphans, staged data and copies. An object outside this set is one nothing will ever
-    read."""
+    """Every location of ``store`` that any row names: blobs, uploads in flight (resumable
+    ones too), contents, orphans, staged data and copies. An object outside this set is one
+    nothing will ever read."""
     queries = (
         select(BlobRow.location).where(BlobRow.store == store, BlobRow.location.is_not(None)),
         select(BlobRow.pending_location).where(
@@ -154,6 +161,7 @@ def names_in_store(session: Session, store: str) -> set[str]:
         select(OrphanRow.location).where(OrphanRow.store == store),
         select(BlobCopyRow.location).where(BlobCopyRow.store == store),
         select(StagedDataRow.location).where(StagedDataRow.store == store),
+        select(UploadSessionRow.location).where(UploadSessionRow.store == store),
     )
     named: set[str] = set()
     for query in queries:

@@ -171,6 +171,50 @@ class OrphanRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class UploadSessionRow(Base):
+    """A resumable upload to one blob: where its bytes go, how many have arrived, until when.
+
+    The bytes received so far sit in the store's resumable area under ``location``; nothing
+    names them as blob data until the last byte has arrived and the upload is promoted like any
+    other (``status`` then turns ``complete``, and the row stays until it expires so a client
+    that lost the answer can still ask for the offset). ``reserved`` bytes of the declared
+    length are held against the owner's quotas while the session lives. A request appending
+    bytes holds ``patch_token`` with a lease (``patch_renewed_at``), so two appends never write
+    at once; a lease older than the upload lease belongs to a process that died.
+    """
+
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type_name: Mapped[str] = mapped_column(String(63))
+    artifact_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("artifacts.id", ondelete="CASCADE")
+    )
+    field: Mapped[str] = mapped_column(String(63))
+    key: Mapped[str] = mapped_column(String(255))
+    #: The project that created the session: the only one that may see or touch it.
+    project: Mapped[str | None] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    #: receiving | complete
+    status: Mapped[str] = mapped_column(String(16))
+    store: Mapped[str] = mapped_column(String(63))
+    location: Mapped[str] = mapped_column(String(1024))
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    reserved: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(255))
+    upload_metadata: Mapped[str | None] = mapped_column(Text)
+    patch_token: Mapped[str | None] = mapped_column(String(36))
+    patch_renewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_upload_sessions_expires_at", "expires_at"),
+        Index("ix_upload_sessions_artifact_id", "artifact_id"),
+    )
+
+
 class ContentRow(Base):
     """Blob data as the store holds it: one object per content, shared by every blob naming it.
 

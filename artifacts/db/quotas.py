@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from artifacts.db.models import ArtifactRow, BlobRow, QuotaRow, QuotaUsageRow
+from artifacts.db.models import ArtifactRow, BlobRow, QuotaRow, QuotaUsageRow, UploadSessionRow
 
 #: ``type_name`` of a project's total row, and of limits on the project as a whole.
 TOTAL = ""
@@ -211,17 +211,25 @@ def stored_usage(session: Session) -> dict[tuple[str, str], Usage]:
         .group_by(BlobRow.artifact_id)
         .subquery()
     )
+    # Resumable sessions hold their declared length until their upload takes it over.
+    sessions = (
+        select(UploadSessionRow.artifact_id, func.sum(UploadSessionRow.reserved).label("held"))
+        .group_by(UploadSessionRow.artifact_id)
+        .subquery()
+    )
     stmt = (
         select(
             ArtifactRow.owner,
             ArtifactRow.type_name,
             func.count(),
             func.coalesce(func.sum(sizes.c.total), literal(0)),
-            func.coalesce(func.sum(pending.c.held), literal(0)),
+            func.coalesce(func.sum(pending.c.held), literal(0))
+            + func.coalesce(func.sum(sessions.c.held), literal(0)),
         )
         .select_from(ArtifactRow)
         .outerjoin(sizes, sizes.c.artifact_id == ArtifactRow.id)
         .outerjoin(pending, pending.c.artifact_id == ArtifactRow.id)
+        .outerjoin(sessions, sessions.c.artifact_id == ArtifactRow.id)
         .group_by(ArtifactRow.owner, ArtifactRow.type_name)
     )
     found: dict[tuple[str, str], Usage] = {}

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from artifacts.db import listing, reads, rows, visibility
+from artifacts.db import listing, reads, rows, upload_sessions, visibility
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
@@ -392,6 +392,10 @@ class ArtifactService:
                     locations.append((blob.pending_store, blob.pending_location))
                 reserved += blob.pending_reserved or 0
             locations.extend(repo.import_locations(session, row.id))
+            for upload in upload_sessions.of_artifact(session, row.id):
+                reserved += upload.reserved
+                if upload.status == upload_sessions.RECEIVING:
+                    locations.append((upload.store, upload.location))
             if self._hooks.wants(artifact_type, "before_delete", "after_delete"):
                 properties = readable_properties(artifact_type, row)
                 values = rows.field_values(row, artifact_type.fields, properties)

@@ -140,6 +140,7 @@ def build_services(
         contents=contents,
         validators=validators,
         hooks=hooks,
+        resumable_expiry=dt.timedelta(seconds=settings.resumable_expiry),
     )
     tasks = TaskQueue(
         database,

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from sqlalchemy.exc import SQLAlchemyError
 
 from artifacts.db import blobs as blob_rows
+from artifacts.db import upload_sessions
 from artifacts.db.session import Database
 from artifacts.errors import ArtifactError
 from artifacts.store.base import BlobWriter, StoreError
@@ -79,8 +80,11 @@ class UploadLeases:
             held = sorted(self._held)
         if not held:
             return 0
+        now = self._clock()
         with self._db.write() as session:
-            return blob_rows.renew_leases(session, held, self._clock())
+            # Resumable appends hold their sessions by a token of their own, renewed alike.
+            renewed = blob_rows.renew_leases(session, held, now)
+            return renewed + upload_sessions.renew(session, held, now)
 
     def _start_renewing(self) -> None:
         """Start the renewal thread of this process if it is not running (caller holds the lock).

@@ -12,6 +12,9 @@ configured prefix in S3, a row key in the database driver)::
                                            user keys never become paths)
       tmp/
         <sha256 of the key>            filesystem only: data being written, renamed on commit
+        resumable-<sha256 of the key>  filesystem only: a resumable upload's bytes so far
+      resumable-tails/
+        <sha256 of the key>/<offset>   S3 only: a resumable upload's bytes past its last part
 
 Every upload gets a fresh ``<blob id>``, so replacing a blob never overwrites bytes that a
 reader may be streaming; the old key is deleted (or recorded as an orphan) once the new one
@@ -19,8 +22,9 @@ is recorded.
 
 Modules: ``base`` (the contract, imported through this package), ``registry`` (stores from
 settings, drivers by the ``artifacts.stores`` entry points), and the drivers ``filesystem``,
-``s3`` and ``memory`` (tests only). ``tests/unit/store/test_conformance.py`` is the contract's
-executable form: a new driver is done when it passes unchanged.
+``s3`` (with ``s3_resumable``) and ``memory`` (tests only).
+``tests/unit/store/test_conformance.py`` is the contract's executable form: a new driver is
+done when it passes unchanged.
 """
 
 from artifacts.store.base import (

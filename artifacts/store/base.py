@@ -184,6 +184,40 @@ class BlobWriter(Protocol):
 
 
 @runtime_checkable
+class ResumableWriter(BlobWriter, Protocol):
+    """A writer whose data survives the process between requests: a resumable upload's."""
+
+    def flush(self) -> None:
+        """Make everything written so far durable, so its length may be recorded."""
+
+    def suspend(self) -> None:
+        """Flush and let go; the data stays for :meth:`ResumableStore.resume_writer`."""
+
+    def read_back(self) -> ReadHandle:
+        """Read everything written, from the first byte, before committing it.
+
+        A store that cannot read a partial object (S3) may make it complete under its key
+        first: that is still no commit, and ``cancel`` removes it.
+        """
+
+
+@runtime_checkable
+class ResumableStore(Protocol):
+    """A store that keeps partial objects across requests (and processes, and nodes).
+
+    A partial object lives apart from committed ones (``list_objects`` never shows it) until
+    its writer commits it; ``delete`` of its key removes it too.
+    """
+
+    def resume_writer(self, key: str, offset: int) -> ResumableWriter:
+        """Open the partial object at ``key`` to append at ``offset`` (a new one at 0).
+
+        Bytes past ``offset`` (written but never recorded) are cut off; holding fewer than
+        ``offset`` bytes is a :class:`StoreError`: the recorded progress was lost.
+        """
+
+
+@runtime_checkable
 class BlobStore(Protocol):
     """A named place for blob bytes."""
 

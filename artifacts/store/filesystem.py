@@ -5,6 +5,7 @@ Layout under ``root`` (see the package docstring for the key layout)::
     <root>/
       blobs/…/<blob id>        committed objects: a key is a relative path under root
       tmp/<sha256 of the key>  objects being written; never a committed key
+      tmp/resumable-<sha256>   resumable uploads' partial objects, kept between requests
 
 An upload is written to ``tmp/``, under a name derived from its key, and renamed to its key on
 commit, after an ``fsync`` of the file; the rename and the directories it needed are made
@@ -41,6 +42,9 @@ from artifacts.store.base import (
 )
 
 TMP_DIR = "tmp"
+#: Partial objects of resumable uploads: they outlive requests, so the sweep leaves them alone
+#: (their sessions' expiry removes them).
+RESUMABLE_PREFIX = "resumable-"
 
 # A committed key's directory may be pruned by a concurrent delete between our mkdir and our
 # rename; a second attempt recreates it. More than a few in a row means something else is wrong.
@@ -77,8 +81,42 @@ class FilesystemStore:
             raise StoreError(f"store {self.name!r}: cannot start writing {key!r}: {exc}") from exc
         return FilesystemWriter(self, key, temp, final, os.fdopen(fd, "wb"))
 
+    def resume_writer(self, key: str, offset: int) -> FilesystemWriter:
+        """Append to the partial object at ``key`` from ``offset``, cutting off what follows.
+
+        A partial object that was already renamed to its key (a crash between the commit and
+        its recording) is moved back, so the upload can be finished again.
+        """
+        final = self._path(key)
+        temp = self._resumable_path(key)
+        try:
+            os.makedirs(self._tmp, exist_ok=True)
+            if offset > 0 and not temp.exists() and final.is_file():
+                os.replace(final, temp)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise StoreError(f"store {self.name!r}: cannot resume writing {key!r}: {exc}") from exc
+        try:
+            held = os.fstat(fd).st_size
+            if held < offset:
+                raise StoreError(
+                    f"store {self.name!r}: partial {key!r} holds {held} bytes, not {offset}"
+                )
+            os.ftruncate(fd, offset)
+            os.lseek(fd, offset, os.SEEK_SET)
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError(f"store {self.name!r}: cannot resume {key!r}: {exc}") from exc
+        except BaseException:
+            os.close(fd)
+            raise
+        return FilesystemWriter(self, key, temp, final, os.fdopen(fd, "wb"), size=offset)
+
     def open_reader(self, key: str, byte_range: ByteRange | None = None) -> ReadHandle:
-        path = self._path(key)
+        return self.open_path(self._path(key), key, byte_range)
+
+    def open_path(self, path: Path, key: str, byte_range: ByteRange | None) -> ReadHandle:
+        """Open the file at ``path`` (``key``'s object, or its partial object)."""
         try:
             file = open(path, "rb")  # noqa: SIM115 - the handle owns it and closes it
         except _ABSENT:
@@ -113,6 +151,7 @@ class FilesystemStore:
         try:
             # An upload that died before its commit left only its temporary file.
             _unlink_if_present(self._temp_path(key))
+            _unlink_if_present(self._resumable_path(key))
             path.unlink()
         except _ABSENT:
             return
@@ -162,6 +201,8 @@ class FilesystemStore:
                     try:
                         if not entry.is_file(follow_symlinks=False):
                             continue
+                        if entry.name.startswith(RESUMABLE_PREFIX):
+                            continue
                         if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
                             continue
                         os.unlink(entry.path)
@@ -202,6 +243,11 @@ class FilesystemStore:
         """
         return self._tmp / hashlib.sha256(validate_key(key).encode()).hexdigest()
 
+    def _resumable_path(self, key: str) -> Path:
+        """Where a resumable upload to ``key`` keeps its bytes between requests."""
+        digest = hashlib.sha256(validate_key(key).encode()).hexdigest()
+        return self._tmp / (RESUMABLE_PREFIX + digest)
+
     def _path(self, key: str) -> Path:
         """Map a key to its path, refusing any key that could leave root or reach ``tmp/``."""
         parts = validate_key(key).split("/")
@@ -218,14 +264,21 @@ class FilesystemWriter:
     """Write to a temporary file; on commit, fsync it and rename it to the key."""
 
     def __init__(
-        self, store: FilesystemStore, key: str, temp: Path, final: Path, file: BinaryIO
+        self,
+        store: FilesystemStore,
+        key: str,
+        temp: Path,
+        final: Path,
+        file: BinaryIO,
+        *,
+        size: int = 0,
     ) -> None:
         self._store = store
         self._key = key
         self._temp = temp
         self._final = final
         self._file: BinaryIO | None = file
-        self._size = 0
+        self._size = size
         self._result: StoredObject | None = None
         self._cancelled = False
         self._failed = False
@@ -257,6 +310,31 @@ class FilesystemWriter:
         self._commit_failed = self._failed = False
         self._result = StoredObject(store=self._store.name, key=self._key, size=self._size)
         return self._result
+
+    def flush(self) -> None:
+        file = self._ensure_writable()
+        try:
+            file.flush()
+            os.fsync(file.fileno())
+        except OSError as exc:
+            self._failed = True
+            raise self._error("cannot flush", exc) from exc
+
+    def read_back(self) -> ReadHandle:
+        self.flush()
+        return self._store.open_path(self._temp, self._key, None)
+
+    def suspend(self) -> None:
+        """Flush and close, keeping the data: the writer is done, the partial object stays."""
+        self.flush()
+        file = self._file
+        self._file = None
+        self._cancelled = True  # nothing more to do here, and nothing for cancel to remove
+        if file is not None:
+            try:
+                file.close()
+            except OSError as exc:
+                raise self._error("cannot close", exc) from exc
 
     def cancel(self) -> None:
         if self._result is not None or self._cancelled:

@@ -36,6 +36,7 @@ from artifacts.store.base import (
     StoreError,
     validate_key,
 )
+from artifacts.store.s3_resumable import S3ResumableWriter, drop_tails, resume_writer
 
 MiB = 1024 * 1024
 #: S3's smallest part (all parts but the last must be at least this big) and largest one.
@@ -47,6 +48,8 @@ DEFAULT_PART_SIZE = 8 * MiB
 #: Presigned URLs signed with SigV4 live at most a week.
 MAX_PRESIGN_EXPIRY = dt.timedelta(days=7)
 
+#: Keys of blob data: only they may have a resumable upload's tails.
+BLOB_KEYS = "blobs/"
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 # Errors a response body may raise while streaming: botocore wraps most, not all, of urllib3's.
@@ -119,6 +122,10 @@ class S3Store:
     def open_writer(self, key: str) -> S3Writer:
         return S3Writer(self, validate_key(key))
 
+    def resume_writer(self, key: str, offset: int) -> S3ResumableWriter:
+        """Append to a resumable upload's partial object (:mod:`.s3_resumable`)."""
+        return resume_writer(self, validate_key(key), offset)
+
     def open_reader(self, key: str, byte_range: ByteRange | None = None) -> ReadHandle:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": self.object_name(key)}
         if byte_range is not None:
@@ -157,6 +164,8 @@ class S3Store:
                     raise self._client_error(exc, "abort an upload of", key) from exc
             except BotoCoreError as exc:
                 raise StoreError(f"store {self.name!r}: cannot abort an upload{_of(key)}") from exc
+        if key.startswith(BLOB_KEYS):
+            drop_tails(self, key, keep=None)  # a resumable upload's, if it was one
 
     def check(self) -> None:
         """Ask for the bucket: proves the endpoint answers and the credentials may use it.

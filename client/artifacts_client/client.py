@@ -29,6 +29,7 @@ from artifacts_client.paths import ALL_TYPES, ArtifactLike
 from artifacts_client.paths import artifact_path as _path
 from artifacts_client.paths import split as _id
 from artifacts_client.refs import Reference, parse_reference
+from artifacts_client.resumable import ResumableMethods
 from artifacts_client.retry import RetryPolicy
 
 JSON_PATCH = "application/json-patch+json"
@@ -49,7 +50,7 @@ def _value(value: str | int | float | bool) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-class Client(BlobMethods, MemberMethods):
+class Client(BlobMethods, ResumableMethods, MemberMethods):
     """A connection to one artifact repository.
 
     Give ``token`` for a server in ``tokens`` (or Keystone) mode, or ``project`` (with

@@ -31,6 +31,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import s3_client, s3_store_toml
+from tests.functional import test_resumable as tus
 from tests.functional.conftest import Server, start_server
 
 pytestmark = [pytest.mark.functional, pytest.mark.postgres]
@@ -487,3 +488,21 @@ def test_metrics_sum_every_worker_of_a_node(node_a: Server) -> None:
     # node's: the exposition merges every worker's file.
     assert healthz_count() == before + 20
     assert list((node_a.data_dir / "metrics").rglob("counter_*.db"))
+
+
+def test_a_resumable_upload_dropped_on_one_node_resumes_on_the_other(
+    nodes: tuple[Server, Server],
+) -> None:
+    node_a, node_b = nodes
+    data = tus._payload(30 * tus.MIB + 11)
+    artifact_id, upload_a = tus._open_upload(node_a, len(data))
+    tus._patch_and_drop(upload_a, data, 0, 17 * tus.MIB)
+    upload_b = upload_a.replace(node_a.url, node_b.url)
+    deadline = time.monotonic() + 30
+    while tus._offset(upload_b) == 0:
+        assert time.monotonic() < deadline, "the dropped request never recorded its offset"
+        time.sleep(0.1)
+    finished = tus._resume(upload_b, data, time.monotonic() + 30)
+    assert finished.status_code == 204, finished.text
+    tus._assert_stored(node_a, artifact_id, data)
+    tus._assert_stored(node_b, artifact_id, data)

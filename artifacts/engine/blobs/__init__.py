@@ -19,6 +19,8 @@ The package, by job::
 
     service.py    BlobService: the facade the HTTP layer and the CLI call
     pending.py    the upload state machine's transactions (begin, check, promote, abort, sweep)
+    resumable.py  resumable upload sessions (tus): create, append, finish, cancel, expire
+    sessions.py   the session steps the state machine's transactions take part in
     upload.py     moving an upload's bytes through limits, digests and checks into a store
     download.py   looking a blob up for sending and opening (part of) its data
     external.py   blobs that live at a URL
@@ -40,6 +42,7 @@ from .download import Download
 from .pending import UploadInProgress
 from .removal import DataRemover
 from .rendering import blob_descriptor, blob_values
+from .resumable import UploadSession
 from .service import BlobService
 
 __all__ = [
@@ -57,6 +60,7 @@ __all__ = [
     "Readable",
     "StoreChoice",
     "UploadInProgress",
+    "UploadSession",
     "blob_descriptor",
     "blob_values",
 ]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from artifacts.db import blobs as blob_rows
 from artifacts.db import repository as repo
 from artifacts.db import rows
+from artifacts.db import upload_sessions as session_rows
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database
 from artifacts.engine import quotas
@@ -33,15 +34,15 @@ from artifacts.engine.registry import ArtifactType
 from artifacts.engine.uploads import UploadLeases
 from artifacts.engine.validation import UploadValidators
 from artifacts.engine.versions import stamp, writable_properties
-from artifacts.errors import BlobRejected, Conflict, InvalidInput, TooLarge
-from artifacts.model import fields as f
+from artifacts.errors import BlobRejected, Conflict, InvalidInput
 from artifacts.model.hooks import BlobEvent, HookContext
 from artifacts.model.streaming import Upload
 
+from . import sessions
 from .access import BlobAccess
 from .common import BlobRef, label, wire_values
 from .removal import DataRemover
-from .reservation import within_limits
+from .reservation import field_limit
 
 
 class UploadInProgress(Conflict):
@@ -76,6 +77,8 @@ class Promotion:
     digests: tuple[str, str, str]
     content_type: str
     annotations: Mapping[str, Any]
+    #: The resumable session this upload finishes: it turns complete with the promotion.
+    resumable: str | None = None
 
 
 class PendingUploads:
@@ -113,8 +116,13 @@ class PendingUploads:
         location: str,
         content_length: int | None,
         content_type: str,
+        resumable: str | None = None,
     ) -> Begun:
-        """Record the pending upload; return its byte limit and what its checks are told."""
+        """Record the pending upload; return its byte limit and what its checks are told.
+
+        ``resumable``: the id of the resumable session whose received bytes this upload
+        finishes; its quota reservation passes to the upload.
+        """
         artifact_id, field_name, key = ref.artifact_id, ref.field, ref.key
         now = self._clock()
         validators = self._validators.for_field(artifact_type.name, field_name)
@@ -125,18 +133,26 @@ class PendingUploads:
             document = (
                 self._render(session, artifact_type, row) if validators or with_hooks else None
             )
-            blobs = {b.key: b for b in all_blobs if b.field == field_name}
-            existing = blobs.get(key)
+            existing = next((b for b in all_blobs if b.field == field_name and b.key == key), None)
+            if resumable is not None:
+                # The session's hold on the quotas becomes this upload's, in one transaction.
+                sessions.hand_over(session, resumable, row.owner, artifact_type.name)
             if existing is not None and existing.pending_upload_id is not None:
                 renewed = rows.aware(existing.pending_started_at)
                 if not self._leases.expired(renewed, now):
                     raise UploadInProgress(
                         f"Blob {label(field_name, key)} is being uploaded already."
                     )
-                # A lapsed lease (its uploader died): its partial data goes to the sweeper,
-                # its reservation back to the project.
+                # A lapsed lease (its uploader died): its partial data goes to the sweeper
+                # (unless a resumable session still holds it), its reservation back.
                 quotas.end_upload(session, row.owner, artifact_type.name, existing, committed=None)
-                if existing.pending_store and existing.pending_location:
+                if (
+                    existing.pending_store
+                    and existing.pending_location
+                    and not session_rows.holds(
+                        session, existing.pending_store, existing.pending_location
+                    )
+                ):
                     blob_rows.add_orphan(
                         session,
                         existing.pending_store,
@@ -144,24 +160,14 @@ class PendingUploads:
                         "upload abandoned",
                         now,
                     )
-            limit = field.max_size
-            if isinstance(field, f.BlobDict):
-                others = [b for k, b in blobs.items() if k != key]
-                if existing is None and len(others) >= field.max_keys:
-                    raise TooLarge(
-                        f"Blob dict {field_name!r} already holds {field.max_keys} entries."
-                    )
-                used = sum(b.size or 0 for b in others)
-                limit = min(limit, field.max_total_size - used)
-            type_limit = artifact_type.cls.MAX_TOTAL_BLOB_SIZE
-            if type_limit is not None:
-                elsewhere = sum(b.size or 0 for b in all_blobs if b is not existing)
-                limit = min(limit, type_limit - elsewhere)
-            limit, quota_cap = within_limits(
-                limit,
-                quotas.blob_maximum(session, row.owner, artifact_type.name),
-                content_length,
-                label(field_name, key),
+            limit, quota_cap = field_limit(
+                session,
+                artifact_type,
+                ref,
+                owner=row.owner,
+                field=field,
+                all_blobs=all_blobs,
+                content_length=content_length,
             )
             hook = upload = None
             if document is not None:
@@ -273,6 +279,8 @@ class PendingUploads:
                     content_type=promotion.content_type,
                     now=now,
                 )
+                if promotion.resumable is not None:
+                    sessions.complete(session, promotion.resumable)
                 if promotion.annotations:
                     self._annotate(session, artifact_type, row, promotion.annotations)
                 row.updated_at = now
@@ -301,7 +309,11 @@ class PendingUploads:
                 blob = blob_rows.get(session, artifact_id, field_name, key, for_update=True)
                 if blob is None or blob.pending_upload_id != upload_id:
                     continue
-                if blob.pending_store and blob.pending_location:
+                if (
+                    blob.pending_store
+                    and blob.pending_location
+                    and not session_rows.holds(session, blob.pending_store, blob.pending_location)
+                ):
                     blob_rows.add_orphan(
                         session,
                         blob.pending_store,

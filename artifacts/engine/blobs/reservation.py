@@ -7,10 +7,17 @@ concurrent uploads can never together store more than its quota allows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from sqlalchemy.orm import Session
+
+from artifacts.db.models import BlobRow
 from artifacts.engine import quotas
+from artifacts.engine.registry import ArtifactType
 from artifacts.errors import ByteQuotaExceeded, TooLarge
+from artifacts.model import fields as f
+
+from .common import BlobRef, label
 
 
 class Reservation:
@@ -70,3 +77,38 @@ def within_limits(
 
 def over_blob_maximum(cap: tuple[int, str], size: int) -> ByteQuotaExceeded:
     return ByteQuotaExceeded("max_blob_size", cap[1], cap[0], 0, size)
+
+
+def field_limit(
+    session: Session,
+    artifact_type: ArtifactType,
+    ref: BlobRef,
+    *,
+    owner: str,
+    field: f.Blob | f.BlobDict,
+    all_blobs: Sequence[BlobRow],
+    content_length: int | None,
+) -> tuple[int, tuple[int, str] | None]:
+    """The most bytes the blob may take: its field's, its dict's, its type's, its quota's.
+
+    ``all_blobs`` are the artifact's blob rows. Refuses (413) a declared length over it, and
+    a new entry in a blob dict that is full.
+    """
+    existing = next((b for b in all_blobs if b.field == ref.field and b.key == ref.key), None)
+    limit = field.max_size
+    if isinstance(field, f.BlobDict):
+        others = [b for b in all_blobs if b.field == ref.field and b.key != ref.key]
+        if existing is None and len(others) >= field.max_keys:
+            raise TooLarge(f"Blob dict {ref.field!r} already holds {field.max_keys} entries.")
+        used = sum(b.size or 0 for b in others)
+        limit = min(limit, field.max_total_size - used)
+    type_limit = artifact_type.cls.MAX_TOTAL_BLOB_SIZE
+    if type_limit is not None:
+        elsewhere = sum(b.size or 0 for b in all_blobs if b is not existing)
+        limit = min(limit, type_limit - elsewhere)
+    return within_limits(
+        limit,
+        quotas.blob_maximum(session, owner, artifact_type.name),
+        content_length,
+        label(ref.field, ref.key),
+    )

@@ -18,6 +18,7 @@ from artifacts.engine.policy import Policy
 from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.engine.uploads import UploadLeases
 from artifacts.engine.validation import UploadValidators
+from artifacts.model import fields as f
 from artifacts.store.base import BlobStore
 
 from .access import BlobAccess
@@ -26,6 +27,7 @@ from .download import Download, Downloads
 from .external import ExternalBlobs
 from .pending import PendingUploads
 from .removal import DataRemover
+from .resumable import DEFAULT_EXPIRY, ResumableUploads, UploadSession
 from .upload import Uploader
 
 
@@ -46,9 +48,20 @@ class BlobService:
         contents: ContentRefs,
         validators: UploadValidators | None = None,
         hooks: HookRunner | None = None,
+        resumable_expiry: dt.timedelta = DEFAULT_EXPIRY,
     ) -> None:
         hooks = hooks or HookRunner()
         access = BlobAccess(db, policy)
+        #: The most bytes any blob field of any type takes (tus's Tus-Max-Size).
+        self.largest_blob = max(
+            (
+                field.max_size
+                for artifact_type in types
+                for field in artifact_type.fields.values()
+                if isinstance(field, f.Blob | f.BlobDict)
+            ),
+            default=0,
+        )
         self._pending = PendingUploads(
             db,
             access,
@@ -68,6 +81,18 @@ class BlobService:
             remover=remover,
             leases=leases,
             hooks=hooks,
+        )
+        self._resumable = ResumableUploads(
+            db,
+            types,
+            access,
+            stores,
+            self._uploader,
+            store_choice=store_choice,
+            remover=remover,
+            leases=leases,
+            clock=clock,
+            expiry=resumable_expiry,
         )
         self._downloads = Downloads(db, types, access, stores, hooks=hooks, render=render)
         self._external = ExternalBlobs(
@@ -99,6 +124,42 @@ class BlobService:
             ctx, ref, stream, content_length=content_length, content_type=content_type, into=into
         )
 
+    def create_upload(
+        self,
+        ctx: RequestContext,
+        ref: BlobRef,
+        *,
+        length: int,
+        content_type: str,
+        metadata: str | None = None,
+    ) -> UploadSession:
+        """Open a resumable upload of ``length`` bytes to a blob."""
+        return self._resumable.create(
+            ctx, ref, length=length, content_type=content_type, metadata=metadata
+        )
+
+    def upload_status(self, ctx: RequestContext, upload_id: str) -> UploadSession:
+        """A resumable upload's offset: where its client goes on."""
+        return self._resumable.status(ctx, upload_id)
+
+    def append_upload(
+        self,
+        ctx: RequestContext,
+        upload_id: str,
+        *,
+        offset: int,
+        stream: Readable,
+        content_length: int | None,
+    ) -> UploadSession:
+        """Append to a resumable upload at ``offset``; the last byte finishes it."""
+        return self._resumable.append(
+            ctx, upload_id, offset=offset, stream=stream, content_length=content_length
+        )
+
+    def cancel_upload(self, ctx: RequestContext, upload_id: str) -> None:
+        """End a resumable upload and remove what it received."""
+        self._resumable.cancel(ctx, upload_id)
+
     def download(self, ctx: RequestContext, ref: BlobRef) -> Download:
         """Look a blob up for sending; :meth:`Download.open` then streams its bytes."""
         return self._downloads.download(ctx, ref)
@@ -112,5 +173,6 @@ class BlobService:
         return self._external.delete(ctx, ref)
 
     def sweep_stale_uploads(self) -> int:
-        """Abandon uploads whose lease lapsed (their process died); return how many."""
-        return self._pending.sweep_stale()
+        """Abandon uploads whose lease lapsed (their process died) and resumable uploads that
+        expired; return how many."""
+        return self._pending.sweep_stale() + self._resumable.sweep_expired()

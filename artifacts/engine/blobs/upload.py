@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,7 +31,7 @@ from artifacts.engine.validation import (
 from artifacts.errors import ArtifactError, InvalidInput, ServiceUnavailable
 from artifacts.model.hooks import BlobEvent
 from artifacts.model.streaming import StreamResult
-from artifacts.store.base import BlobStore, StoredObject, StoreError
+from artifacts.store.base import BlobStore, BlobWriter, StoredObject, StoreError
 
 from .common import (
     CONTENT_TYPE,
@@ -126,6 +126,63 @@ class Uploader:
                 content_type=content_type,
             )
 
+    def finish_stored(
+        self,
+        ctx: RequestContext,
+        ref: BlobRef,
+        *,
+        upload_id: str,
+        store_name: str,
+        location: str,
+        writer: BlobWriter,
+        data: Readable,
+        size: int,
+        content_type: str,
+        on_failure: Callable[[], None],
+    ) -> dict[str, Any]:
+        """Finish a resumable upload whose bytes are all in the store already, uncommitted.
+
+        It goes the way of every upload (limits, quotas, hooks, streaming and post-store
+        checks, digests, content claim), reading ``data`` (the stored bytes) instead of a
+        request; ``writer`` holds them and commits them. A refusal by the first transaction
+        (409, 413) leaves the data and the session as they were; any later failure removes the
+        data, and calls ``on_failure`` (which forgets the session).
+        """
+        artifact_type = self._types.writable(ref.type_name)
+        target = _Target(
+            upload_id=upload_id,
+            store=self._stores[store_name],
+            store_name=store_name,
+            location=location,
+            label=label(ref.field, ref.key).strip("'"),
+        )
+        begun = self._pending.begin(
+            ctx,
+            artifact_type,
+            ref,
+            upload_id=upload_id,
+            store_name=store_name,
+            location=location,
+            content_length=size,
+            content_type=content_type,
+            resumable=upload_id,
+        )
+        try:
+            with self._leases.hold(upload_id):
+                return self._stream(
+                    artifact_type,
+                    ref,
+                    begun,
+                    target,
+                    data,
+                    content_length=size,
+                    content_type=content_type,
+                    prewritten=writer,
+                )
+        except BaseException:
+            on_failure()
+            raise
+
     def _stream(
         self,
         artifact_type: ArtifactType,
@@ -136,21 +193,27 @@ class Uploader:
         *,
         content_length: int | None,
         content_type: str,
+        prewritten: BlobWriter | None = None,
     ) -> dict[str, Any]:
-        """Stream into the store under the upload's lease; undo everything on failure."""
+        """Stream into the store under the upload's lease; undo everything on failure.
+
+        ``prewritten``: a writer that holds the bytes already; they are read, not written.
+        """
         try:
             checks = (
                 RunningChecks.start(begun.validators, begun.upload, target.label)
                 if begun.upload is not None
                 else None
             )
-            writer = target.store.open_writer(target.location)
+            writer = prewritten or target.store.open_writer(target.location)
         except BaseException as exc:
             self._end_failed(ref, target, target.location, cause=exc)
             if isinstance(exc, StoreError):
                 raise ServiceUnavailable("The blob store is unavailable; try again later.") from exc
             raise
-        digester = Digester(sink=writer.write, watch=checks.feed if checks else None)
+        digester = Digester(
+            sink=None if prewritten else writer.write, watch=checks.feed if checks else None
+        )
         outcome = Outcome(fields={}, post_store=())
         reservation = Reservation(
             begun.reserved,
@@ -180,6 +243,7 @@ class Uploader:
                 digests=digests,
                 outcome=outcome,
                 content_type=content_type,
+                resumable=prewritten is not None,
             )
         except BaseException as exc:
             # Stored but not recorded (a refusal, the database gone): the data must not stay.
@@ -202,6 +266,7 @@ class Uploader:
         digests: Digests,
         outcome: Outcome,
         content_type: str,
+        resumable: bool = False,
     ) -> dict[str, Any]:
         """Run the post-store checks and promote the upload."""
         fields = dict(outcome.fields)
@@ -218,6 +283,7 @@ class Uploader:
             digests=(digests.md5, digests.sha1, digests.sha256),
             content_type=content_type,
             annotations=fields,
+            resumable=target.upload_id if resumable else None,
         )
         return self._pending.promote(artifact_type, ref, promotion)
 

@@ -1,0 +1,386 @@
+"""Resumable uploads: a session per upload, appended to in order across requests, processes
+and nodes, then finished exactly as an ordinary upload is.
+
+::
+
+    create ──> receiving ──append (at the recorded offset)…──> offset == length ──finish──> complete
+                   │                                                                (promoted)
+                   └──── cancel / expire ────> gone: data removed, reservation released
+
+The model is the tus 1.0 protocol's (``api.resources.uploads`` speaks it). Creating a session
+checks what an upload checks first (policy, the artifact's status, the field, the size limits
+for the declared length) and holds the whole length against the project's quotas. An append
+claims the session (one conditional UPDATE, so only one request on any node appends at a
+time), writes to the store's partial object and records the offset it reached, also when the
+client's connection drops midway: that is the offset a client resumes from. It records a
+durable checkpoint every :data:`CHECKPOINT_BYTES`, so a server crash loses at most that much.
+
+When the last byte has arrived the stored bytes are read once, through the digests and the
+type's streaming validators (they see every byte once, in order, whatever the interruptions
+were), and the upload is promoted by the upload state machine (:mod:`.pending`), which also
+marks the session complete. Reading the data back costs one sequential read of the blob at
+the end; it keeps digests exact without keeping hash state between requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from artifacts.db import repository as repo
+from artifacts.db import upload_sessions as rows
+from artifacts.db.models import UploadSessionRow
+from artifacts.db.rows import aware
+from artifacts.db.session import Database
+from artifacts.engine import quotas
+from artifacts.engine.context import RequestContext
+from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.uploads import UploadLeases
+from artifacts.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    NotFound,
+    NotSupported,
+    ServiceUnavailable,
+    TooLarge,
+)
+from artifacts.store.base import BlobStore, ReadHandle, ResumableStore, ResumableWriter, StoreError
+
+from . import sessions
+from .access import BlobAccess
+from .common import CONTENT_TYPE, UPLOAD_READ_SIZE, BlobRef, Readable, StoreChoice, store_key
+from .removal import DataRemover
+from .reservation import field_limit
+from .upload import Uploader
+
+#: How long a session lives after its last append, unless configured otherwise.
+DEFAULT_EXPIRY = dt.timedelta(hours=24)
+
+#: Bytes an append writes between durable checkpoints of its offset.
+CHECKPOINT_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """A resumable upload as its client sees it; ``artifact`` once the last append finished it."""
+
+    upload_id: str
+    ref: BlobRef
+    length: int
+    offset: int
+    expires_at: dt.datetime
+    complete: bool
+    metadata: str | None
+    store: str
+    location: str
+    content_type: str
+    artifact: Mapping[str, Any] | None = None
+
+
+def _session(row: UploadSessionRow) -> UploadSession:
+    return UploadSession(
+        upload_id=row.id,
+        ref=BlobRef(row.type_name, row.artifact_id, row.field, row.key),
+        length=row.length,
+        offset=row.offset,
+        expires_at=aware(row.expires_at) or row.expires_at,
+        complete=row.status == rows.COMPLETE,
+        metadata=row.upload_metadata,
+        store=row.store,
+        location=row.location,
+        content_type=row.content_type,
+    )
+
+
+class ResumableUploads:
+    def __init__(
+        self,
+        db: Database,
+        types: TypeRegistry,
+        access: BlobAccess,
+        stores: Mapping[str, BlobStore],
+        uploader: Uploader,
+        *,
+        store_choice: StoreChoice,
+        remover: DataRemover,
+        leases: UploadLeases,
+        clock: Callable[[], dt.datetime],
+        expiry: dt.timedelta,
+    ) -> None:
+        self._db = db
+        self._types = types
+        self._access = access
+        self._stores = stores
+        self._uploader = uploader
+        self._choice = store_choice
+        self._remover = remover
+        self._leases = leases
+        self._clock = clock
+        self._expiry = expiry
+
+    def create(
+        self,
+        ctx: RequestContext,
+        ref: BlobRef,
+        *,
+        length: int,
+        content_type: str,
+        metadata: str | None = None,
+    ) -> UploadSession:
+        """Open a session for ``length`` bytes to the blob ``ref`` names; hold them in quota."""
+        artifact_type = self._types.writable(ref.type_name)
+        if not CONTENT_TYPE.match(content_type):
+            raise InvalidInput("The content type must be 1 to 255 printable ASCII characters.")
+        store_name = self._choice.for_field(ref.type_name, ref.field)
+        if not isinstance(self._stores[store_name], ResumableStore):
+            raise NotSupported(
+                f"Store {store_name!r} cannot keep partial uploads; upload the blob in one PUT."
+            )
+        upload_id = str(uuid.uuid4())
+        now = self._clock()
+        with self._db.write() as session:
+            row, field = self._access.writable(session, ctx, artifact_type, ref)
+            all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
+            field_limit(
+                session,
+                artifact_type,
+                ref,
+                owner=row.owner,
+                field=field,
+                all_blobs=all_blobs,
+                content_length=length,
+            )
+            quotas.reserve(session, row.owner, artifact_type.name, length)
+            created = UploadSessionRow(
+                id=upload_id,
+                type_name=artifact_type.name,
+                artifact_id=ref.artifact_id,
+                field=ref.field,
+                key=ref.key,
+                project=ctx.project_id,
+                owner=row.owner,
+                status=rows.RECEIVING,
+                store=store_name,
+                location=store_key(ref.artifact_id, ref.field, ref.key, upload_id),
+                length=length,
+                offset=0,
+                reserved=length,
+                content_type=content_type,
+                upload_metadata=metadata,
+                created_at=now,
+                expires_at=now + self._expiry,
+            )
+            rows.add(session, created)
+            return _session(created)
+
+    def status(self, ctx: RequestContext, upload_id: str) -> UploadSession:
+        """The session's offset and length: where a client resumes."""
+        return self._live(ctx, upload_id)
+
+    def append(
+        self,
+        ctx: RequestContext,
+        upload_id: str,
+        *,
+        offset: int,
+        stream: Readable,
+        content_length: int | None,
+    ) -> UploadSession:
+        """Append the body at ``offset`` (which must be the recorded one); finish at the end."""
+        current = self._live(ctx, upload_id)
+        if current.complete:
+            if offset == current.length and not content_length:
+                return current  # a client that lost the last answer asks again
+            raise Conflict("The upload is complete; it takes no more bytes.")
+        if offset != current.offset:
+            raise Conflict(f"The upload is at offset {current.offset}, not {offset}.")
+        if content_length is not None and offset + content_length > current.length:
+            raise TooLarge(
+                f"{content_length} bytes at offset {offset} exceed the upload's length of "
+                f"{current.length} bytes."
+            )
+        token = str(uuid.uuid4())
+        now = self._clock()
+        with self._db.write() as session:
+            claimed = rows.claim(
+                session, upload_id, token, offset=offset, now=now, stale=now - self._leases.ttl
+            )
+        if not claimed:
+            raise Conflict("Another request is appending to this upload; ask for its offset.")
+        with self._leases.hold(token):
+            received = self._receive(current, token, stream)
+        if content_length is not None and received - offset != content_length:
+            raise InvalidInput(
+                f"The body ended after {received - offset} of {content_length} bytes; the "
+                f"upload is at offset {received}."
+            )
+        if received < current.length:
+            return _replace(current, offset=received, expires_at=now + self._expiry)
+        artifact = self._finish(ctx, current)
+        return _replace(current, offset=received, complete=True, artifact=artifact)
+
+    def cancel(self, ctx: RequestContext, upload_id: str) -> None:
+        """End the session and remove its data (tus termination)."""
+        now = self._clock()
+        with self._db.write() as session:
+            row = self._load(session, ctx, upload_id)
+            if row.patch_token is not None and not self._leases.expired(
+                aware(row.patch_renewed_at), now
+            ):
+                raise Conflict("A request is appending to this upload; cancel it afterwards.")
+            location = sessions.end(session, row)
+        if location is not None:
+            self._remover.remove([location], "resumable upload cancelled")
+
+    def sweep_expired(self) -> int:
+        """End every session whose time is up; return how many."""
+        now = self._clock()
+        with self._db.read() as session:
+            expired = rows.expired(session, now)
+        for upload_id in expired:
+            self._expire(upload_id)
+        return len(expired)
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def _load(
+        self, session: Session, ctx: RequestContext, upload_id: str, *, for_update: bool = True
+    ) -> UploadSessionRow:
+        row = rows.get(session, upload_id, for_update=for_update and self._db.locks_rows)
+        # Another project's session is as absent as one that never existed.
+        if row is None or row.project != ctx.project_id:
+            raise NotFound("There is no such upload.")
+        return row
+
+    def _live(self, ctx: RequestContext, upload_id: str) -> UploadSession:
+        """The session, if it exists for the caller and has not expired (else 404 / 410)."""
+        with self._db.read() as session:
+            row = self._load(session, ctx, upload_id, for_update=False)
+            current = _session(row)
+        if current.expires_at <= self._clock():
+            self._expire(upload_id)
+            raise Gone("The upload expired; its data was removed.")
+        return current
+
+    def _expire(self, upload_id: str) -> None:
+        with self._db.write() as session:
+            row = rows.get(session, upload_id, for_update=True)
+            if row is None:
+                return
+            if (aware(row.expires_at) or row.expires_at) > self._clock():
+                return  # renewed meanwhile
+            location = sessions.end(session, row)
+        if location is not None:
+            self._remover.remove([location], "resumable upload expired")
+
+    def _receive(self, current: UploadSession, token: str, stream: Readable) -> int:
+        """Write the body at the offset; record how far it got, however the request ends."""
+        store = self._stores[current.store]
+        assert isinstance(store, ResumableStore)  # checked when the session was created
+        try:
+            writer = store.resume_writer(current.location, current.offset)
+        except StoreError as exc:
+            self._let_go(current.upload_id, token, current.offset)
+            raise ServiceUnavailable("The blob store failed; try again later.") from exc
+        received = durable = current.offset
+        try:
+            while True:
+                chunk = stream.read(UPLOAD_READ_SIZE)
+                if not chunk:
+                    break
+                if received + len(chunk) > current.length:
+                    raise TooLarge(
+                        f"The body runs past the upload's length of {current.length} bytes."
+                    )
+                writer.write(chunk)
+                received += len(chunk)
+                if received - durable >= CHECKPOINT_BYTES:
+                    writer.flush()
+                    durable = received
+                    self._checkpoint(current.upload_id, token, durable)
+        except BaseException:
+            # What arrived is kept: resuming after a dropped connection is the point.
+            self._let_go(current.upload_id, token, _suspend(writer, received, durable))
+            raise
+        saved = _suspend(writer, received, durable)
+        self._let_go(current.upload_id, token, saved)
+        if saved != received:
+            raise ServiceUnavailable(f"The blob store failed; the upload is at offset {saved}.")
+        return received
+
+    def _checkpoint(self, upload_id: str, token: str, offset: int) -> None:
+        with self._db.write() as session:
+            kept = rows.checkpoint(session, upload_id, token, offset=offset, now=self._clock())
+        if not kept:
+            raise Conflict("The upload was taken over or cancelled during this request.")
+
+    def _let_go(self, upload_id: str, token: str, offset: int) -> None:
+        with self._db.write() as session:
+            rows.release(
+                session, upload_id, token, offset=offset, expires_at=self._clock() + self._expiry
+            )
+
+    def _finish(self, ctx: RequestContext, current: UploadSession) -> Mapping[str, Any]:
+        """Promote the stored bytes as an ordinary upload of them would be."""
+        store = self._stores[current.store]
+        assert isinstance(store, ResumableStore)
+        try:
+            writer = store.resume_writer(current.location, current.length)
+            handle = writer.read_back()
+        except StoreError as exc:
+            raise ServiceUnavailable("The blob store failed; try again later.") from exc
+        try:
+            return self._uploader.finish_stored(
+                ctx,
+                current.ref,
+                upload_id=current.upload_id,
+                store_name=current.store,
+                location=current.location,
+                writer=writer,
+                data=_HandleReader(handle),
+                size=current.length,
+                content_type=current.content_type,
+                on_failure=lambda: self._forget(current.upload_id),
+            )
+        finally:
+            handle.close()
+            with contextlib.suppress(ValueError, StoreError):
+                writer.suspend()  # refused before it began: the data stays for a retry
+
+    def _forget(self, upload_id: str) -> None:
+        """Drop a session whose finishing failed (its data is removed by the upload's undo)."""
+        with self._db.write() as session:
+            row = rows.get(session, upload_id, for_update=True)
+            if row is not None:
+                sessions.end(session, row)
+
+
+def _suspend(writer: ResumableWriter, received: int, durable: int) -> int:
+    """Flush and let the writer go; the offset that is safe to record."""
+    try:
+        writer.suspend()
+    except StoreError:
+        return durable  # what lies past the last checkpoint is cut off by the next append
+    return received
+
+
+def _replace(current: UploadSession, **changes: Any) -> UploadSession:
+    values = {**current.__dict__, **changes}
+    return UploadSession(**values)
+
+
+class _HandleReader:
+    """A store handle's chunks as the stream an upload reads."""
+
+    def __init__(self, handle: ReadHandle) -> None:
+        self._chunks = handle.chunks
+
+    def read(self, size: int = -1, /) -> bytes:
+        return next(self._chunks, b"")
