@@ -13,6 +13,7 @@ fuzzed here: they are HTML for people, with their own browser tests.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,8 +51,15 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
         "--generation-database", "none", "--request-timeout", "30", "--no-color",
         "--report", "har", "--report-har-path", str(har), "--exclude-tag", "web catalog",
     ]  # fmt: skip
+    hooks = {"SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("schemathesis_hooks.py"))}
     done = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False
+        command,
+        cwd=tmp_path,
+        env={**os.environ, **hooks},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     requests = len(json.loads(har.read_text())["log"]["entries"]) if har.exists() else 0
     summary = done.stdout[done.stdout.find("SUMMARY") :]
