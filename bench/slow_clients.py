@@ -101,8 +101,11 @@ class Holders:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _hold(self, kind: str) -> None:
+        # The stop event is checked as well as cancellation: on Python 3.11, wait_for may
+        # swallow a cancellation that arrives as its read completes, and the task would go on.
+        assert self._stopping is not None
         first = True
-        while True:
+        while not self._stopping.is_set():
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", self._port)
             except OSError:
@@ -121,7 +124,7 @@ class Holders:
                         b"\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"
                     )
                 await writer.drain()
-                while not reader.at_eof():
+                while not reader.at_eof() and not self._stopping.is_set():
                     if kind != "idle":
                         writer.write(b" ")  # one more byte, never the end
                         await writer.drain()
