@@ -212,6 +212,28 @@ class S3Store:
         validate_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    def start_multipart(self, key: str, name: str) -> str:
+        """Start a multipart upload of the object ``name`` (store key ``key``); its id."""
+        with self.translate_errors("write", key):
+            created = self.client.create_multipart_upload(Bucket=self.bucket, Key=name)
+        return str(created["UploadId"])
+
+    def upload_part(
+        self, key: str, name: str, upload_id: str, parts: list[dict[str, Any]], body: bytes
+    ) -> None:
+        """Send ``body`` as the next part of a multipart upload and record it in ``parts``."""
+        if len(parts) >= MAX_PARTS:
+            raise StoreError(
+                f"store {self.name!r}: {key!r} needs more than {MAX_PARTS} parts of "
+                f"{self.part_size} bytes; raise the store's part_size"
+            )
+        number = len(parts) + 1
+        with self.translate_errors("write", key):
+            response = self.client.upload_part(
+                Bucket=self.bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body
+            )
+        parts.append({"ETag": response["ETag"], "PartNumber": number})
+
     @contextmanager
     def translate_errors(self, action: str, key: str | None) -> Iterator[None]:
         """Turn botocore's errors into StoreError (or ObjectNotFound, InvalidRange)."""
@@ -344,29 +366,14 @@ class S3Writer:
     def _send_part(self) -> None:
         store = self._store
         try:
-            if len(self._parts) >= MAX_PARTS:
-                raise StoreError(
-                    f"store {store.name!r}: {self._key!r} needs more than {MAX_PARTS} parts of "
-                    f"{store.part_size} bytes; raise the store's part_size"
-                )
-            with store.translate_errors("write", self._key):
-                if self._upload_id is None:
-                    created = store.client.create_multipart_upload(
-                        Bucket=store.bucket, Key=self._name
-                    )
-                    self._upload_id = str(created["UploadId"])
-                number = len(self._parts) + 1
-                response = store.client.upload_part(
-                    Bucket=store.bucket,
-                    Key=self._name,
-                    UploadId=self._upload_id,
-                    PartNumber=number,
-                    Body=bytes(self._buffer),
-                )
+            if self._upload_id is None:
+                self._upload_id = store.start_multipart(self._key, self._name)
+            store.upload_part(
+                self._key, self._name, self._upload_id, self._parts, bytes(self._buffer)
+            )
         except StoreError:
             self._failed = True
             raise
-        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
         self._buffer.clear()
 
     def _ensure_writable(self) -> None:

@@ -152,24 +152,14 @@ class S3ResumableWriter:
     def _send_part(self) -> None:
         store = self._store
         try:
-            with store.translate_errors("write", self._key):
-                if self._upload_id is None:
-                    created = store.client.create_multipart_upload(
-                        Bucket=store.bucket, Key=self._name
-                    )
-                    self._upload_id = str(created["UploadId"])
-                number = len(self._parts) + 1
-                response = store.client.upload_part(
-                    Bucket=store.bucket,
-                    Key=self._name,
-                    UploadId=self._upload_id,
-                    PartNumber=number,
-                    Body=bytes(self._buffer),
-                )
+            if self._upload_id is None:
+                self._upload_id = store.start_multipart(self._key, self._name)
+            store.upload_part(
+                self._key, self._name, self._upload_id, self._parts, bytes(self._buffer)
+            )
         except StoreError:
             self._failed = True
             raise
-        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
         self._buffer.clear()
 
     def _ensure_writable(self) -> None:
