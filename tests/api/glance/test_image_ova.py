@@ -1,4 +1,5 @@
-"""OVAs through the Glance door: a PUT of the file, and glance-direct's stage then import."""
+"""OVAs through the Glance door: a PUT of the file, glance-direct's stage then import, and
+web-download."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from pathlib import Path
 import falcon.testing
 import pytest
 
-from artifacts.engine.services import Services
+from api.app import create_app
+from artifacts.config import Settings
+from artifacts.db.session import Database
+from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.services import Services, build_services
 from tests.api.glance.conftest import DATA, OWNER
 from tests.disk_images import ImageMaker, ova, ovf_descriptor, single_disk_ova
+from tests.http_source import http_source
 
 
 @pytest.fixture
@@ -76,4 +82,25 @@ def test_glance_direct_imports_an_ova_as_its_disk(
     )
     assert started.status_code == 202, started.text
     assert services.worker(name="test-worker").run_pending() == 1
+    assert_disk(client, image_id, vmdk.read_bytes())
+
+
+def test_web_download_imports_an_ova_as_its_disk(
+    tmp_path: Path, database: Database, registry: TypeRegistry, vmdk: Path
+) -> None:
+    # The source runs on loopback on a random port: allowed for this test only.
+    settings = Settings(
+        data_dir=tmp_path, import_allowed_networks=("127.0.0.0/8",), import_allowed_ports=()
+    )
+    services = build_services(settings, types=registry, database=database)
+    client = falcon.testing.TestClient(create_app(settings, services))
+    image_id = create(client)
+    with http_source({"/appliance.ova": single_disk_ova(vmdk)}) as source:
+        started = client.simulate_post(
+            f"/v2/images/{image_id}/import",
+            json={"method": {"name": "web-download", "uri": source.url("/appliance.ova")}},
+            headers=OWNER,
+        )
+        assert started.status_code == 202, started.text
+        assert services.worker(name="test-worker").run_pending() == 1
     assert_disk(client, image_id, vmdk.read_bytes())
