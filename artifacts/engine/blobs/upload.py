@@ -139,6 +139,7 @@ class Uploader:
         size: int,
         content_type: str,
         on_failure: Callable[[], None],
+        expect_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Finish a resumable upload whose bytes are all in the store already, uncommitted.
 
@@ -146,7 +147,8 @@ class Uploader:
         checks, digests, content claim), reading ``data`` (the stored bytes) instead of a
         request; ``writer`` holds them and commits them. A refusal by the first transaction
         (409, 413) leaves the data and the session as they were; any later failure removes the
-        data, and calls ``on_failure`` (which forgets the session).
+        data, and calls ``on_failure`` (which forgets the session). ``expect_sha256``: the
+        digest the client declared; other bytes are refused (400).
         """
         artifact_type = self._types.writable(ref.type_name)
         target = _Target(
@@ -178,6 +180,7 @@ class Uploader:
                     content_length=size,
                     content_type=content_type,
                     prewritten=writer,
+                    expect_sha256=expect_sha256,
                 )
         except BaseException:
             on_failure()
@@ -194,6 +197,7 @@ class Uploader:
         content_length: int | None,
         content_type: str,
         prewritten: BlobWriter | None = None,
+        expect_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Stream into the store under the upload's lease; undo everything on failure.
 
@@ -223,6 +227,10 @@ class Uploader:
         )
         try:
             digests = receive(stream, digester, reservation, content_length, target.label)
+            if expect_sha256 is not None and digests.sha256 != expect_sha256:
+                raise InvalidInput(
+                    f"The data's sha256 is {digests.sha256}, not the declared {expect_sha256}."
+                )
             if checks is not None:
                 outcome = checks.finish(StreamResult(digester.size, digest_map(digests)))
                 check_annotations(artifact_type, outcome.fields, target.label)
