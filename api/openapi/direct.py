@@ -106,11 +106,10 @@ def paths() -> dict[tuple[str, str], dict[str, Any]]:
             "409",
             "413",
             "415",
-            "501",
             "503",
-            description="For blobs whose store takes direct uploads. The size is checked "
-            "against the blob's limits and held against the project's quotas until the upload "
-            "ends; the type's before-upload hooks run now.",
+            description="For blobs whose store takes direct uploads (else 409). The size is "
+            "checked against the blob's limits and held against the project's quotas until the "
+            "upload ends; the type's before-upload hooks run now.",
             requestBody={
                 "required": True,
                 "content": json_content(ref("schemas", "DirectUploadOpen")),

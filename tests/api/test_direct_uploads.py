@@ -268,13 +268,14 @@ def test_concurrent_sessions_hold_the_byte_quota_exactly(direct_s3: DirectS3) ->
     assert usage(direct_s3.client)["usage"]["reserved"] == 9 * MIB
 
 
-def test_a_store_without_direct_uploads_answers_501(client: Any) -> None:
+def test_a_store_without_direct_uploads_answers_409(client: Any) -> None:
     artifact = fx.create(client, "images", name="d", disk_format="raw", container_format="bare")
     body = {"type_name": "images", "artifact_id": artifact["id"], "field": "image", "size": 10}
 
     refused = client.simulate_post("/direct-uploads", json=body, headers=OWNER)
 
-    assert refused.status_code == 501, refused.text
+    assert refused.status_code == 409, refused.text
+    assert "takes no direct uploads" in refused.json["error"]["message"]
 
 
 @pytest.mark.parametrize(

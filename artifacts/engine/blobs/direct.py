@@ -51,7 +51,6 @@ from artifacts.errors import (
     Gone,
     InvalidInput,
     NotFound,
-    NotSupported,
     ServiceUnavailable,
 )
 from artifacts.model.hooks import BlobEvent, HookContext
@@ -175,7 +174,9 @@ class DirectUploads:
         store_name = self._choice.for_field(ref.type_name, ref.field)
         direct = transfers(self._stores[store_name])
         if direct is None or not direct.settings.uploads:
-            raise NotSupported(
+            # A 409, not a 501: the service implements it, this blob's store is not set up for
+            # it (another field or type may be), and the client's other ways still work.
+            raise Conflict(
                 f"Store {store_name!r} takes no direct uploads; use PUT or a resumable upload."
             )
         part_size = max(direct.settings.part_size, -(-length // MAX_PARTS))
@@ -428,7 +429,7 @@ class DirectUploads:
         store = self._stores.get(current.store)
         direct = transfers(store) if store is not None else None
         if direct is None:
-            raise NotSupported("The upload's store takes no direct uploads any more.")
+            raise Conflict("The upload's store takes no direct uploads any more; abort it.")
         return direct
 
     def _end(self, upload_id: str, reason: str, *, only_expired: bool = False) -> None:
