@@ -133,7 +133,7 @@ def send_data(
         # The bucket sends the bytes: the checks above have passed, and a Range the client
         # sends again there names the same bytes (a key is never rewritten).
         resp.status = falcon.HTTP_302
-        resp.location = download.presigned()
+        resp.location = download.presigned(content_type)
         resp.cache_control = ["no-store"]
         resp.content_length = 0
         return

@@ -181,13 +181,20 @@ class DirectTransfers:
             raise self.store._client_error(exc, "look at", key) from exc
         return int(head["ContentLength"])
 
-    def download_url(self, key: str) -> str:
-        """A presigned GET of the object, valid for the store's download expiry."""
+    def download_url(self, key: str, content_type: str) -> str:
+        """A presigned GET of the object, valid for the store's download expiry.
+
+        The bucket answers it with ``content_type`` (objects are stored without one, and
+        clients such as glanceclient read only an ``application/octet-stream`` body).
+        """
+        params = {
+            "Bucket": self.store.bucket,
+            "Key": self.store.object_name(key),
+            "ResponseContentType": content_type,
+        }
         with self.store.translate_errors("presign", key):
             url: str = self._signing_client().generate_presigned_url(
-                "get_object",
-                Params={"Bucket": self.store.bucket, "Key": self.store.object_name(key)},
-                ExpiresIn=self.settings.download_expiry,
+                "get_object", Params=params, ExpiresIn=self.settings.download_expiry
             )
         return url
 
