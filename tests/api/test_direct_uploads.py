@@ -349,3 +349,16 @@ def test_redirects_honour_visibility_and_leave_head_and_checks_here(
 
     fx.publish(direct_s3.client, "images", artifact["id"])
     assert download(direct_s3, artifact["id"], headers=OTHER).status_code == 302
+
+
+def test_deleting_the_artifact_ends_its_sessions(direct_s3: DirectS3) -> None:
+    artifact = image(direct_s3)
+    session = open_direct(direct_s3, artifact["id"], SIZE).json
+    send(session, payload(SIZE), {1})
+
+    deleted = direct_s3.client.simulate_delete(f"/artifacts/images/{artifact['id']}", headers=OWNER)
+
+    assert deleted.status_code == 204
+    assert direct_s3.open_uploads() == []
+    assert usage(direct_s3.client)["usage"] == {"artifacts": 0, "bytes": 0, "reserved": 0}
+    assert commit(direct_s3, session["id"]).status_code == 404

@@ -26,6 +26,7 @@ import requests
 from botocore.config import Config
 
 from artifacts_client import Client
+from artifacts_client.cli import main
 from tests.conftest import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY
 from tests.functional.conftest import REPO, Server, start_server
 
@@ -262,3 +263,25 @@ def test_real_clients_follow_the_download_redirect(direct: DirectServer, door: s
     assert seen["sha256"] == hashlib.sha256(data).hexdigest()
     if door == "glare":
         assert seen["announced_md5"] == seen["md5"]
+
+
+def test_push_direct_uploads_with_the_cli(
+    direct: DirectServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in [name for name in os.environ if name.startswith("ARTIFACTS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ARTIFACTS_CLIENT_CONFIG", str(tmp_path / "no-profile.toml"))
+    monkeypatch.setenv("ARTIFACTS_URL", direct.server.url)
+    data = random.Random(5).randbytes(7 * MIB)
+    (tmp_path / "disk.raw").write_bytes(data)
+    args = ["--project", "proj-a", "push", "images", "pushed", "1.0.0", str(tmp_path / "disk.raw")]
+    sets = ["--set", "disk_format=raw", "--set", "container_format=bare"]
+
+    status = main([*args, *sets, "--direct", "--parallel", "2", "--format", "json"])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert json.loads(out)["image"]["sha256"] == hashlib.sha256(data).hexdigest()
