@@ -21,6 +21,7 @@ The package, by job::
     pending.py    the upload state machine's transactions (begin, check, promote, abort, sweep)
     resumable.py  resumable upload sessions (tus): create, append, finish, cancel, expire
     direct.py     direct-to-S3 upload sessions: open, presigned parts, verified commit, abort
+    direct_session.py  a direct upload as its client sees it; its joined object
     sessions.py   the session steps the state machine's transactions take part in
     upload.py     moving an upload's bytes through limits, digests and checks into a store
     download.py   looking a blob up for sending and opening (part of) its data
@@ -39,7 +40,7 @@ from artifacts.db.blobs import ACTIVE, CHECKING, IN_FLIGHT, SAVING
 from artifacts.store.base import ByteRange, ReadHandle
 
 from .common import BlobInfo, BlobRef, Readable, StoreChoice
-from .direct import DirectSession
+from .direct_session import DirectSession
 from .download import Download
 from .pending import UploadInProgress
 from .removal import DataRemover

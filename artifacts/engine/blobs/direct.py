@@ -31,7 +31,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -54,12 +54,13 @@ from artifacts.errors import (
     ServiceUnavailable,
 )
 from artifacts.model.hooks import BlobEvent, HookContext
-from artifacts.store.base import BlobStore, ReadHandle, StoredObject, StoreError
+from artifacts.store.base import BlobStore, StoreError
 from artifacts.store.s3_direct import MAX_PARTS, DirectTransfers, UploadedPart, transfers
 
 from . import sessions
 from .access import BlobAccess
 from .common import CONTENT_TYPE, BlobRef, StoreChoice, store_key, wire_values
+from .direct_session import DirectSession, HandleReader, JoinedObject, session_of
 from .removal import DataRemover
 from .reservation import field_limit
 from .upload import Uploader
@@ -67,59 +68,6 @@ from .upload import Uploader
 #: Presigned part URLs handed out per answer; a client asks for the next ones with ``first``.
 URL_PAGE = 1000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class DirectSession:
-    """A direct upload as its client sees it: its parts, and URLs for those still missing."""
-
-    upload_id: str
-    ref: BlobRef
-    length: int
-    part_size: int
-    expires_at: dt.datetime
-    complete: bool
-    content_type: str
-    sha256: str | None
-    #: Where the parts go: the store, the object's key, the S3 multipart upload's id.
-    store: str
-    location: str
-    remote_id: str | None
-    #: Parts the bucket holds (empty until asked with ``list_parts``).
-    uploaded: tuple[UploadedPart, ...] = ()
-    #: Presigned PUT URLs for missing parts, by part number, valid until ``urls_expire_at``.
-    urls: Mapping[int, str] = field(default_factory=dict)
-    urls_expire_at: dt.datetime | None = None
-    #: The first missing part past this answer's URLs, when there are more than a page.
-    next_part: int | None = None
-    #: The artifact, once a commit made the blob active.
-    artifact: Mapping[str, Any] | None = None
-
-    @property
-    def part_count(self) -> int:
-        return -(-self.length // self.part_size)
-
-    def part_length(self, number: int) -> int:
-        """How many bytes part ``number`` (1-based) must hold."""
-        if number < self.part_count:
-            return self.part_size
-        return self.length - (self.part_count - 1) * self.part_size
-
-
-def _session(row: UploadSessionRow) -> DirectSession:
-    return DirectSession(
-        upload_id=row.id,
-        ref=BlobRef(row.type_name, row.artifact_id, row.field, row.key),
-        length=row.length,
-        part_size=row.part_size or 0,
-        expires_at=aware(row.expires_at) or row.expires_at,
-        complete=row.status == rows.COMPLETE,
-        content_type=row.content_type,
-        sha256=row.sha256,
-        store=row.store,
-        location=row.location,
-        remote_id=row.remote_id,
-    )
 
 
 class DirectUploads:
@@ -231,7 +179,7 @@ class DirectUploads:
             if stored is None:
                 raise Conflict("The upload was cancelled meanwhile.")
             stored.remote_id = remote_id
-            opened = _session(stored)
+            opened = session_of(stored)
         return self._with_urls(direct, opened, first=1, uploaded=())
 
     def status(self, ctx: RequestContext, upload_id: str, *, first: int = 1) -> DirectSession:
@@ -333,8 +281,8 @@ class DirectUploads:
                 upload_id=current.upload_id,
                 store_name=current.store,
                 location=current.location,
-                writer=_Joined(direct.store, current.location, current.length),
-                data=_HandleReader(handle),
+                writer=JoinedObject(direct.store, current.location, current.length),
+                data=HandleReader(handle),
                 size=current.length,
                 content_type=current.content_type,
                 on_failure=lambda: self._forget(current.upload_id),
@@ -415,7 +363,7 @@ class DirectUploads:
         """The session and its S3 upload id, if it exists for the caller and has not expired."""
         with self._db.read() as session:
             row = self._load(session, ctx, upload_id, for_update=False)
-            current, remote_id = _session(row), row.remote_id
+            current, remote_id = session_of(row), row.remote_id
         if current.complete:
             return current, remote_id or ""
         if current.expires_at <= self._clock():
@@ -459,34 +407,3 @@ class DirectUploads:
             row = rows.get(session, upload_id, for_update=True)
             if row is not None:
                 sessions.end(session, row)
-
-
-class _Joined:
-    """The writer of an object the bucket joined already: commit names it, cancel deletes it."""
-
-    def __init__(self, store: BlobStore, key: str, size: int) -> None:
-        self._store = store
-        self._key = key
-        self._size = size
-        self._committed = False
-
-    def write(self, chunk: bytes) -> None:
-        raise ValueError("a joined object takes no more bytes")
-
-    def commit(self) -> StoredObject:
-        self._committed = True
-        return StoredObject(store=self._store.name, key=self._key, size=self._size)
-
-    def cancel(self) -> None:
-        if not self._committed:
-            self._store.delete(self._key)
-
-
-class _HandleReader:
-    """A store handle's chunks as the stream an upload reads."""
-
-    def __init__(self, handle: ReadHandle) -> None:
-        self._chunks = handle.chunks
-
-    def read(self, size: int = -1, /) -> bytes:
-        return next(self._chunks, b"")

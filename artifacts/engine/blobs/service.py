@@ -23,7 +23,8 @@ from artifacts.store.base import BlobStore
 
 from .access import BlobAccess
 from .common import BlobRef, Readable, StoreChoice
-from .direct import DirectSession, DirectUploads
+from .direct import DirectUploads
+from .direct_session import DirectSession
 from .download import Download, Downloads
 from .external import ExternalBlobs
 from .pending import PendingUploads
