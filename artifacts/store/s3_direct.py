@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from artifacts.store._options import Options
-from artifacts.store.base import BlobStore, StoreError
+from artifacts.store.base import BlobStore, ObjectNotFound, StoreError
 
 if TYPE_CHECKING:
     from artifacts.store.s3 import S3Store
@@ -146,7 +146,7 @@ class DirectTransfers:
                 if exc.response.get("Error", {}).get("Code") in ("NoSuchUpload", "404"):
                     return None
                 raise self.store._client_error(exc, "list the parts of", key) from exc
-            except Exception as exc:  # botocore's transport errors
+            except BotoCoreError as exc:
                 raise StoreError(f"store {self.store.name!r}: cannot list parts: {exc}") from exc
             found.extend(
                 UploadedPart(int(p["PartNumber"]), int(p["Size"]), str(p["ETag"]))
@@ -171,14 +171,12 @@ class DirectTransfers:
     def size_of(self, key: str) -> int | None:
         """The committed object's size, or None if there is none at ``key``."""
         try:
-            head = self.store.client.head_object(
-                Bucket=self.store.bucket, Key=self.store.object_name(key)
-            )
-        except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404:
-                return None
-            raise self.store._client_error(exc, "look at", key) from exc
+            with self.store.translate_errors("look at", key):
+                head = self.store.client.head_object(
+                    Bucket=self.store.bucket, Key=self.store.object_name(key)
+                )
+        except ObjectNotFound:
+            return None
         return int(head["ContentLength"])
 
     def download_url(self, key: str, content_type: str) -> str:
