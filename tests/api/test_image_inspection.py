@@ -69,11 +69,11 @@ def test_real_images_activate_with_their_format_and_virtual_size(
 
 
 @pytest.mark.parametrize(("version", "payload"), [(1, 18 * MiB), (2, 4 * MiB)])
-def test_luks_images_activate_as_luks(
+def test_luks_images_activate_as_raw(
     images: ImageStore, disk_images: ImageMaker, version: int, payload: int
 ) -> None:
     path = disk_images.luks(f"good{version}.luks", version, 20)
-    artifact, result = upload(images, path, disk_format="luks", container_format="bare")
+    artifact, result = upload(images, path, disk_format="raw", container_format="bare")
     assert result.status_code == 200, result.text
     body = result.json
     assert (body["detected_format"], body["virtual_size"]) == ("luks", payload)
@@ -114,10 +114,10 @@ REFUSED: list[tuple[str, Callable[[ImageMaker], Path], dict[str, str], str]] = [
         "not a vmdk image",
     ),
     (
-        "luks-as-raw",
-        lambda d: d.luks("r.luks", 2),
-        {"disk_format": "raw"},
-        "is a luks image, but its disk_format is 'raw'",
+        "luks-as-qcow2",
+        lambda d: d.luks("q.luks", 2),
+        {"disk_format": "qcow2"},
+        "not a qcow2 image",
     ),
     (
         "vmdk-flat",

@@ -33,7 +33,6 @@ DISK_FORMATS = (
     "vdi",
     "iso",
     "ploop",
-    "luks",
 )
 
 #: One TiB: the largest image the type accepts unless a deployment lowers it.

@@ -42,8 +42,12 @@ EXPECTED = {
     "vdi": "vdi",
     "iso": "iso",
     "ploop": "ploop",
-    "luks": "luks",
 }
+#: Content a declared ``raw`` also admits. A LUKS container is an encrypted raw disk: it names
+#: no other file and no hypervisor interprets its header as a disk format, and it is how Cinder
+#: uploads encrypted volumes (``disk_format: raw``); Glance's and Glare's ``disk_format`` lists
+#: have no ``luks``.
+RAW_ALSO = frozenset({"luks"})
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ def check_disk_format(inspection: Inspection, disk_format: str) -> None:
     expected = EXPECTED.get(disk_format)
     if expected is None:
         raise ImageRejected(f"disk_format {disk_format!r} cannot be checked against the content.")
-    if inspection.format == expected:
+    if inspection.format == expected or (disk_format == RAW and inspection.format in RAW_ALSO):
         return
     if expected == RAW:
         raise ImageRejected(
