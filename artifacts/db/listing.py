@@ -326,16 +326,20 @@ class ListCompiler:
         return self._property(name)
 
     def _property(self, name: str) -> Any:
-        """``properties -> 'name'``, with the field name written into the SQL on PostgreSQL.
+        """``properties -> 'name'``, with the field name written into the SQL.
 
-        A bound key would leave PostgreSQL a parameter where a per-type expression index
-        (artifacts.db.type_indexes) has the constant, so a generic plan could not use the index.
-        Field names are lowercase identifiers (the registry checks), safe as literals.
+        A bound key would leave the database a parameter where a per-type expression index
+        (artifacts.db.type_indexes) has the constant: PostgreSQL's generic plans and SQLite's
+        planner (which matches an index expression only to an identical expression) could
+        not use the index. On SQLite the literal is the JSON path ``$."name"``, as
+        ``json_extract`` takes it. Field names are lowercase identifiers (the registry
+        checks), safe as literals.
         """
         if self.dialect == "postgresql":
             document = type_coerce(ArtifactRow.properties, JSONB)
             return document[bindparam(None, name, literal_execute=True)]
-        return ArtifactRow.properties[name]
+        path = bindparam(None, f'$."{name}"', type_=String(), literal_execute=True)
+        return ArtifactRow.properties[path]
 
     # ordering
 

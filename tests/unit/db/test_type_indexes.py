@@ -43,13 +43,36 @@ def test_long_names_are_shortened_uniquely() -> None:
     assert first != second
 
 
+def test_sqlite_indexes_are_on_the_compiled_json_extract_expression() -> None:
+    indexes = type_indexes.type_indexes("widgets", FIELDS, "sqlite")
+
+    size = {i.kind: i for i in indexes if i.field == "size"}
+    assert set(size) == {"filter", "sort"}  # SQLite has no extended statistics
+    expression = "CAST(CAST(JSON_EXTRACT(properties, '$.\"size\"') AS VARCHAR) AS BIGINT)"
+    assert size["filter"].ddl == (
+        "CREATE INDEX IF NOT EXISTS ix_t_widgets_size ON artifacts "
+        f"(type_name, {expression}, created_at, id)"
+    )
+    assert size["sort"].ddl == (
+        f"CREATE INDEX IF NOT EXISTS ix_s_widgets_size ON artifacts (type_name, {expression}, id)"
+    )
+
+
 def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
-    indexes = type_indexes.type_indexes("widgets", FIELDS)
+    indexes = type_indexes.type_indexes("widgets", FIELDS, database.dialect)
 
     created = type_indexes.apply(database.engine, indexes)
 
-    if database.dialect != "postgresql":
-        assert created == []
+    if database.dialect == "sqlite":
+        try:
+            assert created == indexes
+            assert type_indexes.apply(database.engine, indexes) == []  # all in place now
+            assert _sqlite_plan(database, "size", 5, order="created_at") == (
+                "SEARCH artifacts USING INDEX ix_t_widgets_size (type_name=? AND <expr>=?)"
+            )
+            assert "ix_s_widgets_size" in _sqlite_plan(database, "size", None, order="size")
+        finally:
+            _drop(database, indexes)
         return
     try:
         assert created == indexes
@@ -73,9 +96,27 @@ def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
                 conn.exec_driver_sql(f"DROP {kind} IF EXISTS {index.name}")
 
 
+def test_a_sqlite_index_whose_field_changed_kind_is_stale_and_rebuilt(
+    database: Database,
+) -> None:
+    if database.dialect != "sqlite":
+        return
+    retyped = dict(FIELDS, size=p.String(sortable=True))
+    before, after = (
+        [i for i in type_indexes.type_indexes("widgets", fields, "sqlite") if i.field == "size"]
+        for fields in (FIELDS, retyped)
+    )
+    try:
+        type_indexes.apply(database.engine, before)
+        assert [s.state for s in type_indexes.inspect(database.engine, after)] == ["stale"] * 2
+        assert type_indexes.apply(database.engine, after) == after
+        assert {s.state for s in type_indexes.inspect(database.engine, after)} == {"ok"}
+    finally:
+        _drop(database, before)
+
+
 def test_an_index_whose_field_changed_kind_is_stale_and_rebuilt(database: Database) -> None:
     if database.dialect != "postgresql":
-        assert type_indexes.inspect(database.engine, []) == []
         return
     before = [i for i in type_indexes.type_indexes("widgets", FIELDS) if i.field == "size"]
     retyped = dict(FIELDS, size=p.String(sortable=True))
@@ -113,3 +154,17 @@ def _drop(database: Database, indexes: list[type_indexes.TypeIndex]) -> None:
     with database.engine.begin() as conn:
         for index in indexes:
             conn.exec_driver_sql(f"DROP {index.sql_kind} IF EXISTS {index.name}")
+
+
+def _sqlite_plan(database: Database, field: str, value: object, *, order: str) -> str:
+    """SQLite's plan for the compiled filter on ``field`` (or none), ordered by ``order``."""
+    compiler = ListCompiler("sqlite", FIELDS)
+    conditions = [ArtifactRow.type_name == "widgets"]
+    if value is not None:
+        conditions.append(compiler.sort_expression(field) == value)
+    key = compiler.sort_expression(order)
+    query = select(ArtifactRow.id).where(*conditions).order_by(key.desc(), ArtifactRow.id.desc())
+    with database.engine.connect() as conn:
+        compiled = query.limit(5).compile(conn, compile_kwargs={"literal_binds": True})
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+    return "\n".join(str(row[-1]) for row in rows)
