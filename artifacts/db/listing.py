@@ -8,11 +8,13 @@ of the kind; version ranges and ``latest`` are compiled by :mod:`.version_sql`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Boolean,
     ColumnElement,
     Float,
@@ -32,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from artifacts.errors import MarkerNotFound
 from artifacts.model import fields as f
@@ -41,10 +44,11 @@ from artifacts.model.lifecycle import ACCEPTED
 from artifacts.model.query import AND, LIKE_ESCAPE, RANGE_OP, Filter, ListQuery, SortKey
 
 from . import json_sql, keyset
+from .list_shapes import StatementCache, filter_shape
 from .models import ArtifactRow
 from .reads import ARTIFACT_COLUMNS, ArtifactRecord
 from .version_sql import in_version_set, no_higher_version
-from .visibility import asks_for_community, visible_to
+from .visibility import asks_for_community, visible_to_caller
 
 #: The listed field that is computed from the type rather than stored.
 DISPLAY_TYPE_NAME = "display_type_name"
@@ -90,18 +94,25 @@ _KEY_COLUMNS = frozenset({"version"})
 
 
 class ListCompiler:
-    """Compile a :class:`ListQuery` for one type (or all types) into a SELECT."""
+    """Compile a :class:`ListQuery` for one type (or all types) into a SELECT.
+
+    With a :class:`~.list_shapes.StatementCache` (one per service), each query shape is built
+    once and its statement executed again with new values (see :mod:`.list_shapes`); without
+    one, every call builds its statement.
+    """
 
     def __init__(
         self,
         dialect: str,
         fields: Mapping[str, f.Field],
         display_names: Mapping[str, str] | None = None,
+        statements: StatementCache | None = None,
     ) -> None:
         self.dialect = dialect
         self.fields = fields
         #: Type name -> display name, for ``display_type_name`` (which no column stores).
         self.display_names = display_names or {}
+        self.statements = statements
 
     def select_page(
         self,
@@ -114,19 +125,31 @@ class ListCompiler:
         member_statuses: Sequence[str] = (ACCEPTED,),
     ) -> tuple[list[ArtifactRecord], bool]:
         """Return up to ``query.limit`` rows and whether more follow."""
-        base = self._base(type_names, query, project_id, is_admin, member_statuses)
-        conditions = self._matching(base, query)
+        scope = _Scope(tuple(type_names), project_id, is_admin, tuple(member_statuses))
         order = _with_tie_breaker(query.sort)
+        found = None
         if query.marker is not None:
-            conditions.append(self._after_marker(session, query.marker, base, order))
-        stmt = (
-            select(*ARTIFACT_COLUMNS)
-            .where(*conditions)
-            .order_by(*self._order_by(order))
-            .limit(query.limit + 1)
-        )
+            found = self._marker_values(session, query.marker, scope, query, order)
+        values = self._values(scope, query)
+        values["limit"] = query.limit + 1
+        missing = () if found is None else tuple(v is None for v in found)
+        for i, value in enumerate(found or ()):
+            values[f"m{i}"] = value
+
+        def build() -> Any:
+            conditions = self._matching(self._base(scope, query), query, values)
+            if found is not None:
+                conditions.append(self._after(order, missing, values))
+            return (
+                select(*ARTIFACT_COLUMNS)
+                .where(*conditions)
+                .order_by(*self._order_by(order))
+                .limit(_param("limit", values))
+            )
+
+        stmt = self._statement(("page", scope.shape, _query_shape(query), missing), build)
         # Plain rows, not ORM instances: a page is rendered and dropped, never changed.
-        rows = [ArtifactRecord(*row) for row in session.execute(stmt)]
+        rows = [ArtifactRecord(*row) for row in session.execute(stmt, values)]
         return rows[: query.limit], len(rows) > query.limit
 
     def count(
@@ -145,39 +168,61 @@ class ListCompiler:
         With ``up_to``, stop counting there: the scan ends after that many matches, so "more
         than N" costs about what a page of N does, however many rows match.
         """
-        base = self._base(type_names, query, project_id, is_admin, member_statuses)
-        conditions = self._matching(base, query)
-        if up_to is None:
-            stmt = select(func.count()).select_from(ArtifactRow).where(*conditions)
+        scope = _Scope(tuple(type_names), project_id, is_admin, tuple(member_statuses))
+        values = self._values(scope, query)
+        if up_to is not None:
+            values["up_to"] = up_to
+
+        def build() -> Any:
+            conditions = self._matching(self._base(scope, query), query, values)
+            if up_to is None:
+                return select(func.count()).select_from(ArtifactRow).where(*conditions)
+            matches = select(ArtifactRow.id).where(*conditions).limit(_param("up_to", values))
+            return select(func.count()).select_from(matches.subquery())
+
+        shape = ("count", scope.shape, _query_shape(query), up_to is None)
+        return int(session.scalar(self._statement(shape, build), values) or 0)
+
+    def _statement(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """The cached statement of ``shape``, or a new one when a part of it is None."""
+        if self.statements is None or None in shape:
+            return build()
+        return self.statements.get((self.dialect, *shape), build)
+
+    def _values(self, scope: _Scope, query: ListQuery) -> dict[str, Any]:
+        """Every value of the statement, by its bind parameter's name (see :mod:`.list_shapes`)."""
+        values: dict[str, Any] = {"caller_project": scope.project_id}
+        if len(scope.type_names) == 1:
+            values["type_name"] = scope.type_names[0]
         else:
-            matches = select(ArtifactRow.id).where(*conditions).limit(up_to).subquery()
-            stmt = select(func.count()).select_from(matches)
-        return int(session.scalar(stmt) or 0)
+            values["type_names"] = list(scope.type_names)
+        for i, flt in enumerate(query.filters):
+            for j, value in enumerate(self.filter_values(flt)):
+                values[f"f{i}_{j}"] = value
+        return values
 
     @staticmethod
-    def _base(
-        type_names: Sequence[str],
-        query: ListQuery,
-        project_id: str | None,
-        is_admin: bool,
-        member_statuses: Sequence[str],
-    ) -> list[ColumnElement[bool]]:
+    def _base(scope: _Scope, query: ListQuery) -> list[ColumnElement[bool]]:
         """What the caller may list at all: visible rows of the listed types."""
-        visible = visible_to(
-            project_id,
-            is_admin,
+        visible = visible_to_caller(
+            scope.project_id is None,
+            scope.is_admin,
             community=asks_for_community(query.filters),
-            member_statuses=member_statuses,
+            member_statuses=scope.member_statuses,
         )
         base = [visible]
-        if len(type_names) == 1:
-            base.append(ArtifactRow.type_name == type_names[0])
+        if len(scope.type_names) == 1:
+            base.append(ArtifactRow.type_name == bindparam("type_name", type_=String()))
         else:
-            base.append(ArtifactRow.type_name.in_(type_names))
+            names = bindparam("type_names", type_=String(), expanding=True)
+            base.append(ArtifactRow.type_name.in_(names))
         return base
 
     def _matching(
-        self, base: Sequence[ColumnElement[bool]], query: ListQuery
+        self,
+        base: Sequence[ColumnElement[bool]],
+        query: ListQuery,
+        values: Mapping[str, Any],
     ) -> list[ColumnElement[bool]]:
         """The rows of every page: base, filters, and for ``latest`` the top version per name.
 
@@ -187,8 +232,11 @@ class ListCompiler:
         conditions = [*base]
         alternatives = []
         or_tags = []
-        for flt in query.filters:
-            condition = self.filter_condition(flt)
+        for i, flt in enumerate(query.filters):
+            count = len(self.filter_values(flt))
+            condition = self.filter_condition(
+                flt, [_param(f"f{i}_{j}", values) for j in range(count)]
+            )
             if flt.combiner == AND:
                 conditions.append(condition)
             elif flt.field == "tags":
@@ -205,35 +253,85 @@ class ListCompiler:
 
     # filters
 
-    def filter_condition(self, flt: Filter) -> ColumnElement[bool]:
+    def filter_values(self, flt: Filter) -> list[Any]:
+        """The values :meth:`filter_condition` binds for ``flt``, in the order it binds them.
+
+        Each branch here has its twin there: these are the values in the form the database
+        compares (sort keys, JSON documents, converted kinds), that is the SQL's parameters.
+        """
         field = self.fields[flt.field]
+        if flt.op == RANGE_OP:
+            return []  # its bounds are part of its shape (see _query_shape)
+        if flt.op == f.LIKE_OP:
+            return [flt.value]
+        values = flt.value if flt.op == "in" else (flt.value,)
+        if isinstance(field, f.Version) and flt.op in ("eq", "neq", "in"):
+            out = []
+            for v in values:
+                out.append(semver.sort_key(v))
+                if "+" in v:
+                    out.append(v)
+            return out
+        if self._containment_path(flt, field) is not None:
+            path = self._containment_path(flt, field)
+            assert path is not None
+            return [_nested(path, v) for v in values]
+        if isinstance(field, f.List):
+            if flt.op == "neq":
+                return [json_sql.other_value(self.dialect, flt.value)]
+            return [json_sql.contains_value(self.dialect, v) for v in values]
+        if isinstance(field, f.Dict):
+            if flt.key_exists:
+                return list(values)
+            compared = list(values) if flt.op == "in" else flt.value
+            return [flt.key, compared]
+        if flt.field in _COLUMNS and flt.field not in _KEY_COLUMNS:
+            return [list(values) if flt.op == "in" else flt.value]
+        if flt.op == "in":
+            return [[field.sort_value(v) for v in values]]
+        return [field.sort_value(flt.value)]
+
+    def filter_condition(
+        self, flt: Filter, params: Sequence[Any] | None = None
+    ) -> ColumnElement[bool]:
+        """The condition of one filter, on bind parameters ``params`` for its values.
+
+        ``params`` are one per :meth:`filter_values` value, in its order; without them the
+        values themselves are bound (a statement for this one filter value).
+        """
+        field = self.fields[flt.field]
+        if params is None:
+            params = [bindparam(None, v, type_=NullType()) for v in self.filter_values(flt)]
+        taken = iter(params)
         if flt.op == RANGE_OP:
             return in_version_set(self.sort_expression(flt.field), flt.value)
         if flt.op == f.LIKE_OP:
-            return self.sort_expression(flt.field).ilike(flt.value, escape=LIKE_ESCAPE)
+            return self.sort_expression(flt.field).ilike(next(taken), escape=LIKE_ESCAPE)
         if isinstance(field, f.Version) and flt.op in ("eq", "neq", "in"):
-            return self._version_equality(flt)
-        contained = self._as_containment(flt, field)
-        if contained is not None:
-            return contained
+            return self._version_equality(flt, taken)
+        path = self._containment_path(flt, field)
+        if path is not None:
+            document: Any = ArtifactRow.properties
+            if flt.field in COMMON_FIELDS:  # a common dict column such as metadata
+                document = _COLUMNS[flt.field]
+            return or_(*(type_coerce(document, JSONB).contains(p) for p in taken))
         if isinstance(field, f.List):
-            return self._list_membership(flt)
+            document = self._document(flt.field)
+            if flt.op == "neq":
+                return json_sql.has_other(self.dialect, document, next(taken))
+            return or_(false(), *(json_sql.contains(self.dialect, document, p) for p in taken))
         if isinstance(field, f.Dict):
             document = self._document(flt.field)
             if flt.key_exists:
-                keys = flt.value if flt.op == "in" else (flt.value,)
-                return or_(
-                    false(), *(json_sql.has_key(self.dialect, document, key) for key in keys)
-                )
-            assert flt.key is not None
-            expr = self._dict_value(flt.field, flt.key, field.element)
-            return _compare(expr, flt.op, flt.value)
-        expr, value = self._comparable(flt.field, field, flt.value)
+                return or_(false(), *(json_sql.has_key(self.dialect, document, k) for k in taken))
+            expr = self._dict_value(flt.field, next(taken), field.element)
+            return _compare(expr, flt.op, next(taken))
+        expr = self.sort_expression(flt.field)
         if flt.or_missing:
-            return or_(_compare(expr, flt.op, value), expr.is_(None))
-        return _compare(expr, flt.op, value)
+            return or_(_compare(expr, flt.op, next(taken)), expr.is_(None))
+        return _compare(expr, flt.op, next(taken))
 
-    def _as_containment(self, flt: Filter, field: f.Field) -> ColumnElement[bool] | None:
+    def _containment_path(self, flt: Filter, field: f.Field) -> list[str] | None:
         """On PostgreSQL, equality inside a JSON document as ``@>``, which a GIN index serves.
 
         ``os_distro=ubuntu`` becomes ``properties @> '{"os_distro": "ubuntu"}'``,
@@ -241,7 +339,8 @@ class ListCompiler:
         comparing the extracted value, for the kinds whose JSON equality is their equality (not
         floats, datetimes or versions, which compare by their own rules). Sortable type fields
         are the exception: they keep the extracted form, which their per-type B-tree index
-        matches.
+        matches. Returns the path to the value inside the document searched, or None where
+        the filter is not a containment test.
         """
         if self.dialect != "postgresql" or flt.op not in ("eq", "in") or flt.key_exists:
             return None
@@ -252,18 +351,15 @@ class ListCompiler:
             return None  # a real column: its B-tree index serves equality
         if flt.key is None and field.sortable:
             return None  # served by its per-type expression index (artifacts.db.type_indexes)
-        values = flt.value if flt.op == "in" else (flt.value,)
-        document: Any = ArtifactRow.properties
         path = [flt.field] if flt.key is None else [flt.field, flt.key]
-        if flt.field in COMMON_FIELDS:  # a common dict column such as metadata
-            document, path = _COLUMNS[flt.field], path[1:]
-        return or_(*(type_coerce(document, JSONB).contains(_nested(path, v)) for v in values))
+        return path[1:] if flt.field in COMMON_FIELDS else path
 
-    def _version_equality(self, flt: Filter) -> ColumnElement[bool]:
+    def _version_equality(self, flt: Filter, taken: Iterator[Any]) -> ColumnElement[bool]:
         """Compare by precedence, except that a value with build metadata must match exactly.
 
         ``version=1.0.0`` finds 1.0.0+b5 as well (SemVer: the same precedence), while
-        ``version=1.0.0+b5`` finds only that build.
+        ``version=1.0.0+b5`` finds only that build. ``taken`` holds, per value, the parameter
+        of its sort key and, for a value with build metadata, of its text.
         """
         values = flt.value if flt.op == "in" else (flt.value,)
         key = self.sort_expression(flt.field)
@@ -272,49 +368,27 @@ class ListCompiler:
             if flt.field == "version"
             else self._typed(self._property(flt.field), self.fields[flt.field])
         )
-        matches = or_(
-            *(
-                and_(key == semver.sort_key(v), text == v)
-                if "+" in v
-                else key == semver.sort_key(v)
-                for v in values
-            )
-        )
+        alternatives = []
+        for v in values:
+            at_key = key == next(taken)
+            alternatives.append(and_(at_key, text == next(taken)) if "+" in v else at_key)
+        matches = or_(*alternatives)
         if flt.op == "neq":
             return and_(key.is_not(None), not_(matches))
         return matches
 
-    def _comparable(
-        self, name: str, field: f.Field, value: Any
-    ) -> tuple[SQLColumnExpression[Any], Any]:
-        """Return the SQL expression and the query value in the same (sortable) representation.
-
-        A column holds values of their own SQL type; a document entry (or the version key)
-        holds the form the field's kind stores and sorts by.
-        """
-        expr = self.sort_expression(name)
-        if name in _COLUMNS and name not in _KEY_COLUMNS:
-            return expr, value
-        convert = field.sort_value
-        converted = tuple(convert(v) for v in value) if isinstance(value, tuple) else convert(value)
-        return expr, converted
-
-    def _list_membership(self, flt: Filter) -> ColumnElement[bool]:
-        """``eq``/``in``: the list holds the value (one of them); ``neq``: an element differs."""
-        document = self._document(flt.field)
-        if flt.op == "neq":
-            return json_sql.has_other(self.dialect, document, flt.value)
-        values = flt.value if flt.op == "in" else (flt.value,)
-        return or_(false(), *(json_sql.contains(self.dialect, document, value) for value in values))
-
-    def _dict_value(self, name: str, key: str, kind: f.Field) -> SQLColumnExpression[Any]:
-        """The value under ``key`` of a dict field, typed as the dict's value kind.
+    def _dict_value(
+        self, name: str, key: BindParameter[Any], kind: f.Field
+    ) -> SQLColumnExpression[Any]:
+        """The value under the key ``key`` binds, of a dict field, typed as its value kind.
 
         On SQLite the key is matched through ``json_each`` rather than spliced into a JSON
         path, so any key (quotes, dots, backslashes) works and stays a bound parameter.
         """
         document = self._document(name)
         if self.dialect == "postgresql":
+            # Typed as text, so that PostgreSQL reads ``->`` as an object key, not an index.
+            key = bindparam(key.key, key.value, type_=String(), unique=key.unique)
             return self._typed(type_coerce(document, JSONB)[key], kind)
         entries = func.json_each(document).table_valued("key", "value")
         value = select(entries.c.value).where(entries.c.key == key).scalar_subquery()
@@ -397,23 +471,89 @@ class ListCompiler:
                 )
         return clauses
 
-    def _after_marker(
+    def _marker_values(
         self,
         session: Session,
         marker: str,
-        base: Sequence[ColumnElement[bool]],
+        scope: _Scope,
+        query: ListQuery,
         order: Sequence[SortKey],
-    ) -> ColumnElement[bool]:
-        exprs = [self.sort_expression(key.field) for key in order]
-        # Any artifact the caller may see marks a place, of whichever type (as in Glare): its
-        # values say where the page starts. base[0] is the visibility condition.
-        found = session.execute(
-            select(*exprs).where(ArtifactRow.id == marker, base[0])
-        ).one_or_none()
+    ) -> tuple[Any, ...]:
+        """The marker row's sort values: where the page starts.
+
+        Any artifact the caller may see marks a place, of whichever type (as in Glare).
+        """
+        community = asks_for_community(query.filters)
+
+        def build() -> Any:
+            visible = visible_to_caller(
+                scope.project_id is None,
+                scope.is_admin,
+                community=community,
+                member_statuses=scope.member_statuses,
+            )
+            exprs = [self.sort_expression(key.field) for key in order]
+            return select(*exprs).where(ArtifactRow.id == bindparam("marker"), visible)
+
+        shape = ("marker", scope.shape, community, tuple(order))
+        values = {"marker": marker, "caller_project": scope.project_id}
+        found = session.execute(self._statement(shape, build), values).one_or_none()
         if found is None:
             raise MarkerNotFound(marker)
+        return tuple(found)
+
+    def _after(
+        self, order: Sequence[SortKey], missing: Sequence[bool], values: Mapping[str, Any]
+    ) -> ColumnElement[bool]:
+        """Rows after the marker, whose values are the parameters ``m0``, ``m1``, …"""
+        exprs = [self.sort_expression(key.field) for key in order]
+        found = [
+            bindparam(f"m{i}", values[f"m{i}"], type_=cast(Any, expr).type)
+            for i, expr in enumerate(exprs)
+        ]
         not_null = [key.field in _NOT_NULL for key in order]
-        return keyset.after(exprs, tuple(found), [key.descending for key in order], not_null)
+        descending = [key.descending for key in order]
+        return keyset.after(exprs, found, descending, not_null, missing)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Who lists which types: the part of a list's statement that is not its query."""
+
+    type_names: tuple[str, ...]
+    project_id: str | None
+    is_admin: bool
+    member_statuses: tuple[str, ...]
+
+    @property
+    def shape(self) -> Hashable:
+        # One type is a parameter; several (``all``) are the registry's, in its order.
+        types = len(self.type_names) if len(self.type_names) == 1 else self.type_names
+        return (types, self.project_id is None, self.is_admin, self.member_statuses)
+
+
+def _query_shape(query: ListQuery) -> Hashable | None:
+    """The structure of a query's statement (see :mod:`.list_shapes`); None: not reusable.
+
+    A version range compiles to intervals whose number and kinds depend on its bounds, so its
+    statement is built per request.
+    """
+    if any(flt.op == RANGE_OP for flt in query.filters):
+        return None
+    return (
+        tuple(filter_shape(flt) for flt in query.filters),
+        query.sort,
+        query.latest,
+        asks_for_community(query.filters),
+    )
+
+
+def _param(name: str, values: Mapping[str, Any]) -> Any:
+    """The bind parameter ``name``, carrying this request's value (later ones bring theirs).
+
+    Untyped, so that it takes the type of what it is compared with, as a plain value would.
+    """
+    return bindparam(name, values[name], type_=NullType())
 
 
 def _with_tie_breaker(sort: Sequence[SortKey]) -> list[SortKey]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from pathlib import Path
+
 from sqlalchemy import select
 
 from artifacts import plugin as p
-from artifacts.db import type_indexes
+from artifacts.db import migrate, rows, type_indexes
 from artifacts.db.listing import ListCompiler
 from artifacts.db.models import ArtifactRow
-from artifacts.db.session import Database
+from artifacts.db.session import Database, build_engine
 from artifacts.engine.registry import prepare_type
 from tests.sample_types import Widget
 
@@ -67,10 +71,6 @@ def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
         try:
             assert created == indexes
             assert type_indexes.apply(database.engine, indexes) == []  # all in place now
-            assert _sqlite_plan(database, "size", 5, order="created_at") == (
-                "SEARCH artifacts USING INDEX ix_t_widgets_size (type_name=? AND <expr>=?)"
-            )
-            assert "ix_s_widgets_size" in _sqlite_plan(database, "size", None, order="size")
         finally:
             _drop(database, indexes)
         return
@@ -94,6 +94,34 @@ def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
             for index in indexes:
                 kind = "STATISTICS" if index.kind == "statistics" else "INDEX"
                 conn.exec_driver_sql(f"DROP {kind} IF EXISTS {index.name}")
+
+
+def test_sqlite_plans_use_the_indexes_once_analyzed(tmp_path: Path) -> None:
+    database = Database(build_engine(f"sqlite:///{tmp_path / 'plans.db'}"))
+    migrate.upgrade(database.engine)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with database.write() as session:
+        for n in range(600):
+            values = {
+                "id": str(uuid.uuid4()),
+                "name": f"w{n}",
+                "version": "1.0.0",
+                "size": n % 30,
+                "owner": "p1",
+                "visibility": "private",
+                "status": "drafted",
+                "created_at": now + dt.timedelta(seconds=n),
+                "updated_at": now,
+            }
+            session.add(ArtifactRow(**rows.row_values("widgets", values, FIELDS), revision=1))
+
+    type_indexes.apply(database.engine, type_indexes.type_indexes("widgets", FIELDS, "sqlite"))
+
+    assert _sqlite_plan(database, "size", 5, order="created_at") == (
+        "SEARCH artifacts USING INDEX ix_t_widgets_size (type_name=? AND <expr>=?)"
+    )
+    assert "ix_s_widgets_size" in _sqlite_plan(database, "size", None, order="size")
+    database.dispose()
 
 
 def test_a_sqlite_index_whose_field_changed_kind_is_stale_and_rebuilt(
