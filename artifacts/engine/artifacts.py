@@ -81,7 +81,7 @@ class ListLimits:
     default: int = 25
     maximum: int = 1000
     #: Matches a ``total_count`` counts before it stops (``Page.total_count_limited``); 0: all.
-    count: int = 10_000
+    count: int = 1_000
 
 
 @dataclass(frozen=True)
