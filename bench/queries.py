@@ -5,6 +5,8 @@ On PostgreSQL (``--db postgresql``, the default), what it does, in order:
 
 1. Creates a dedicated database (``artifacts_bench_<random>``) on the PostgreSQL server given by
    ``--pg-admin-url`` and drops it again at the end (``--keep`` keeps it for inspection).
+   ``--reuse NAME`` uses and keeps database ``NAME``: loaded as below the first time, then
+   only brought to the current schema and per-type indexes (a million rows load once).
 2. Migrates it to revision 0003, bulk-loads the artifacts with ``COPY artifacts FROM STDIN``
    (psycopg's COPY protocol, rows built by the same ``row_values`` the service stores with), then
    migrates to head, so the 0005 indexes are built over the loaded table as they would be on an
@@ -33,6 +35,7 @@ The caller is project ``p1`` (its own rows plus public ones), not an admin.
     flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/queries.py
     .venv-test/bin/python bench/queries.py --artifacts 100000 --runs 100 --json out.json
     .venv-test/bin/python bench/queries.py --db sqlite --sizes 2000,50000,1000000
+    .venv-test/bin/python bench/queries.py --reuse artifacts_bench_1m --lock /tmp/artifacts-bench.lock
 """
 
 from __future__ import annotations
