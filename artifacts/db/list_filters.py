@@ -111,7 +111,7 @@ class FilterCompiler:
         """
         field = self.fields[flt.field]
         if flt.op == RANGE_OP:
-            return []  # its bounds are part of its shape (see _query_shape)
+            return []  # bound where it is built: a range is never a cached shape
         if flt.op == f.LIKE_OP:
             return [flt.value]
         values = flt.value if flt.op == "in" else (flt.value,)
@@ -122,9 +122,8 @@ class FilterCompiler:
                 if "+" in v:
                     out.append(v)
             return out
-        if self._containment_path(flt, field) is not None:
-            path = self._containment_path(flt, field)
-            assert path is not None
+        path = self._containment_path(flt, field)
+        if path is not None:
             return [_nested(path, v) for v in values]
         if isinstance(field, f.List):
             if flt.op == "neq":
