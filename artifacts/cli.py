@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     indexes = db_commands.add_parser(
         "indexes",
-        help="print (or --apply) PostgreSQL indexes for the sortable fields of the served types",
+        help="print (or --apply) the indexes for the sortable fields of the served types",
     )
     indexes.add_argument(
         "--apply",
@@ -293,21 +293,22 @@ def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
     return 0 if current == head else 1
 
 
-def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
-    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
-    wanted = [
+def _wanted_type_indexes(registry: TypeRegistry, dialect: str) -> list[type_indexes.TypeIndex]:
+    return [
         index
         for artifact_type in registry
-        for index in type_indexes.type_indexes(artifact_type.name, artifact_type.fields)
+        for index in type_indexes.type_indexes(artifact_type.name, artifact_type.fields, dialect)
     ]
-    if not (args.apply or args.check):
-        for index in wanted:
-            print(f"{index.ddl};")
-        return 0
+
+
+def _db_indexes(settings: Settings, args: argparse.Namespace) -> int:
+    registry = TypeRegistry.from_entry_points(settings.enabled_types or None)
     engine = build_engine(settings.effective_database_url)
     try:
-        if engine.dialect.name != "postgresql":
-            print("per-type indexes are for PostgreSQL; nothing to do on", engine.dialect.name)
+        wanted = _wanted_type_indexes(registry, engine.dialect.name)
+        if not (args.apply or args.check):
+            for index in wanted:
+                print(f"{index.ddl};")
             return 0
         if args.check:
             states = type_indexes.inspect(engine, wanted)
@@ -427,6 +428,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     database = Database(build_engine(settings.effective_database_url))
     try:
         versions.check_stored_versions(database, registry)
+        if database.dialect == "sqlite":
+            # The embedded default has no administrator to run `artifacts db indexes`.
+            wanted = _wanted_type_indexes(registry, "sqlite")
+            for index in type_indexes.apply(database.engine, wanted):
+                print(f"artifacts: built {index.name} ({index.type_name}.{index.field})")
     finally:
         database.dispose()
     workers = args.workers or settings.workers

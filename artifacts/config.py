@@ -74,8 +74,9 @@ class Settings:
     max_list_limit: int = 1000
     #: A list's ``total_count`` is exact up to this many matches; past it the count stops and
     #: says so (``total_count_limited``). Counting reads every match, which on a type of a
-    #: million rows costs more than the page. 0 counts every match, however many.
-    count_limit: int = 10_000
+    #: million rows costs more than the page: reading 10,000 took 60-120 ms on SQLite and
+    #: ~30 ms on PostgreSQL, 1,000 a tenth of it. 0 counts every match, however many.
+    count_limit: int = 1_000
     #: Largest JSON request body accepted (bytes).
     max_json_body: int = 1024 * 1024
     #: Serve Glance's Images API v2 under /v2 (over the images type, when it is enabled).

@@ -5,6 +5,8 @@ On PostgreSQL (``--db postgresql``, the default), what it does, in order:
 
 1. Creates a dedicated database (``artifacts_bench_<random>``) on the PostgreSQL server given by
    ``--pg-admin-url`` and drops it again at the end (``--keep`` keeps it for inspection).
+   ``--reuse NAME`` uses and keeps database ``NAME``: loaded as below the first time, then
+   only brought to the current schema and per-type indexes (a million rows load once).
 2. Migrates it to revision 0003, bulk-loads the artifacts with ``COPY artifacts FROM STDIN``
    (psycopg's COPY protocol, rows built by the same ``row_values`` the service stores with), then
    migrates to head, so the 0005 indexes are built over the loaded table as they would be on an
@@ -33,6 +35,7 @@ The caller is project ``p1`` (its own rows plus public ones), not an admin.
     flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/queries.py
     .venv-test/bin/python bench/queries.py --artifacts 100000 --runs 100 --json out.json
     .venv-test/bin/python bench/queries.py --db sqlite --sizes 2000,50000,1000000
+    .venv-test/bin/python bench/queries.py --reuse artifacts_bench_1m --lock /tmp/artifacts-bench.lock
 """
 
 from __future__ import annotations
@@ -519,6 +522,26 @@ def prepare(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def reused(url: str) -> dict[str, Any]:
+    """Bring a database loaded by an earlier run to head, with the current per-type indexes."""
+    from sqlalchemy import text
+
+    from artifacts.db import migrate, type_indexes
+    from artifacts.db.session import build_engine
+    from artifacts.engine.registry import TypeRegistry, discover_types
+
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    registry = TypeRegistry(list(discover_types()))
+    type_indexes.apply(
+        engine, [i for t in registry for i in type_indexes.type_indexes(t.name, t.fields)]
+    )
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM artifacts")).scalar()
+    engine.dispose()
+    return {"artifacts": count, "reused": True}
+
+
 @contextlib.contextmanager
 def bench_lock(path: Path | None) -> Iterator[None]:
     """Hold the machine's benchmark lock (``flock``) while timing, not while building data."""
@@ -595,14 +618,21 @@ def run_postgresql(args: argparse.Namespace) -> list[dict[str, Any]]:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
-    name = f"artifacts_bench_{uuid.uuid4().hex[:10]}"
+    name = args.reuse or f"artifacts_bench_{uuid.uuid4().hex[:10]}"
     url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    log(f"database {name}")
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    log(f"database {name}" + (" (reused as it is)" if exists else ""))
     try:
         report: dict[str, Any] = {"db": "postgresql"}
-        report.update(prepare(url, args))
+        if exists:
+            report.update(reused(url))
+        else:
+            report.update(prepare(url, args))
         with bench_lock(args.lock):
             report["load_before"] = os.getloadavg()
             report.update(run_queries(url, args))
@@ -616,7 +646,7 @@ def run_postgresql(args: argparse.Namespace) -> list[dict[str, Any]]:
             report["load_after"] = os.getloadavg()
         print_report(report, args.depth)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             log(f"dropped {name}")
@@ -672,6 +702,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="PostgreSQL: use (and keep) database NAME, loading it only if it does not exist yet",
+    )
     parser.add_argument("--json", type=Path, help="write the figures and plans here")
     parser.add_argument(
         "--lock",

@@ -17,9 +17,12 @@ def after(
     found: Sequence[Any],
     descending: Sequence[bool],
     not_null: Sequence[bool],
+    missing: Sequence[bool],
 ) -> ColumnElement[bool]:
     """Rows after the one whose sort values (``exprs``) are ``found``.
 
+    ``found`` holds the marker row's values or bind parameters for them; ``missing`` says
+    which of them are NULL (the condition's structure depends on it, not on the values).
     ``descending`` and ``not_null`` say, per sort key, its direction and whether its expression
     can never be NULL.
     """
@@ -30,30 +33,34 @@ def after(
         return row < at_marker if descending[0] else row > at_marker
     alternatives = []
     for i, desc in enumerate(descending):
-        equal_before = [_equals(exprs[j], found[j]) for j in range(i)]
-        alternatives.append(and_(*equal_before, _beyond(exprs[i], found[i], desc)))
+        equal_before = [_equals(exprs[j], found[j], missing[j]) for j in range(i)]
+        alternatives.append(and_(*equal_before, _beyond(exprs[i], found[i], desc, missing[i])))
     # The same condition once more, loosened to the first key alone, which an index on that
     # key can serve as a range bound (the OR above it cannot).
-    at_or_beyond = _at_or_beyond(exprs[0], found[0], descending[0], nullable=not not_null[0])
+    at_or_beyond = _at_or_beyond(
+        exprs[0], found[0], descending[0], nullable=not not_null[0], missing=missing[0]
+    )
     return and_(at_or_beyond, or_(*alternatives))
 
 
-def _equals(expr: SQLColumnExpression[Any], value: Any) -> ColumnElement[bool]:
-    return expr.is_(None) if value is None else expr == value
+def _equals(expr: SQLColumnExpression[Any], value: Any, missing: bool) -> ColumnElement[bool]:
+    return expr.is_(None) if missing else expr == value
 
 
-def _beyond(expr: SQLColumnExpression[Any], value: Any, descending: bool) -> ColumnElement[bool]:
+def _beyond(
+    expr: SQLColumnExpression[Any], value: Any, descending: bool, missing: bool
+) -> ColumnElement[bool]:
     """Rows strictly after ``value`` in the order, with NULL as the smallest value."""
     if descending:
-        return false() if value is None else or_(expr < value, expr.is_(None))
-    return expr.is_not(None) if value is None else expr > value
+        return false() if missing else or_(expr < value, expr.is_(None))
+    return expr.is_not(None) if missing else expr > value
 
 
 def _at_or_beyond(
-    expr: SQLColumnExpression[Any], value: Any, descending: bool, *, nullable: bool
+    expr: SQLColumnExpression[Any], value: Any, descending: bool, *, nullable: bool, missing: bool
 ) -> ColumnElement[bool]:
     """Rows at or after ``value`` in the order, with NULL as the smallest value."""
-    if value is None:
+    if missing:
         return expr.is_(None) if descending else true()
     if descending:
         return or_(expr <= value, expr.is_(None)) if nullable else expr <= value

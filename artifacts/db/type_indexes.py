@@ -32,6 +32,15 @@ index whose expression no longer matches its field (a plugin release that change
 kind keeps the index name but needs a new expression): ``--apply`` creates what is missing and
 rebuilds what is stale, so re-running after a plugin upgrade is cheap and always right. An
 object without a fingerprint (created before fingerprints, or by hand) counts as stale.
+
+On SQLite the same two indexes exist per field, on the ``json_extract`` expression the compiler
+issues there (``CAST(JSON_EXTRACT(properties, '$."disk_format"') AS VARCHAR)``); SQLite has no
+``NULLS FIRST`` in an index (NULL is its smallest value anyway), no extended statistics (its
+``ANALYZE`` samples expression indexes like any other) and no comments, so an index is stale
+when the definition SQLite stored differs from the one derived. ``artifacts serve`` applies
+them on SQLite at every start (:func:`apply`; the embedded default has no administrator to run
+``artifacts db indexes``): nothing to do once they are in place, a few seconds per index when
+a type is new on a table of a million rows.
 """
 
 from __future__ import annotations
@@ -42,12 +51,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from artifacts.model import fields as f
 from artifacts.model.base import COMMON_FIELDS
 
 from .listing import ListCompiler
+from .sqlite_statistics import ANALYSIS_LIMIT
 
 _MAX_NAME = 63  # PostgreSQL's identifier limit
 
@@ -81,15 +91,15 @@ class IndexState:
     state: str
 
 
-def type_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeIndex]:
-    """Return the indexes and statistics of each sortable type-specific field of one type."""
+def type_indexes(
+    type_name: str, fields: dict[str, f.Field], dialect: str = "postgresql"
+) -> list[TypeIndex]:
+    """Return the indexes (and on PostgreSQL statistics) of each sortable type field of a type."""
+    if dialect == "sqlite":
+        return _sqlite_indexes(type_name, fields)
     compiler = ListCompiler("postgresql", fields)
     out: list[TypeIndex] = []
-    for field_name, field in fields.items():
-        if field_name in COMMON_FIELDS or not field.sortable:
-            continue
-        if not field.is_scalar:
-            continue
+    for field_name in _indexed_fields(fields):
         expression = _sql(compiler.sort_expression(field_name))
         create = "CREATE INDEX CONCURRENTLY IF NOT EXISTS"
         filter_name = _name("ix_t_", type_name, field_name)
@@ -122,22 +132,65 @@ def type_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeIndex]:
     return out
 
 
+def _indexed_fields(fields: dict[str, f.Field]) -> list[str]:
+    return [
+        name
+        for name, field in fields.items()
+        if name not in COMMON_FIELDS and field.sortable and field.is_scalar
+    ]
+
+
+def _sqlite_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeIndex]:
+    compiler = ListCompiler("sqlite", fields)
+    out: list[TypeIndex] = []
+    for field_name in _indexed_fields(fields):
+        expression = _sql(compiler.sort_expression(field_name), "sqlite")
+        create = "CREATE INDEX IF NOT EXISTS"
+        filter_name = _name("ix_t_", type_name, field_name)
+        sort_name = _name("ix_s_", type_name, field_name)
+        out += [
+            TypeIndex(
+                type_name,
+                field_name,
+                "filter",
+                filter_name,
+                f"{create} {filter_name} ON artifacts (type_name, {expression}, created_at, id)",
+            ),
+            TypeIndex(
+                type_name,
+                field_name,
+                "sort",
+                sort_name,
+                f"{create} {sort_name} ON artifacts (type_name, {expression}, id)",
+            ),
+        ]
+    return out
+
+
 def inspect(engine: Engine, wanted: Iterable[TypeIndex]) -> list[IndexState]:
     """Say of each wanted object whether it is in place, missing, or stale."""
-    if engine.dialect.name != "postgresql":
+    if engine.dialect.name not in ("postgresql", "sqlite"):
         return []
     with engine.connect() as conn:
-        comments = _comments(conn)
+        sqlite_db = engine.dialect.name == "sqlite"
+        found = _sqlite_definitions(conn) if sqlite_db else _comments(conn)
     states = []
     for item in wanted:
-        if item.name not in comments:
+        if item.name not in found:
             state = "missing"
-        elif comments[item.name] != item.fingerprint:
+        elif found[item.name] != _recorded(item, engine.dialect.name):
             state = "stale"
         else:
             state = "ok"
         states.append(IndexState(item, state))
     return states
+
+
+def _recorded(item: TypeIndex, dialect: str) -> str:
+    """What the database keeps of an object in place: its comment, or SQLite its definition."""
+    if dialect == "sqlite":
+        return item.ddl.replace(" IF NOT EXISTS", "", 1)
+    return item.fingerprint
 
 
 def apply(engine: Engine, wanted: Iterable[TypeIndex]) -> list[TypeIndex]:
@@ -147,21 +200,43 @@ def apply(engine: Engine, wanted: Iterable[TypeIndex]) -> list[TypeIndex]:
     so the planner uses the new indexes at once rather than after the next autovacuum.
     """
     states = inspect(engine, wanted)
-    built: list[TypeIndex] = []
+    if engine.dialect.name == "sqlite":
+        # SQLite's DDL is transactional: one transaction, so a failed build leaves none.
+        with engine.begin() as conn:
+            return _build(conn, states, sqlite_db=True)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for found in states:
-            item = found.index
-            if found.state == "ok":
-                continue
-            if found.state == "stale":
-                concurrently = " CONCURRENTLY" if item.sql_kind == "INDEX" else ""
-                conn.exec_driver_sql(f"DROP {item.sql_kind}{concurrently} IF EXISTS {item.name}")
-            conn.exec_driver_sql(item.ddl)
-            conn.exec_driver_sql(f"COMMENT ON {item.sql_kind} {item.name} IS '{item.fingerprint}'")
-            built.append(item)
-        if built:
-            conn.exec_driver_sql("ANALYZE artifacts")
+        return _build(conn, states, sqlite_db=False)
+
+
+def _build(conn: Connection, states: Iterable[IndexState], *, sqlite_db: bool) -> list[TypeIndex]:
+    built: list[TypeIndex] = []
+    for found in states:
+        item = found.index
+        if found.state == "ok":
+            continue
+        if found.state == "stale":
+            concurrently = " CONCURRENTLY" if item.sql_kind == "INDEX" and not sqlite_db else ""
+            conn.exec_driver_sql(f"DROP {item.sql_kind}{concurrently} IF EXISTS {item.name}")
+        conn.exec_driver_sql(item.ddl)
+        if not sqlite_db:
+            comment = f"COMMENT ON {item.sql_kind} {item.name} IS '{item.fingerprint}'"
+            conn.exec_driver_sql(comment)
+        built.append(item)
+    if built and sqlite_db:
+        # A sample per index, as the service's own statistics keeper takes it.
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+        conn.exec_driver_sql("ANALYZE")
+    elif built:
+        conn.exec_driver_sql("ANALYZE artifacts")
     return built
+
+
+def _sqlite_definitions(conn: Connection) -> dict[str, str | None]:
+    """Every index of ``artifacts`` on SQLite, with the definition SQLite stored."""
+    rows = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'artifacts'"
+    )
+    return {str(name): sql for name, sql in rows}
 
 
 def _comments(conn: Connection) -> dict[str, str | None]:
@@ -175,8 +250,15 @@ def _comments(conn: Connection) -> dict[str, str | None]:
     return {str(name): comment for name, comment in rows}
 
 
-def _sql(expression: Any) -> str:
-    """PostgreSQL text of an expression with its values inlined (field names and type names)."""
+def _sql(expression: Any, dialect_name: str = "postgresql") -> str:
+    """The text of an expression with its values inlined (field names and type names).
+
+    SQLite refuses a column qualified by its table in an index expression, so there the
+    column is written alone (the same column to its planner as the query's qualified one).
+    """
+    if dialect_name == "sqlite":
+        kwargs = {"literal_binds": True, "include_table": False}
+        return str(expression.compile(dialect=cast(Any, sqlite).dialect(), compile_kwargs=kwargs))
     dialect = cast(Any, postgresql).dialect()
     return str(expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 

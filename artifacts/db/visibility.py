@@ -18,7 +18,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Connection, and_, literal, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    String,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from artifacts.model.lifecycle import (
@@ -54,9 +65,29 @@ def visible_to(
     return _visibility_condition(project_id, is_admin, by_id, community, tuple(member_statuses))
 
 
+#: The caller's project in :func:`visible_to_caller`'s condition.
+CALLER_PROJECT = bindparam("caller_project", type_=String())
+
+
+def visible_to_caller(
+    anonymous: bool,
+    is_admin: bool,
+    *,
+    community: bool = False,
+    member_statuses: Sequence[str] = (ACCEPTED,),
+) -> ColumnElement[bool]:
+    """The list rule of :func:`visible_to` with the caller's project a parameter.
+
+    The condition names the project by the bind parameter ``caller_project``, whose value the
+    statement is executed with, so one statement serves every caller of the same kind.
+    """
+    project = None if anonymous else CALLER_PROJECT
+    return _visibility_condition(project, is_admin, False, community, tuple(member_statuses))
+
+
 @functools.lru_cache(maxsize=4096)
 def _visibility_condition(
-    project_id: str | None,
+    project_id: str | BindParameter[str] | None,
     is_admin: bool,
     by_id: bool,
     community: bool,
@@ -133,7 +164,9 @@ def asks_for_community(filters: Sequence[Filter]) -> bool:
     return False
 
 
-def _membership(project_id: str, statuses: Sequence[str]) -> ColumnElement[bool]:
+def _membership(
+    project_id: str | BindParameter[str], statuses: Sequence[str]
+) -> ColumnElement[bool]:
     return (
         select(literal(1))
         .where(

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from artifacts.db import listing, reads, rows, upload_sessions, visibility
+from artifacts.db import list_shapes, listing, reads, rows, upload_sessions, visibility
 from artifacts.db import repository as repo
 from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
@@ -81,7 +81,7 @@ class ListLimits:
     default: int = 25
     maximum: int = 1000
     #: Matches a ``total_count`` counts before it stops (``Page.total_count_limited``); 0: all.
-    count: int = 10_000
+    count: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,8 @@ class ArtifactService:
         self._types = types
         self._policy = policy
         self._limits = limits or ListLimits()
+        # Per service, hence per type registry: a shape names fields, whose SQL the types define.
+        self._list_statements = list_shapes.StatementCache()
         self._clock = clock
         self._new_id = new_id
 
@@ -175,7 +177,10 @@ class ArtifactService:
         params, member_statuses = _member_statuses(params)
         query = self._parse_list_query(params, single, fields, limit)
         compiler = listing.ListCompiler(
-            self._db.dialect, fields, {t.name: t.display_name for t in self._types}
+            self._db.dialect,
+            fields,
+            {t.name: t.display_name for t in self._types},
+            self._list_statements,
         )
         # The page and its total_count answer the same question: who lists what, of which types.
         scope: dict[str, Any] = {
@@ -191,7 +196,11 @@ class ArtifactService:
             total = None
             if count or query.total_count:
                 up_to = count_up_to if count_limit is None else count_limit + 1
-                total = compiler.count(session, **scope, up_to=up_to)
+                if query.marker is None and not more:
+                    # The first page holds every match: it is the count.
+                    total = len(rows) if up_to is None else min(len(rows), up_to)
+                else:
+                    total = compiler.count(session, **scope, up_to=up_to)
             if all_types:
                 items = [self._render_common(row) for row in rows]
             else:

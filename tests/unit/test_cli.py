@@ -166,16 +166,22 @@ def test_serve_refuses_trusted_headers_on_a_public_bind(
     assert "not a loopback address" in capsys.readouterr().err
 
 
-def test_db_indexes_prints_the_per_type_ddl(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["db", "indexes"]) == 0
+def test_db_indexes_prints_the_per_type_ddl_of_the_configured_database(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["db", "indexes"]) == 0  # the default: SQLite in the data directory
     out = capsys.readouterr().out
-    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_images_disk_format" in out
+    assert "CREATE INDEX IF NOT EXISTS ix_t_images_disk_format ON artifacts (type_name, " in out
+    assert "JSON_EXTRACT(properties, '$.\"disk_format\"')" in out
 
 
-def test_db_indexes_apply_is_a_no_op_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_indexes_apply_builds_them_on_sqlite_once(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "indexes", "--apply"]) == 0
-    assert "nothing to do on sqlite" in capsys.readouterr().out
+    assert "built ix_t_images_disk_format" in capsys.readouterr().out
+    assert main(["db", "indexes", "--check"]) == 0
+    assert main(["db", "indexes", "--apply"]) == 0
+    assert "built" not in capsys.readouterr().out
 
 
 def test_gunicorn_command_carries_the_server_settings(tmp_path: Path) -> None:

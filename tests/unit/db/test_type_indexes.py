@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from pathlib import Path
+
 from sqlalchemy import select
 
 from artifacts import plugin as p
-from artifacts.db import type_indexes
+from artifacts.db import migrate, rows, type_indexes
 from artifacts.db.listing import ListCompiler
 from artifacts.db.models import ArtifactRow
-from artifacts.db.session import Database
+from artifacts.db.session import Database, build_engine
 from artifacts.engine.registry import prepare_type
 from tests.sample_types import Widget
 
@@ -43,13 +47,32 @@ def test_long_names_are_shortened_uniquely() -> None:
     assert first != second
 
 
+def test_sqlite_indexes_are_on_the_compiled_json_extract_expression() -> None:
+    indexes = type_indexes.type_indexes("widgets", FIELDS, "sqlite")
+
+    size = {i.kind: i for i in indexes if i.field == "size"}
+    assert set(size) == {"filter", "sort"}  # SQLite has no extended statistics
+    expression = "CAST(CAST(JSON_EXTRACT(properties, '$.\"size\"') AS VARCHAR) AS BIGINT)"
+    assert size["filter"].ddl == (
+        "CREATE INDEX IF NOT EXISTS ix_t_widgets_size ON artifacts "
+        f"(type_name, {expression}, created_at, id)"
+    )
+    assert size["sort"].ddl == (
+        f"CREATE INDEX IF NOT EXISTS ix_s_widgets_size ON artifacts (type_name, {expression}, id)"
+    )
+
+
 def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
-    indexes = type_indexes.type_indexes("widgets", FIELDS)
+    indexes = type_indexes.type_indexes("widgets", FIELDS, database.dialect)
 
     created = type_indexes.apply(database.engine, indexes)
 
-    if database.dialect != "postgresql":
-        assert created == []
+    if database.dialect == "sqlite":
+        try:
+            assert created == indexes
+            assert type_indexes.apply(database.engine, indexes) == []  # all in place now
+        finally:
+            _drop(database, indexes)
         return
     try:
         assert created == indexes
@@ -73,9 +96,55 @@ def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
                 conn.exec_driver_sql(f"DROP {kind} IF EXISTS {index.name}")
 
 
+def test_sqlite_plans_use_the_indexes_once_analyzed(tmp_path: Path) -> None:
+    database = Database(build_engine(f"sqlite:///{tmp_path / 'plans.db'}"))
+    migrate.upgrade(database.engine)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with database.write() as session:
+        for n in range(600):
+            values = {
+                "id": str(uuid.uuid4()),
+                "name": f"w{n}",
+                "version": "1.0.0",
+                "size": n % 30,
+                "owner": "p1",
+                "visibility": "private",
+                "status": "drafted",
+                "created_at": now + dt.timedelta(seconds=n),
+                "updated_at": now,
+            }
+            session.add(ArtifactRow(**rows.row_values("widgets", values, FIELDS), revision=1))
+
+    type_indexes.apply(database.engine, type_indexes.type_indexes("widgets", FIELDS, "sqlite"))
+
+    assert _sqlite_plan(database, "size", 5, order="created_at") == (
+        "SEARCH artifacts USING INDEX ix_t_widgets_size (type_name=? AND <expr>=?)"
+    )
+    assert "ix_s_widgets_size" in _sqlite_plan(database, "size", None, order="size")
+    database.dispose()
+
+
+def test_a_sqlite_index_whose_field_changed_kind_is_stale_and_rebuilt(
+    database: Database,
+) -> None:
+    if database.dialect != "sqlite":
+        return
+    retyped = dict(FIELDS, size=p.String(sortable=True))
+    before, after = (
+        [i for i in type_indexes.type_indexes("widgets", fields, "sqlite") if i.field == "size"]
+        for fields in (FIELDS, retyped)
+    )
+    try:
+        type_indexes.apply(database.engine, before)
+        assert [s.state for s in type_indexes.inspect(database.engine, after)] == ["stale"] * 2
+        assert type_indexes.apply(database.engine, after) == after
+        assert {s.state for s in type_indexes.inspect(database.engine, after)} == {"ok"}
+    finally:
+        _drop(database, before)
+
+
 def test_an_index_whose_field_changed_kind_is_stale_and_rebuilt(database: Database) -> None:
     if database.dialect != "postgresql":
-        assert type_indexes.inspect(database.engine, []) == []
         return
     before = [i for i in type_indexes.type_indexes("widgets", FIELDS) if i.field == "size"]
     retyped = dict(FIELDS, size=p.String(sortable=True))
@@ -113,3 +182,17 @@ def _drop(database: Database, indexes: list[type_indexes.TypeIndex]) -> None:
     with database.engine.begin() as conn:
         for index in indexes:
             conn.exec_driver_sql(f"DROP {index.sql_kind} IF EXISTS {index.name}")
+
+
+def _sqlite_plan(database: Database, field: str, value: object, *, order: str) -> str:
+    """SQLite's plan for the compiled filter on ``field`` (or none), ordered by ``order``."""
+    compiler = ListCompiler("sqlite", FIELDS)
+    conditions = [ArtifactRow.type_name == "widgets"]
+    if value is not None:
+        conditions.append(compiler.sort_expression(field) == value)
+    key = compiler.sort_expression(order)
+    query = select(ArtifactRow.id).where(*conditions).order_by(key.desc(), ArtifactRow.id.desc())
+    with database.engine.connect() as conn:
+        compiled = query.limit(5).compile(conn, compile_kwargs={"literal_binds": True})
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+    return "\n".join(str(row[-1]) for row in rows)
