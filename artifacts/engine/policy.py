@@ -32,7 +32,11 @@ from oslo_policy import policy as oslo_policy
 
 from artifacts.config import ConfigError
 from artifacts.engine.context import RequestContext
+from artifacts.engine.policy_checks import load_rule_checks_lazily
 from artifacts.errors import AuthenticationRequired, NotOwner, PolicyDenied
+
+# Before the first rule below is parsed (parsing one loads every rule-check plugin).
+load_rule_checks_lazily()
 
 #: Namespace of the ``oslo.policy.policies`` entry point (for the sample generator).
 NAMESPACE = "artifacts"
