@@ -37,6 +37,7 @@ from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import BlobRejected, Conflict, InvalidInput
 from artifacts.model.hooks import BlobEvent, HookContext
 from artifacts.model.streaming import Upload
+from artifacts.model.transforms import StreamTransform
 
 from . import sessions
 from .access import BlobAccess
@@ -64,6 +65,8 @@ class Begun:
     owner: str = ""
     reserved: int = 0
     quota_cap: tuple[int, str] | None = None
+    #: The field's configured stream transform (it may still leave this upload alone).
+    transform: StreamTransform | None = None
 
 
 @dataclass(frozen=True)
@@ -126,12 +129,15 @@ class PendingUploads:
         artifact_id, field_name, key = ref.artifact_id, ref.field, ref.key
         now = self._clock()
         validators = self._validators.for_field(artifact_type.name, field_name)
+        transform = self._validators.transform_for(artifact_type.name, field_name)
         with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
         with self._db.write() as session:
             row, field = self._access.writable(session, ctx, artifact_type, ref)
             all_blobs = repo.blobs_of(session, [artifact_id])[artifact_id]
             document = (
-                self._render(session, artifact_type, row) if validators or with_hooks else None
+                self._render(session, artifact_type, row)
+                if validators or transform or with_hooks
+                else None
             )
             existing = next((b for b in all_blobs if b.field == field_name and b.key == key), None)
             if resumable is not None:
@@ -185,7 +191,7 @@ class PendingUploads:
                     blob = BlobEvent(field_name, key, content_type, content_length)
                     obj = artifact_type.cls.from_values(wire_values(artifact_type, document))
                     self._hooks.before(artifact_type, "before_upload", obj, hook, blob)
-                if validators:
+                if validators or transform:
                     upload = Upload(
                         type_name=artifact_type.name,
                         artifact_id=artifact_id,
@@ -206,7 +212,9 @@ class PendingUploads:
             # held step by step as they arrive (.reservation).
             existing.pending_reserved = held = content_length or 0
             quotas.reserve(session, row.owner, artifact_type.name, held)
-            return Begun(max(limit, 0), validators, upload, hook, row.owner, held, quota_cap)
+            return Begun(
+                max(limit, 0), validators, upload, hook, row.owner, held, quota_cap, transform
+            )
 
     def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
         """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""
