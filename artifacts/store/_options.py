@@ -57,6 +57,16 @@ class Options:
             raise self.error(f"option {name!r} must be at least {minimum}, not {value}")
         return value
 
+    def optional_bool(self, name: str, default: bool) -> bool:
+        value = self._take(name)
+        if value is None:
+            return default
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+            return value.strip().lower() in ("true", "1")  # from an environment variable
+        if not isinstance(value, bool):
+            raise self.error(f"option {name!r} must be true or false, not {value!r}")
+        return value
+
     def optional_float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
         value = self._take(name)
         if value is None:

@@ -36,6 +36,7 @@ from artifacts.store.base import (
     StoreError,
     validate_key,
 )
+from artifacts.store.s3_direct import DirectTransfers, read_options
 from artifacts.store.s3_resumable import S3ResumableWriter, drop_tails, resume_writer
 
 MiB = 1024 * 1024
@@ -118,6 +119,8 @@ class S3Store:
             )
             client = session.client("s3", endpoint_url=endpoint_url, config=config)
         self.client = client
+        #: Presigned transfers straight to the bucket, when configured (:mod:`.s3_direct`).
+        self.direct: DirectTransfers | None = None
 
     def open_writer(self, key: str) -> S3Writer:
         return S3Writer(self, validate_key(key))
@@ -442,7 +445,10 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     S3-compatible services); ``access_key`` with ``secret_key`` (else boto3's usual chain:
     environment, instance or pod role); ``part_size`` (bytes, at least 5 MiB; the largest
     object is 10 000 parts); ``max_pool_connections``, ``connect_timeout``, ``read_timeout``
-    (seconds), ``max_attempts``; ``addressing_style`` ("path" or "virtual").
+    (seconds), ``max_attempts``; ``addressing_style`` ("path" or "virtual");
+    ``direct_uploads``, ``presigned_downloads``, ``direct_upload_expiry``,
+    ``presigned_download_expiry``, ``direct_part_size``, ``public_endpoint_url`` (direct
+    transfers, :mod:`.s3_direct`).
     """
     reader = Options(name, "s3", options)
     bucket = reader.required_str("bucket")
@@ -457,6 +463,7 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     read_timeout = reader.optional_float("read_timeout", 60.0, minimum=0.001)
     max_attempts = reader.optional_int("max_attempts", 5, minimum=1)
     addressing_style = reader.optional_str("addressing_style")
+    direct = read_options(reader, default_part_size=part_size, min_part_size=MIN_PART_SIZE)
     reader.finish()
     if part_size > MAX_PART_SIZE:
         raise reader.error(f"option 'part_size' must be at most {MAX_PART_SIZE}")
@@ -469,7 +476,7 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
             validate_key(prefix.strip("/"))
         except ValueError as exc:
             raise reader.error(f"option 'prefix': {exc}") from None
-    return S3Store(
+    store = S3Store(
         name,
         bucket,
         prefix,
@@ -484,3 +491,11 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
         max_attempts=max_attempts,
         addressing_style=addressing_style,
     )
+    if direct.uploads or direct.downloads:
+        store.direct = DirectTransfers(
+            store,
+            direct,
+            credentials=(access_key, secret_key, region),
+            addressing_style=addressing_style,
+        )
+    return store

@@ -153,6 +153,7 @@ class Uploader:
         size: int,
         content_type: str,
         on_failure: Callable[[], None],
+        expect_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Finish a resumable upload whose bytes are all in the store already, uncommitted.
 
@@ -160,7 +161,8 @@ class Uploader:
         checks, digests, content claim), reading ``data`` (the stored bytes) instead of a
         request; ``writer`` holds them and commits them. A refusal by the first transaction
         (409, 413) leaves the data and the session as they were; any later failure removes the
-        data, and calls ``on_failure`` (which forgets the session).
+        data, and calls ``on_failure`` (which forgets the session). ``expect_sha256``: the
+        digest the client declared; other bytes are refused (400).
         """
         artifact_type = self._types.writable(ref.type_name)
         target = _Target(
@@ -192,6 +194,7 @@ class Uploader:
                     content_length=size,
                     content_type=content_type,
                     prewritten=writer,
+                    expect_sha256=expect_sha256,
                 )
         except BaseException:
             on_failure()
@@ -208,6 +211,7 @@ class Uploader:
         content_length: int | None,
         content_type: str,
         prewritten: BlobWriter | None = None,
+        expect_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Stream into the store under the upload's lease; undo everything on failure.
 
@@ -236,7 +240,13 @@ class Uploader:
         )
         try:
             digests, found = receive(
-                stream, digester, reservation, content_length, target.label, transform=transform
+                stream,
+                digester,
+                reservation,
+                content_length,
+                target.label,
+                transform=transform,
+                expect_sha256=expect_sha256,
             )
             check_annotations(artifact_type, found, target.label)
             if checks is not None:
