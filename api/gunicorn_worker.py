@@ -17,6 +17,10 @@ Large bodies (blob uploads) and bodies without a length (chunked) are streamed b
 as before: buffering them would cost memory or disk per connection and the blob path's speed.
 A client announcing ``Expect: 100-continue`` waits for our answer before sending its body, so
 it is dispatched after its head.
+
+Workers also share one count of the connections each holds (:mod:`api.connection_share`): a
+worker stops accepting while another holds fewer, so kept-alive clients are spread evenly
+instead of piling onto whichever worker the kernel woke first.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from functools import partial
 from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from api.connection_share import ConnectionShare
 
 #: Bodies of known length up to this size are read before a thread is taken (the largest JSON
 #: body the API accepts by default).
@@ -44,6 +50,40 @@ _NEEDS_THREAD = re.compile(rb"^(transfer-encoding|expect|upgrade)[ \t]*:", re.I 
 class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
     """gthread with request heads (and small bodies) gathered on the event loop."""
 
+    #: The master's table of connections per worker, made when it builds its first worker.
+    share: ConnectionShare | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # gunicorn builds the worker object in the master, then forks: the slot is reserved
+        # here, in the one process that knows which workers are alive.
+        super().__init__(*args, **kwargs)
+        cls = type(self)
+        if cls.share is None:
+            # Room for a full set of workers and the set a graceful reload is replacing.
+            cls.share = ConnectionShare(2 * self.cfg.workers + 4)
+        self.slot = cls.share.reserve()
+        self.claimed = False
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        """Accept only while no other worker holds fewer connections, then run the loop."""
+        if self.share is not None and self.slot is not None:
+            if not self.claimed:
+                # Claimed at the first turn of the loop, not at fork: a worker still loading
+                # the application holds no connections, and would stop the others accepting.
+                self.share.claim(self.slot)
+                self.claimed = True
+            self.share.publish(self.slot, self.nr_conns)
+            if self.alive:
+                self.set_accept_enabled(
+                    self.nr_conns < self.worker_connections
+                    and not self.share.fewer_elsewhere(self.slot)
+                )
+            else:
+                # Stopping: free the slot once, for the worker that replaces this one.
+                self.share.release(self.slot)
+                self.slot = None
+        super().wait_for_and_dispatch_events(timeout)
+
     def accept(self, listener: Any) -> None:
         if self.cfg.is_ssl:
             super().accept(listener)  # the TLS handshake needs a thread; keep gunicorn's path
@@ -55,6 +95,8 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
                 raise
             return
         self.nr_conns += 1
+        if self.share is not None and self.slot is not None:
+            self.share.publish(self.slot, self.nr_conns)
         self._gather(TConn(self.cfg, sock, address, listener.getsockname()))
 
     def on_client_socket_readable(self, conn: TConn, client: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import falcon
 
+from api.socket_body import socket_body
 from artifacts.engine.blobs import Readable
 from artifacts.errors import InvalidInput, LengthRequired, TooLarge, UnsupportedMediaType
 from artifacts.model import text
@@ -73,6 +74,19 @@ def body_stream(req: falcon.Request) -> Readable:
     if req.env.get("wsgi.input_terminated"):
         return req.stream
     raise LengthRequired("A Content-Length or chunked transfer encoding is required.")
+
+
+def blob_stream(req: falcon.Request) -> Readable:
+    """A blob upload's body: straight from the socket where the server allows it.
+
+    Under gunicorn, a body of known length on a plain TCP connection is read from the socket
+    one chunk per ``recv`` (:mod:`api.socket_body`); anything else is :func:`body_stream`.
+    """
+    if req.content_length is not None:
+        direct = socket_body(req.env)
+        if direct is not None:
+            return direct
+    return body_stream(req)
 
 
 def _refuse_constant(name: str) -> Any:

@@ -92,7 +92,12 @@ class Server:
     """``python -m artifacts.cli serve`` on a free loopback port, with its own data directory."""
 
     def __init__(
-        self, workdir: Path, database_url: str, server: dict[str, Any], database: dict[str, Any]
+        self,
+        workdir: Path,
+        database_url: str,
+        server: dict[str, Any],
+        database: dict[str, Any],
+        checkout: Path = REPO,
     ) -> None:
         data_dir = workdir / "data"
         data_dir.mkdir(parents=True)
@@ -107,7 +112,7 @@ class Server:
         self.config = config
         self.database_url = database_url
         self.running = run_server(
-            data_dir, workers=None, config=config, log=self.log, cwd=REPO, env={}
+            data_dir, workers=None, config=config, log=self.log, cwd=checkout, env={}
         )
         self.url = self.running.url
         self.port = int(self.url.rsplit(":", 1)[1])
@@ -167,6 +172,7 @@ class Run:
     p99_ms: float
     errors: int
     load_before: str
+    worker_cpu_share: list[float]
 
 
 def wrk(url: str, connections: int, seconds: int, headers: list[str], *args: str) -> dict:
@@ -180,6 +186,18 @@ def wrk(url: str, connections: int, seconds: int, headers: list[str], *args: str
     if result.returncode != 0 or match is None:
         raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return dict(json.loads(match.group(1)))
+
+
+def worker_ticks(pids: list[int]) -> list[int]:
+    """utime + stime of each worker, in clock ticks: how a run's work was split between them."""
+    out = []
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out.append(int(fields[11]) + int(fields[12]))
+        except FileNotFoundError:
+            out.append(0)
+    return out
 
 
 def collection_ids(base: str, type_name: str, headers: dict[str, str]) -> list[str]:
@@ -215,7 +233,7 @@ def bench_target(
     base: str,
     args: argparse.Namespace,
     workdir: Path,
-    worker_pids: list[int] | None = None,
+    worker_pids: Callable[[], list[int]] | None = None,
     prepare: Callable[[], None] | None = None,
 ) -> list[Run]:
     headers = args.header or DEFAULT_HEADERS
@@ -228,9 +246,14 @@ def bench_target(
         wrk(url, concurrency, args.warmup, headers, extra[0], *warmup)
         load = load_average()
         profile = None
-        if args.profile == phase and concurrency == 8 and worker_pids:
-            profile = start_profile(worker_pids, args.duration, workdir / f"profile-{label}")
+        pids = worker_pids() if worker_pids else []
+        if args.profile == phase and concurrency == 8 and pids:
+            profile = start_profile(pids, args.duration, workdir / f"profile-{label}")
+        ticks = worker_ticks(pids)
         found = wrk(url, concurrency, args.duration, headers, *extra)
+        # A worker recycled during the run (max_requests) is left out of the split.
+        spent = [max(after - before, 0) for before, after in zip(ticks, worker_ticks(pids))]
+        share = [round(100 * t / max(sum(spent), 1), 1) for t in spent]
         if profile is not None:
             report_profile(profile)
         seconds = found["duration_us"] / 1e6
@@ -239,12 +262,12 @@ def bench_target(
             label, phase, concurrency, found["requests"], round(seconds, 2),
             round(found["requests"] / seconds, 1),
             found["p50_us"] / 1000, found["p90_us"] / 1000, found["p99_us"] / 1000,
-            errors, load,
+            errors, load, share,
         )  # fmt: skip
         runs.append(run)
         log(
             f"{label} {phase:6} c={concurrency:<3} {run.rps:8.1f} req/s  p50 {run.p50_ms:6.2f} ms"
-            f"  p99 {run.p99_ms:6.2f} ms  errors {errors}  (load {load})"
+            f"  p99 {run.p99_ms:6.2f} ms  errors {errors}  workers' CPU % {share}  (load {load})"
         )
 
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
@@ -371,11 +394,17 @@ def main() -> int:
         "--warmup", type=int, default=2, help="seconds of unmeasured load before each run"
     )
     parser.add_argument("--phases", default=",".join(PHASES))
-    parser.add_argument("--worker-class", default=None, choices=("gthread", "sync"))
+    parser.add_argument("--worker-class", default=None, choices=("buffered", "gthread", "sync"))
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument(
         "--profile", choices=PHASES, help="py-spy the workers during this phase (c=8)"
+    )
+    parser.add_argument(
+        "--server-setting",
+        action="append",
+        metavar="KEY=JSON",
+        help="a [server] setting of our server, e.g. max_requests=200000 (repeatable)",
     )
     parser.add_argument(
         "--database-setting",
@@ -383,6 +412,14 @@ def main() -> int:
         metavar="KEY=JSON",
         help="a [database] setting of our server, e.g. pool_pre_ping=false (repeatable)",
     )
+    parser.add_argument(
+        "--checkout",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also serve this checkout (e.g. main=/work/main), rounds interleaved (repeatable)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds over every server")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -404,22 +441,37 @@ def main() -> int:
                 )
                 if value is not None
             }
+            server_settings.update(parse_setting(item) for item in args.server_setting or [])
             database_settings = dict(parse_setting(item) for item in args.database_setting or [])
+            checkouts = [("ours", REPO)] + [
+                (name, Path(path).resolve())
+                for name, path in (item.split("=", 1) for item in args.checkout)
+            ]
             for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
                 with contextlib.ExitStack() as stack:
-                    url = "" if db == "sqlite" else stack.enter_context(pg_database(args.pg_url))
-                    server = Server(workdir / db, url, server_settings, database_settings)
-                    stack.callback(server.stop)
-                    log(f"serving {db} on {server.url} with {server_settings or 'the defaults'}")
-                    runs += bench_target(
-                        db, server.url, args, workdir, server.workers(), prepare=server.tune
-                    )
+                    servers = []
+                    for name, checkout in checkouts:
+                        url = (
+                            "" if db == "sqlite" else stack.enter_context(pg_database(args.pg_url))
+                        )
+                        label = db if len(checkouts) == 1 else f"{db}-{name}"
+                        server = Server(
+                            workdir / label, url, server_settings, database_settings, checkout
+                        )
+                        stack.callback(server.stop)
+                        log(f"serving {label} on {server.url} with {server_settings or 'defaults'}")
+                        servers.append((label, server))
+                    for _ in range(args.rounds):
+                        for label, server in servers:
+                            runs += bench_target(
+                                label, server.url, args, workdir, server.workers, server.tune
+                            )
     print(
-        f"{'target':12} {'phase':6} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>6}  load"
+        f"{'target':12} {'phase':6} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'p99/p50':>7} {'errors':>6}  load"
     )
     for run in runs:
         print(
-            f"{run.target:12} {run.phase:6} {run.concurrency:4d} {run.rps:9.1f} {run.p50_ms:8.2f} {run.p90_ms:8.2f} {run.p99_ms:8.2f} {run.errors:6d}  {run.load_before}"
+            f"{run.target:12} {run.phase:6} {run.concurrency:4d} {run.rps:9.1f} {run.p50_ms:8.2f} {run.p90_ms:8.2f} {run.p99_ms:8.2f} {run.p99_ms / max(run.p50_ms, 1e-3):7.2f} {run.errors:6d}  {run.load_before}"
         )
     if args.json:
         args.json.write_text(

@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""Server CPU per request and resident memory, side by side, in interleaved rounds.
+"""Side by side with Glare and Glance: server CPU per request, throughput and memory, interleaved.
 
-Each target is a server this script starts: ``ours`` (this checkout's ``artifacts serve`` on
-SQLite, 3 workers x 3 threads, log level ``info`` as deployed), any other checkout given with
-``--checkout NAME=PATH`` (the same server from that tree, e.g. main, to compare a change), and
-with ``--glare`` the real Glare 5.0.1 from ``../shared/tools/start_glare_peer.sh`` (``noauth``).
-Every target gets the same images, then rounds of N shows and N filtered lists
-(``disk_format=qcow2&sort=created_at:desc&limit=25``) over one keep-alive connection, target
-after target within each round, so load changes hit them alike. A figure is the CPU time the
-server's processes (gunicorn master and workers; Glare's process tree) spent during the round,
-from ``/proc/<pid>/stat``, divided by the requests: what the server costs, not the client.
+One command starts every target, gives each the same images, then runs rounds of the same
+scenarios against all of them, target after target within each scenario (the order rotating
+by round), so load changes hit them alike:
 
-Results (per round: CPU ms per request, load average; medians; ratios against ``ours``; RSS per
-process) go to ``--json``.
+- ``show``: one image by id; ``list``: the first page of 25; ``filtered``: 25 ``qcow2`` images,
+  newest first; ``create``: a new image record; ``upload``: a 1 MiB image's data;
+  ``download``: that data back.
 
-    flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/server_cpu.py --glare \\
-        --checkout main=/work/main --json server_cpu.json
+Targets: ``ours`` (this checkout's ``artifacts serve``, SQLite, 3 workers x 3 threads, log level
+``info`` as deployed), ``ours-warning`` with ``--log-level-pair`` (the same at ``warning``: what
+the request log costs), other checkouts (``--checkout main=/work/main``), Glare 5.0.1
+(``--glare``, Glare v1 API like ours, its own SQLite) and Glance 33 (``--glance``, Images API
+v2, under uWSGI with its own PostgreSQL), both from ``../shared/tools/`` (see
+``bench/peers.py``). Every window is one keep-alive client sending requests one after the
+other; a figure is the CPU time of the target's processes (gunicorn master and workers;
+Glare's process tree; Glance's uWSGI tree and its PostgreSQL cluster) from ``/proc``, divided
+by the requests, and the window's requests per second. Each window records the load average
+before and after it. The ratio of a peer to ``ours`` is taken per round and its median
+reported; resident memory (RSS and USS) per process is read at the end.
+
+    flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/server_cpu.py --glare --glance \\
+        --log-level-pair --rounds 3 --json side_by_side.json
 """
 
 from __future__ import annotations
@@ -24,9 +31,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +42,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from artifacts.devserver import free_port, process_tree, run_server  # noqa: E402
+from artifacts.devserver import process_tree, run_server  # noqa: E402
+from bench import peers  # noqa: E402
 
-TOOLS = REPO.parent / "shared" / "tools"
 TICK = os.sysconf("SC_CLK_TCK")
 HEADERS = {
     "X-Identity-Status": "Confirmed",
@@ -45,7 +52,10 @@ HEADERS = {
     "X-User-Id": "bench",
     "X-Roles": "member",
 }
-LIST = "/artifacts/images?disk_format=qcow2&sort=created_at:desc&limit=25"
+SCENARIOS = ("show", "list", "filtered", "create", "upload", "download")
+BLOB = os.urandom(1024 * 1024)
+#: Names unique to this run: a peer that was already running keeps what earlier runs made.
+RUN = os.urandom(4).hex()
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -59,13 +69,87 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
-def rss_mb(pids: list[int]) -> list[float]:
-    out = []
-    for pid in pids:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                out.append(round(int(line.split()[1]) / 1024, 1))
-    return out
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS and USS (pages of this process alone) in MB."""
+    rss = uss = 0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name == "Rss":
+                rss = int(value.split()[0])
+            elif name in ("Private_Clean", "Private_Dirty"):
+                uss += int(value.split()[0])
+    except OSError:
+        pass
+    return {"rss": round(rss / 1024, 1), "uss": round(uss / 1024, 1)}
+
+
+class Api:
+    """How a scenario is asked of one API: Glare v1 (ours, Glare) or Glance's Images v2."""
+
+    def __init__(self, glance: bool) -> None:
+        self.glance = glance
+        # uWSGI's http-socket, as the Glance peer is served, closes every connection after
+        # its response without saying so: Glance's clients get a connection per request.
+        self.headers = {**HEADERS, "Connection": "close"} if glance else HEADERS
+        base = "/v2/images" if glance else "/artifacts/images"
+        self.collection = base
+        self.list = f"{base}?limit=25"
+        self.filtered = (
+            f"{base}?disk_format=qcow2&sort_key=created_at&sort_dir=desc&limit=25"
+            if glance
+            else f"{base}?disk_format=qcow2&sort=created_at:desc&limit=25"
+        )
+
+    def session(self) -> Any:
+        """A keep-alive session, or for Glance one that opens a connection per request."""
+        import requests
+
+        return _PerRequest() if self.glance else requests.Session()
+
+    def item(self, image_id: str) -> str:
+        return f"{self.collection}/{image_id}"
+
+    def data(self, image_id: str) -> str:
+        return (
+            f"{self.collection}/{image_id}/file" if self.glance else f"{self.item(image_id)}/image"
+        )
+
+    def create_body(self, name: str, disk_format: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": name,
+            "disk_format": disk_format,
+            "container_format": "bare",
+        }
+        if not self.glance:
+            body["version"] = "1.0.0"
+        body["min_ram"] = 512
+        return body
+
+
+class _PerRequest:
+    """``requests.Session``'s get/post/put, each on a new connection."""
+
+    def __enter__(self) -> _PerRequest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        import requests
+
+        return requests.get(url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        import requests
+
+        return requests.post(url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        import requests
+
+        return requests.put(url, **kwargs)
 
 
 @dataclass
@@ -74,78 +158,168 @@ class Target:
     url: str
     pids: Callable[[], list[int]]
     stop: Callable[[], None]
+    api: Api
     ids: list[str] = field(default_factory=list)
-    rounds: dict[str, list[float]] = field(default_factory=lambda: {"show": [], "list": []})
+    uploaded: list[str] = field(default_factory=list)
+    windows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in SCENARIOS}
+    )
 
 
-def start_ours(name: str, checkout: Path, workdir: Path) -> Target:
+def start_ours(name: str, checkout: Path, workdir: Path, log_level: str) -> Target:
     running = run_server(
         workdir / name,
         workers=3,
-        env={"ARTIFACTS_THREADS": "3", "ARTIFACTS_LOG_LEVEL": "info"},
+        env={"ARTIFACTS_THREADS": "3", "ARTIFACTS_LOG_LEVEL": log_level},
         cwd=checkout,
         log=workdir / f"{name}.log",
         timeout=180,
     )
     running.wait_for_workers(3)
-    return Target(name, running.url, lambda: process_tree(running.pid), running.stop)
+    return Target(name, running.url, lambda: process_tree(running.pid), running.stop, Api(False))
 
 
-def start_glare() -> Target:
-    port = free_port()
-    env = {**os.environ, "GLARE_PEER_FRESH": "1"}
-    done = subprocess.run(
-        [str(TOOLS / "start_glare_peer.sh"), str(port), "noauth"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+def from_peer(peer: peers.Peer, glance: bool) -> Target:
+    return Target(peer.name, peer.url, peer.pids, peer.stop, Api(glance))
+
+
+def create(session: Any, target: Target, name: str, disk_format: str) -> str:
+    body = target.api.create_body(name, disk_format)
+    response = session.post(
+        target.url + target.api.collection, json=body, headers=target.api.headers
     )
-    pid = int(done.stdout.strip().splitlines()[-1])
-
-    def stop() -> None:
-        for child in reversed(process_tree(pid)):
-            subprocess.run(["kill", str(child)], check=False)
-
-    return Target("glare-5.0.1", f"http://127.0.0.1:{port}", lambda: process_tree(pid), stop)
+    if response.status_code != 201:
+        raise RuntimeError(f"{target.name}: create -> {response.status_code} {response.text[:300]}")
+    return str(response.json()["id"])
 
 
-def seed(target: Target, count: int) -> None:
-    import requests
+def upload(session: Any, target: Target, image_id: str) -> None:
+    headers = {**target.api.headers, "Content-Type": "application/octet-stream"}
+    response = session.put(target.url + target.api.data(image_id), data=BLOB, headers=headers)
+    if response.status_code not in (200, 201, 204):
+        raise RuntimeError(f"{target.name}: upload -> {response.status_code} {response.text[:300]}")
 
-    with requests.Session() as session:
+
+def seed(target: Target, count: int, uploads: int) -> None:
+    with target.api.session() as session:
         for i in range(count):
-            body = {
-                "name": f"bench-{i}",
-                "version": "1.0.0",
-                "disk_format": "qcow2" if i % 2 else "raw",
-                "container_format": "bare",
-                "min_ram": 512,
-            }
-            response = session.post(target.url + "/artifacts/images", json=body, headers=HEADERS)
-            if response.status_code != 201:
-                raise RuntimeError(f"{target.name}: create -> {response.status_code}")
-            target.ids.append(response.json()["id"])
+            disk_format = "qcow2" if i % 2 else "raw"
+            target.ids.append(create(session, target, f"bench-{RUN}-{i}", disk_format))
+        # Raw images (even positions): the data is random bytes, which only "raw" accepts.
+        for image_id in target.ids[0 : 2 * uploads : 2]:
+            upload(session, target, image_id)
+            target.uploaded.append(image_id)
 
 
-def run_round(target: Target, requests_per_kind: int) -> None:
-    import requests
-
-    with requests.Session() as session:
-        for kind in ("show", "list"):
-            pids = target.pids()
-            before = cpu_seconds(pids)
-            for i in range(requests_per_kind):
-                path = (
-                    f"/artifacts/images/{target.ids[i % len(target.ids)]}"
-                    if kind == "show"
-                    else LIST
+def window(target: Target, scenario: str, count: int, round_number: int) -> dict[str, Any]:
+    """``count`` requests of one scenario against one target, timed and costed."""
+    api = target.api
+    with api.session() as session:
+        # A fresh connection per window; its first request is not timed.
+        session.get(target.url + api.list, headers=api.headers).raise_for_status()
+        # Creates (and the images uploads fill) are made untimed, beforehand.
+        fresh = []
+        if scenario == "upload":
+            fresh = [
+                create(session, target, f"up-{RUN}-{round_number}-{i}-{time.monotonic_ns()}", "raw")
+                for i in range(count)
+            ]
+        pids = target.pids()
+        load_before = os.getloadavg()[0]
+        cpu_before = cpu_seconds(pids)
+        started = time.perf_counter()
+        for i in range(count):
+            if scenario == "show":
+                response = session.get(
+                    target.url + api.item(target.ids[i % len(target.ids)]), headers=api.headers
                 )
-                response = session.get(target.url + path, headers=HEADERS)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{target.name}: GET {path} -> {response.status_code}")
-            spent = cpu_seconds(pids) - before
-            target.rounds[kind].append(round(spent / requests_per_kind * 1000, 3))
+            elif scenario in ("list", "filtered"):
+                path = api.list if scenario == "list" else api.filtered
+                response = session.get(target.url + path, headers=api.headers)
+            elif scenario == "create":
+                create(
+                    session, target, f"c-{RUN}-{round_number}-{i}-{time.monotonic_ns()}", "qcow2"
+                )
+                continue
+            elif scenario == "upload":
+                upload(session, target, fresh[i])
+                continue
+            else:
+                image_id = target.uploaded[i % len(target.uploaded)]
+                response = session.get(target.url + api.data(image_id), headers=api.headers)
+                if len(response.content) != len(BLOB):
+                    raise RuntimeError(f"{target.name}: download of {len(response.content)} bytes")
+            if response.status_code != 200:
+                raise RuntimeError(f"{target.name}: {scenario} -> {response.status_code}")
+        seconds = time.perf_counter() - started
+        spent = cpu_seconds(pids) - cpu_before
+    return {
+        "cpu_ms": round(spent / count * 1000, 3),
+        "rps": round(count / seconds, 1),
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def summarize(targets: list[Target]) -> dict[str, Any]:
+    ours = targets[0]
+    report: dict[str, Any] = {}
+    for target in targets:
+        rows: dict[str, Any] = {}
+        for scenario, windows in target.windows.items():
+            if not windows:
+                continue
+            cpu = [w["cpu_ms"] for w in windows]
+            rps = [w["rps"] for w in windows]
+            mine = ours.windows[scenario]
+            rows[scenario] = {
+                "cpu_ms_median": statistics.median(cpu),
+                "rps_median": statistics.median(rps),
+                # Per round: each window against ours in the same round, then the median.
+                "cpu_ratio_to_ours": round(
+                    statistics.median(
+                        w["cpu_ms"] / max(m["cpu_ms"], 1e-6) for w, m in zip(windows, mine)
+                    ),
+                    2,
+                ),
+                "rps_ratio_to_ours": round(
+                    statistics.median(w["rps"] / m["rps"] for w, m in zip(windows, mine)), 2
+                ),
+                "windows": windows,
+            }
+        pids = target.pids()
+        report[target.name] = {
+            "scenarios": rows,
+            "memory_mb": {str(pid): memory_mb(pid) for pid in pids},
+        }
+    return report
+
+
+def print_report(report: dict[str, Any]) -> None:
+    names = list(report)
+    print("\nserver CPU ms per request (median of rounds); in brackets: target / ours, per round")
+    print(f"{'scenario':10}" + "".join(f"{name:>24}" for name in names))
+    for scenario in SCENARIOS:
+        cells = []
+        for name in names:
+            row = report[name]["scenarios"].get(scenario)
+            cells.append(
+                f"{row['cpu_ms_median']:>10.2f} ({row['cpu_ratio_to_ours']:>5.2f}×)" if row else ""
+            )
+        print(f"{scenario:10}" + "".join(f"{cell:>24}" for cell in cells))
+    print("\nrequests/s, one keep-alive client (median of rounds); in brackets: target / ours")
+    for scenario in SCENARIOS:
+        cells = []
+        for name in names:
+            row = report[name]["scenarios"].get(scenario)
+            cells.append(
+                f"{row['rps_median']:>10.1f} ({row['rps_ratio_to_ours']:>5.2f}×)" if row else ""
+            )
+        print(f"{scenario:10}" + "".join(f"{cell:>24}" for cell in cells))
+    print("\nmemory per process, MB (RSS / USS)")
+    for name in names:
+        cells = ", ".join(f"{m['rss']}/{m['uss']}" for m in report[name]["memory_mb"].values())
+        print(f"  {name:16} {cells}")
 
 
 def main() -> int:
@@ -153,52 +327,62 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--checkout", action="append", default=[], help="NAME=PATH, repeatable")
-    parser.add_argument("--glare", action="store_true", help="also start the Glare 5.0.1 peer")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=300, help="per kind and round")
+    parser.add_argument(
+        "--log-level-pair", action="store_true", help="also run ours at log level warning"
+    )
+    parser.add_argument("--glare", action="store_true", help="also run Glare 5.0.1")
+    parser.add_argument("--glare-port", type=int, default=19494)
+    parser.add_argument(
+        "--glare-dir", type=Path, default=Path("/tmp/bench-glare-peer"), help="its data"
+    )
+    parser.add_argument("--glance", action="store_true", help="also run Glance 33")
+    parser.add_argument("--glance-port", type=int, default=19292)
+    parser.add_argument("--glance-pg-port", type=int, default=5441)
+    parser.add_argument(
+        "--glance-dir", type=Path, default=Path("/tmp/bench-glance-peer"), help="its install"
+    )
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=200, help="per read window")
+    parser.add_argument("--writes", type=int, default=40, help="per create/upload window")
     parser.add_argument("--artifacts", type=int, default=60)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    scenarios = args.scenarios.split(",")
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-server-cpu-"))
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     targets: list[Target] = []
     try:
-        targets.append(start_ours("ours", REPO, workdir))
+        targets.append(start_ours("ours", REPO, workdir, "info"))
+        if args.log_level_pair:
+            targets.append(start_ours("ours-warning", REPO, workdir, "warning"))
         for item in args.checkout:
             name, path = item.split("=", 1)
-            targets.append(start_ours(name, Path(path).resolve(), workdir))
+            targets.append(start_ours(name, Path(path).resolve(), workdir, "info"))
         if args.glare:
-            targets.append(start_glare())
+            targets.append(from_peer(peers.glare(args.glare_port, args.glare_dir), glance=False))
+        if args.glance:
+            peer = peers.glance(args.glance_port, args.glance_dir, args.glance_pg_port)
+            targets.append(from_peer(peer, glance=True))
         for target in targets:
-            seed(target, args.artifacts)
-        loads = []
-        for _ in range(args.rounds):
-            loads.append(round(os.getloadavg()[0], 2))
-            for target in targets:
-                run_round(target, args.requests)
-        report: dict[str, Any] = {"load_per_round": loads, "targets": {}}
-        ours = targets[0]
-        for target in targets:
-            medians = {k: statistics.median(v) for k, v in target.rounds.items()}
-            report["targets"][target.name] = {
-                "cpu_ms_per_request_rounds": target.rounds,
-                "cpu_ms_per_request_median": medians,
-                "ratio_to_ours": {
-                    k: round(medians[k] / statistics.median(ours.rounds[k]), 2) for k in medians
-                },
-                "rss_mb": rss_mb(target.pids()),
-            }
+            seed(target, args.artifacts, uploads=10)
+        for number in range(args.rounds):
+            for scenario in scenarios:
+                count = args.writes if scenario in ("create", "upload") else args.requests
+                shift = number % len(targets)
+                for target in targets[shift:] + targets[:shift]:
+                    target.windows[scenario].append(window(target, scenario, count, number))
+            print(f"round {number + 1} done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
+        report = {
+            "command": " ".join(sys.argv),
+            "started": started,
+            "targets": summarize(targets),
+        }
     finally:
         for target in targets:
             target.stop()
-    print(f"load average at the start of each round: {report['load_per_round']}")
-    print(f"{'target':14} {'show ms':>8} {'list ms':>8} {'show ×':>7} {'list ×':>7}  RSS MB")
-    for name, row in report["targets"].items():
-        med, ratio = row["cpu_ms_per_request_median"], row["ratio_to_ours"]
-        print(
-            f"{name:14} {med['show']:>8.3f} {med['list']:>8.3f} {ratio['show']:>7} "
-            f"{ratio['list']:>7}  {row['rss_mb']}"
-        )
+    print_report(report["targets"])
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import falcon
 
 from api.glance import wire
-from api.media import body_stream, refuse_partial_upload
+from api.media import blob_stream, refuse_partial_upload
 from api.resources.blobs import send_data, validator_headers
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.blobs import BlobRef, BlobService
@@ -64,7 +64,7 @@ class ImageData:
         self._blobs.upload(
             req.context.ctx,
             ref,
-            body_stream(req),
+            blob_stream(req),
             content_length=req.content_length,
             content_type=DATA_MEDIA_TYPE,
         )

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import falcon
 
 from api.conditional import Answer, decide, entity_tag
-from api.media import body_stream, media_type, read_json, refuse_partial_upload, write_json
+from api.media import blob_stream, media_type, read_json, refuse_partial_upload, write_json
 from api.repr_digest import set_repr_digest, wants_verified
 from api.resources.uploads import create_upload
 from artifacts.engine.blobs import BlobRef, BlobService, ByteRange, Download, Readable, ReadHandle
@@ -42,7 +42,7 @@ class BlobResource:
             write_json(resp, self._service.set_external(req.context.ctx, ref, location))
             return
         req.context.blob_upload = True
-        body = _CountingReader(body_stream(req))
+        body = _CountingReader(blob_stream(req))
         try:
             artifact = self._service.upload(
                 req.context.ctx,

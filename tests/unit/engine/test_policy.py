@@ -104,3 +104,37 @@ def test_the_sample_policy_file_is_current_and_loads() -> None:
     assert not Policy(SAMPLE).allows(OWNER, "artifact:publicize", Target(owner="p1"))
     for name in rule_names():
         assert f'"{name}"' in generated
+
+
+def test_a_policy_file_may_use_oslo_policys_http_check(tmp_path: Path) -> None:
+    """The check plugins load when a rule names one (not at start), and then work as before."""
+    import http.server
+    import threading
+
+    asked = []
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b"True")
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        policy_file = tmp_path / "policy.yaml"
+        url = f"http://127.0.0.1:{server.server_port}/check"
+        policy_file.write_text(f'"artifact:publicize": "{url}"\n')
+        policy = Policy(policy_file)
+        assert policy.allows(STRANGER, "artifact:publicize", Target(owner="p1"))
+        assert policy.allows(STRANGER, "artifact:publicize", Target(owner="p1"))
+        # An external check is asked every time (decisions of the built-in checks are kept).
+        assert len(asked) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
