@@ -338,6 +338,50 @@ def test_streaming_validators_see_every_byte_once_and_can_refuse(
     assert contract_services.quotas.check() == []
 
 
+def test_a_validator_refusing_at_start_refuses_the_session_at_creation(
+    settings: Settings, contract_services: Services, database: Database
+) -> None:
+    client = falcon.testing.TestClient(create_app(settings, contract_services))
+    checked = fx.create(client, "checked", name="c")
+    blob_path = f"/artifacts/checked/{checked['id']}/data"
+    refused_put = client.simulate_put(
+        blob_path, body=b"MAGIC", headers={**OWNER, "Content-Type": "application/x-refused"}
+    )
+    metadata = "filetype " + base64.b64encode(b"application/x-refused").decode()
+    refused = create(client, blob_path, headers={**OWNER, "Upload-Metadata": metadata})
+    assert (refused.status_code, refused.json["error"]["type"]) == (
+        refused_put.status_code,
+        refused_put.json["error"]["type"],
+    )
+    assert refused.status_code == 400
+    assert "Location" not in refused.headers
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(UploadSessionRow)) == 0
+    assert contract_services.quotas.check() == []
+    # Another content type is welcome, and the validator then sees every byte at the finish.
+    upload = location(client, blob_path, 5 + len(DATA))
+    assert append(client, upload, 0, b"MAGIC" + DATA).status_code == 204
+    starts = [name for name, _ in JOURNAL.calls if name == "start"]
+    assert len(starts) == 4  # the refused PUT, the refused POST, this POST, its finish
+
+
+def test_a_refusing_before_upload_hook_refuses_the_session_at_creation(
+    settings: Settings, contract_services: Services, database: Database
+) -> None:
+    client = falcon.testing.TestClient(create_app(settings, contract_services))
+    locked = fx.create(client, "hooked", name="h", locked=True)
+    blob_path = f"/artifacts/hooked/{locked['id']}/data"
+    refused_put = client.simulate_put(
+        blob_path, body=b"x", headers={**OWNER, "Content-Type": "text/plain"}
+    )
+    refused = create(client, blob_path, length=1)
+    assert refused.status_code == refused_put.status_code == 403
+    assert refused.json["error"] == refused_put.json["error"]
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(UploadSessionRow)) == 0
+    assert contract_services.quotas.check() == []
+
+
 def test_deleting_the_artifact_removes_sessions_and_their_data(
     client: falcon.testing.TestClient, widget: dict, settings: Settings, services: Services
 ) -> None:

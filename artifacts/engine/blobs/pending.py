@@ -29,18 +29,19 @@ from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
-from artifacts.engine.hooks import HookRunner, caller_of
+from artifacts.engine.hooks import HookRunner
 from artifacts.engine.registry import ArtifactType
 from artifacts.engine.uploads import UploadLeases
-from artifacts.engine.validation import UploadValidators
+from artifacts.engine.validation import RunningChecks, UploadValidators
 from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import BlobRejected, Conflict, InvalidInput
-from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.model.hooks import HookContext
 from artifacts.model.streaming import Upload
 
 from . import sessions
 from .access import BlobAccess
-from .common import BlobRef, label, wire_values
+from .announce import announce
+from .common import BlobRef, label
 from .removal import DataRemover
 from .reservation import field_limit
 
@@ -169,34 +170,18 @@ class PendingUploads:
                 all_blobs=all_blobs,
                 content_length=content_length,
             )
-            hook = upload = None
-            if document is not None:
-                caller = caller_of(ctx)
-                if with_hooks:
-                    hook = HookContext(
-                        event="upload",
-                        caller=caller,
-                        type_name=artifact_type.name,
-                        artifact_id=artifact_id,
-                        before=document,
-                        after=document,
-                        changed=frozenset({field_name}),
-                    )
-                    blob = BlobEvent(field_name, key, content_type, content_length)
-                    obj = artifact_type.cls.from_values(wire_values(artifact_type, document))
-                    self._hooks.before(artifact_type, "before_upload", obj, hook, blob)
-                if validators:
-                    upload = Upload(
-                        type_name=artifact_type.name,
-                        artifact_id=artifact_id,
-                        field=field_name,
-                        key=key,
-                        content_type=content_type,
-                        content_length=content_length,
-                        artifact=document,
-                        caller=caller,
-                        max_size=max(limit, 0),
-                    )
+            hook, upload = announce(
+                self._hooks,
+                ctx,
+                artifact_type,
+                ref,
+                document,
+                with_hooks=with_hooks,
+                with_validators=bool(validators),
+                limit=limit,
+                content_length=content_length,
+                content_type=content_type,
+            )
             if existing is None:
                 existing = blob_rows.add(session, artifact_id, field_name, key, now)
             blob_rows.mark_pending(
@@ -207,6 +192,45 @@ class PendingUploads:
             existing.pending_reserved = held = content_length or 0
             quotas.reserve(session, row.owner, artifact_type.name, held)
             return Begun(max(limit, 0), validators, upload, hook, row.owner, held, quota_cap)
+
+    def preflight(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        row: ArtifactRow,
+        *,
+        limit: int,
+        content_length: int,
+        content_type: str,
+    ) -> None:
+        """Ask what an upload asks before its first byte: the type's hooks and validators.
+
+        For a resumable session at its creation, so that an upload the type refuses is
+        refused before the client sends gigabytes, with the status a PUT would get. The
+        validators' checks are started to hear a refusal, then dropped: the bytes are checked
+        when the session finishes, by checks started again then.
+        """
+        validators = self._validators.for_field(artifact_type.name, ref.field)
+        with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
+        if not validators and not with_hooks:
+            return
+        document = self._render(session, artifact_type, row)
+        _, upload = announce(
+            self._hooks,
+            ctx,
+            artifact_type,
+            ref,
+            document,
+            with_hooks=with_hooks,
+            with_validators=bool(validators),
+            limit=limit,
+            content_length=content_length,
+            content_type=content_type,
+        )
+        if upload is not None:
+            RunningChecks.start(validators, upload, label(ref.field, ref.key).strip("'"))
 
     def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
         """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""

@@ -9,7 +9,8 @@ and nodes, then finished exactly as an ordinary upload is.
 
 The model is the tus 1.0 protocol's (``api.resources.uploads`` speaks it). Creating a session
 checks what an upload checks first (policy, the artifact's status, the field, the size limits
-for the declared length) and holds the whole length against the project's quotas. An append
+for the declared length, the type's before-upload hook and its validators' start) and holds
+the whole length against the project's quotas. An append
 claims the session (one conditional UPDATE, so only one request on any node appends at a
 time), writes to the store's partial object and records the offset it reached, also when the
 client's connection drops midway: that is the offset a client resumes from. It records a
@@ -56,6 +57,7 @@ from artifacts.store.base import BlobStore, ReadHandle, ResumableStore, Resumabl
 from . import sessions
 from .access import BlobAccess
 from .common import CONTENT_TYPE, UPLOAD_READ_SIZE, BlobRef, Readable, StoreChoice, store_key
+from .pending import PendingUploads
 from .removal import DataRemover
 from .reservation import field_limit
 from .upload import Uploader
@@ -108,6 +110,7 @@ class ResumableUploads:
         stores: Mapping[str, BlobStore],
         uploader: Uploader,
         *,
+        pending: PendingUploads,
         store_choice: StoreChoice,
         remover: DataRemover,
         leases: UploadLeases,
@@ -119,6 +122,7 @@ class ResumableUploads:
         self._access = access
         self._stores = stores
         self._uploader = uploader
+        self._pending = pending
         self._choice = store_choice
         self._remover = remover
         self._leases = leases
@@ -148,7 +152,7 @@ class ResumableUploads:
         with self._db.write() as session:
             row, field = self._access.writable(session, ctx, artifact_type, ref)
             all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
-            field_limit(
+            limit, _ = field_limit(
                 session,
                 artifact_type,
                 ref,
@@ -156,6 +160,16 @@ class ResumableUploads:
                 field=field,
                 all_blobs=all_blobs,
                 content_length=length,
+            )
+            self._pending.preflight(
+                session,
+                ctx,
+                artifact_type,
+                ref,
+                row,
+                limit=limit,
+                content_length=length,
+                content_type=content_type,
             )
             quotas.reserve(session, row.owner, artifact_type.name, length)
             created = UploadSessionRow(

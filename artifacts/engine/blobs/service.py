@@ -88,6 +88,7 @@ class BlobService:
             access,
             stores,
             self._uploader,
+            pending=self._pending,
             store_choice=store_choice,
             remover=remover,
             leases=leases,
