@@ -55,9 +55,26 @@ def digests(file: Path) -> blobs.Digests:
 
 
 class Null:
-    """A file that forgets what it is given (the download sink for boto3)."""
+    """A seekable file that forgets what it is given (the download sink for boto3).
+
+    Seekable, so that boto3 writes ranges as they arrive instead of queueing them in order.
+    """
+
+    def __init__(self) -> None:
+        self._position = 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._position = offset
+        return offset
+
+    def tell(self) -> int:
+        return self._position
+
+    def seekable(self) -> bool:
+        return True
 
     def write(self, data: bytes) -> int:
+        self._position += len(data)
         return len(data)
 
 

@@ -323,11 +323,13 @@ def test_streaming_validators_see_every_byte_once_and_can_refuse(
     assert shown["seen_size"] == len(data)
     finished = [detail for name, detail in JOURNAL.calls if name == "finish"]
     assert finished[-1][2] == hashlib.sha256(data).hexdigest()  # in order, each byte once
+    # One process took every append: the checks started at creation saw the bytes as they
+    # came, and nothing was read back (a read-back would have started them again).
+    assert [name for name, _ in JOURNAL.calls].count("start") == 1
 
     bad = fx.create(client, "checked", name="bad")
     upload = location(client, f"/artifacts/checked/{bad['id']}/data", len(DATA))
-    assert append(client, upload, 0, DATA[:5000]).status_code == 204
-    refused = append(client, upload, 5000, DATA[5000:])
+    refused = append(client, upload, 0, DATA[:5000])  # refused as the bytes arrive
     assert refused.status_code == 400
     assert refused.json["error"]["type"] == "BlobRejected"
     shown = client.simulate_get(f"/artifacts/checked/{bad['id']}", headers=OWNER).json
@@ -336,6 +338,29 @@ def test_streaming_validators_see_every_byte_once_and_can_refuse(
     assert client.simulate_head(upload, headers={**TUS, **OWNER}).status_code == 404
     assert not list((settings.data_dir / "blobs" / "tmp").glob("resumable-*"))
     assert contract_services.quotas.check() == []
+
+
+def test_an_append_in_another_process_falls_back_to_one_read_back(
+    settings: Settings, contract_services: Services, database: Database, clock: Callable
+) -> None:
+    first = falcon.testing.TestClient(create_app(settings, contract_services))
+    # Another node: its own services on the same database and store, no pipelines of ours.
+    other_services = build_services(
+        settings, types=contract_services.types, database=database, clock=clock
+    )
+    other = falcon.testing.TestClient(create_app(settings, other_services))
+    artifact = fx.create(first, "checked", name="moved")
+    data = b"MAGIC" + DATA
+    upload = location(first, f"/artifacts/checked/{artifact['id']}/data", len(data))
+    assert append(first, upload, 0, data[:6000]).status_code == 204
+    assert append(other, upload, 6000, data[6000:]).status_code == 204
+    shown = first.simulate_get(f"/artifacts/checked/{artifact['id']}", headers=OWNER).json
+    assert shown["data"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert shown["data"]["md5"] == hashlib.md5(data).hexdigest()
+    assert shown["seen_size"] == len(data)
+    finished = [detail for name, detail in JOURNAL.calls if name == "finish"]
+    assert [detail[2] for detail in finished] == [hashlib.sha256(data).hexdigest()]
+    assert [name for name, _ in JOURNAL.calls].count("start") == 2  # creation, read-back
 
 
 def test_a_validator_refusing_at_start_refuses_the_session_at_creation(
@@ -358,11 +383,11 @@ def test_a_validator_refusing_at_start_refuses_the_session_at_creation(
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(UploadSessionRow)) == 0
     assert contract_services.quotas.check() == []
-    # Another content type is welcome, and the validator then sees every byte at the finish.
+    # Another content type is welcome; the checks started at its creation see every byte.
     upload = location(client, blob_path, 5 + len(DATA))
     assert append(client, upload, 0, b"MAGIC" + DATA).status_code == 204
     starts = [name for name, _ in JOURNAL.calls if name == "start"]
-    assert len(starts) == 4  # the refused PUT, the refused POST, this POST, its finish
+    assert len(starts) == 3  # the refused PUT, the refused POST, this POST
 
 
 def test_a_refusing_before_upload_hook_refuses_the_session_at_creation(

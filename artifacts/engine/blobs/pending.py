@@ -204,18 +204,18 @@ class PendingUploads:
         limit: int,
         content_length: int,
         content_type: str,
-    ) -> None:
+    ) -> RunningChecks | None:
         """Ask what an upload asks before its first byte: the type's hooks and validators.
 
         For a resumable session at its creation, so that an upload the type refuses is
-        refused before the client sends gigabytes, with the status a PUT would get. The
-        validators' checks are started to hear a refusal, then dropped: the bytes are checked
-        when the session finishes, by checks started again then.
+        refused before the client sends gigabytes, with the status a PUT would get. Returns
+        the validators' started checks (None if none wants to look), to be fed the session's
+        bytes as they arrive (:mod:`.live`).
         """
         validators = self._validators.for_field(artifact_type.name, ref.field)
         with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
         if not validators and not with_hooks:
-            return
+            return None
         document = self._render(session, artifact_type, row)
         _, upload = announce(
             self._hooks,
@@ -229,8 +229,9 @@ class PendingUploads:
             content_length=content_length,
             content_type=content_type,
         )
-        if upload is not None:
-            RunningChecks.start(validators, upload, label(ref.field, ref.key).strip("'"))
+        if upload is None:
+            return None
+        return RunningChecks.start(validators, upload, label(ref.field, ref.key).strip("'"))
 
     def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
         """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""

@@ -14,13 +14,15 @@ the whole length against the project's quotas. An append
 claims the session (one conditional UPDATE, so only one request on any node appends at a
 time), writes to the store's partial object and records the offset it reached, also when the
 client's connection drops midway: that is the offset a client resumes from. It records a
-durable checkpoint every :data:`CHECKPOINT_BYTES`, so a server crash loses at most that much.
+durable checkpoint every :data:`.receiver.CHECKPOINT_BYTES`, so a server crash loses at most
+that much.
 
-When the last byte has arrived the stored bytes are read once, through the digests and the
-type's streaming validators (they see every byte once, in order, whatever the interruptions
-were), and the upload is promoted by the upload state machine (:mod:`.pending`), which also
-marks the session complete. Reading the data back costs one sequential read of the blob at
-the end; it keeps digests exact without keeping hash state between requests.
+The digests and the type's streaming checks see the bytes as they arrive, and wait between
+appends in the process that ran the last one (:mod:`.live`). When the last byte has arrived
+the upload is promoted by the upload state machine (:mod:`.pending`), which also marks the
+session complete, with those digests and checks' verdicts; if an append landed in another
+process (or the one holding them is gone), the stored bytes are read back once instead,
+through new ones. Either way each pipeline sees every byte once, in order.
 """
 
 from __future__ import annotations
@@ -52,21 +54,20 @@ from artifacts.errors import (
     ServiceUnavailable,
     TooLarge,
 )
-from artifacts.store.base import BlobStore, ReadHandle, ResumableStore, ResumableWriter, StoreError
+from artifacts.store.base import BlobStore, ReadHandle, ResumableStore, StoreError
 
 from . import sessions
 from .access import BlobAccess
-from .common import CONTENT_TYPE, UPLOAD_READ_SIZE, BlobRef, Readable, StoreChoice, store_key
+from .common import CONTENT_TYPE, BlobRef, Readable, StoreChoice, store_key
+from .live import LivePipelines, Pipeline, fresh
 from .pending import PendingUploads
+from .receiver import Append, CheckFailed, Receiver
 from .removal import DataRemover
 from .reservation import field_limit
 from .upload import Uploader
 
 #: How long a session lives after its last append, unless configured otherwise.
 DEFAULT_EXPIRY = dt.timedelta(hours=24)
-
-#: Bytes an append writes between durable checkpoints of its offset.
-CHECKPOINT_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class ResumableUploads:
         self._leases = leases
         self._clock = clock
         self._expiry = expiry
+        self._pipelines = LivePipelines()
+        self._receiver = Receiver(db, stores, live=self._pipelines, clock=clock, expiry=expiry)
 
     def create(
         self,
@@ -161,7 +164,7 @@ class ResumableUploads:
                 all_blobs=all_blobs,
                 content_length=length,
             )
-            self._pending.preflight(
+            checks = self._pending.preflight(
                 session,
                 ctx,
                 artifact_type,
@@ -192,7 +195,9 @@ class ResumableUploads:
                 expires_at=now + self._expiry,
             )
             rows.add(session, created)
-            return _session(created)
+            opened = _session(created)
+        self._pipelines.keep(upload_id, fresh(checks))
+        return opened
 
     def status(self, ctx: RequestContext, upload_id: str) -> UploadSession:
         """The session's offset and length: where a client resumes."""
@@ -228,8 +233,18 @@ class ResumableUploads:
             )
         if not claimed:
             raise Conflict("Another request is appending to this upload; ask for its offset.")
-        with self._leases.hold(token):
-            received = self._receive(current, token, stream)
+        # Taken only once claimed: a request refused above leaves the pipeline to the one
+        # that is appending.
+        pipeline = self._pipelines.take(upload_id, offset)
+        target = Append(
+            upload_id, token, current.store, current.location, current.offset, current.length
+        )
+        try:
+            with self._leases.hold(token):
+                received = self._receiver.receive(target, stream, pipeline)
+        except CheckFailed as failed:
+            self._end(upload_id, "resumable upload refused by a check")
+            raise failed.error from None
         if content_length is not None and received - offset != content_length:
             raise InvalidInput(
                 f"The body ended after {received - offset} of {content_length} bytes; the "
@@ -237,7 +252,7 @@ class ResumableUploads:
             )
         if received < current.length:
             return _replace(current, offset=received, expires_at=now + self._expiry)
-        artifact = self._finish(ctx, current)
+        artifact = self._finish(ctx, current, self._pipelines.take(upload_id, received))
         return _replace(current, offset=received, complete=True, artifact=artifact)
 
     def cancel(self, ctx: RequestContext, upload_id: str) -> None:
@@ -250,6 +265,7 @@ class ResumableUploads:
             ):
                 raise Conflict("A request is appending to this upload; cancel it afterwards.")
             location = sessions.end(session, row)
+        self._pipelines.drop(upload_id)
         if location is not None:
             self._remover.remove([location], "resumable upload cancelled")
 
@@ -291,63 +307,25 @@ class ResumableUploads:
             if (aware(row.expires_at) or row.expires_at) > self._clock():
                 return  # renewed meanwhile
             location = sessions.end(session, row)
+        self._pipelines.drop(upload_id)
         if location is not None:
             self._remover.remove([location], "resumable upload expired")
 
-    def _receive(self, current: UploadSession, token: str, stream: Readable) -> int:
-        """Write the body at the offset; record how far it got, however the request ends."""
-        store = self._stores[current.store]
-        assert isinstance(store, ResumableStore)  # checked when the session was created
-        try:
-            writer = store.resume_writer(current.location, current.offset)
-        except StoreError as exc:
-            self._let_go(current.upload_id, token, current.offset)
-            raise ServiceUnavailable("The blob store failed; try again later.") from exc
-        received = durable = current.offset
-        try:
-            while True:
-                chunk = stream.read(UPLOAD_READ_SIZE)
-                if not chunk:
-                    break
-                if received + len(chunk) > current.length:
-                    raise TooLarge(
-                        f"The body runs past the upload's length of {current.length} bytes."
-                    )
-                writer.write(chunk)
-                received += len(chunk)
-                if received - durable >= CHECKPOINT_BYTES:
-                    writer.flush()
-                    durable = received
-                    self._checkpoint(current.upload_id, token, durable)
-        except BaseException:
-            # What arrived is kept: resuming after a dropped connection is the point.
-            self._let_go(current.upload_id, token, _suspend(writer, received, durable))
-            raise
-        saved = _suspend(writer, received, durable)
-        self._let_go(current.upload_id, token, saved)
-        if saved != received:
-            raise ServiceUnavailable(f"The blob store failed; the upload is at offset {saved}.")
-        return received
+    def _finish(
+        self, ctx: RequestContext, current: UploadSession, pipeline: Pipeline | None
+    ) -> Mapping[str, Any]:
+        """Promote the stored bytes as an ordinary upload of them would be.
 
-    def _checkpoint(self, upload_id: str, token: str, offset: int) -> None:
-        with self._db.write() as session:
-            kept = rows.checkpoint(session, upload_id, token, offset=offset, now=self._clock())
-        if not kept:
-            raise Conflict("The upload was taken over or cancelled during this request.")
-
-    def _let_go(self, upload_id: str, token: str, offset: int) -> None:
-        with self._db.write() as session:
-            rows.release(
-                session, upload_id, token, offset=offset, expires_at=self._clock() + self._expiry
-            )
-
-    def _finish(self, ctx: RequestContext, current: UploadSession) -> Mapping[str, Any]:
-        """Promote the stored bytes as an ordinary upload of them would be."""
+        With the pipeline that saw every byte, its digests and checks are the upload's;
+        without it the stored bytes are read back through new ones.
+        """
         store = self._stores[current.store]
         assert isinstance(store, ResumableStore)
+        handle: ReadHandle | None = None
         try:
             writer = store.resume_writer(current.location, current.length)
-            handle = writer.read_back()
+            if pipeline is None:
+                handle = writer.read_back()
         except StoreError as exc:
             raise ServiceUnavailable("The blob store failed; try again later.") from exc
         try:
@@ -358,13 +336,15 @@ class ResumableUploads:
                 store_name=current.store,
                 location=current.location,
                 writer=writer,
-                data=_HandleReader(handle),
+                data=_HandleReader(handle) if handle is not None else None,
+                fed=(pipeline.result(), pipeline.checks) if pipeline is not None else None,
                 size=current.length,
                 content_type=current.content_type,
                 on_failure=lambda: self._forget(current.upload_id),
             )
         finally:
-            handle.close()
+            if handle is not None:
+                handle.close()
             with contextlib.suppress(ValueError, StoreError):
                 writer.suspend()  # refused before it began: the data stays for a retry
 
@@ -375,14 +355,13 @@ class ResumableUploads:
             if row is not None:
                 sessions.end(session, row)
 
-
-def _suspend(writer: ResumableWriter, received: int, durable: int) -> int:
-    """Flush and let the writer go; the offset that is safe to record."""
-    try:
-        writer.suspend()
-    except StoreError:
-        return durable  # what lies past the last checkpoint is cut off by the next append
-    return received
+    def _end(self, upload_id: str, reason: str) -> None:
+        """End a session and remove its data: a check refused bytes it had received."""
+        with self._db.write() as session:
+            row = rows.get(session, upload_id, for_update=True)
+            location = sessions.end(session, row) if row is not None else None
+        if location is not None:
+            self._remover.remove([location], reason)
 
 
 def _replace(current: UploadSession, **changes: Any) -> UploadSession:

@@ -135,7 +135,8 @@ class Uploader:
         store_name: str,
         location: str,
         writer: BlobWriter,
-        data: Readable,
+        data: Readable | None,
+        fed: tuple[Digests, RunningChecks | None] | None = None,
         size: int,
         content_type: str,
         on_failure: Callable[[], None],
@@ -144,9 +145,10 @@ class Uploader:
 
         It goes the way of every upload (limits, quotas, hooks, streaming and post-store
         checks, digests, content claim), reading ``data`` (the stored bytes) instead of a
-        request; ``writer`` holds them and commits them. A refusal by the first transaction
-        (409, 413) leaves the data and the session as they were; any later failure removes the
-        data, and calls ``on_failure`` (which forgets the session).
+        request, or taking the digests and fed checks of a pipeline that saw every byte as
+        it arrived (``fed``); ``writer`` holds the bytes and commits them. A refusal by the
+        first transaction (409, 413) leaves the data and the session as they were; any later
+        failure removes the data, and calls ``on_failure`` (which forgets the session).
         """
         artifact_type = self._types.writable(ref.type_name)
         target = _Target(
@@ -178,6 +180,7 @@ class Uploader:
                     content_length=size,
                     content_type=content_type,
                     prewritten=writer,
+                    fed=fed,
                 )
         except BaseException:
             on_failure()
@@ -189,22 +192,25 @@ class Uploader:
         ref: BlobRef,
         begun: Begun,
         target: _Target,
-        stream: Readable,
+        stream: Readable | None,
         *,
         content_length: int | None,
         content_type: str,
         prewritten: BlobWriter | None = None,
+        fed: tuple[Digests, RunningChecks | None] | None = None,
     ) -> dict[str, Any]:
         """Stream into the store under the upload's lease; undo everything on failure.
 
-        ``prewritten``: a writer that holds the bytes already; they are read, not written.
+        ``prewritten``: a writer that holds the bytes already; they are read (``stream``),
+        not written, unless ``fed`` gives their digests and the checks that saw them.
         """
         try:
-            checks = (
-                RunningChecks.start(begun.validators, begun.upload, target.label)
-                if begun.upload is not None
-                else None
-            )
+            if fed is not None:
+                checks = fed[1]
+            elif begun.upload is not None:
+                checks = RunningChecks.start(begun.validators, begun.upload, target.label)
+            else:
+                checks = None
             writer = prewritten or target.store.open_writer(target.location)
         except BaseException as exc:
             self._end_failed(ref, target, target.location, cause=exc)
@@ -222,7 +228,11 @@ class Uploader:
             begun.quota_cap,
         )
         try:
-            digests = receive(stream, digester, reservation, content_length, target.label)
+            if fed is not None:
+                digests = _known(fed[0], digester, reservation, content_length, target.label)
+            else:
+                assert stream is not None
+                digests = receive(stream, digester, reservation, content_length, target.label)
             if checks is not None:
                 outcome = checks.finish(StreamResult(digester.size, digest_map(digests)))
                 check_annotations(artifact_type, outcome.fields, target.label)
@@ -342,6 +352,23 @@ class Uploader:
             )
             raise
         return fields
+
+
+def _known(
+    digests: Digests,
+    digester: Digester,
+    reservation: Reservation,
+    content_length: int | None,
+    name: str,
+) -> Digests:
+    """The limits and quotas ``receive`` applies, for bytes digested already."""
+    digester.abandon()
+    size = content_length or 0
+    if size > reservation.limit:
+        raise reservation.too_large(size, name)
+    reservation.cover(size)
+    digester.size = size
+    return digests
 
 
 def receive(
