@@ -18,6 +18,7 @@ from artifacts.db.models import BlobRow, QuotaUsageRow, UploadSessionRow
 from artifacts.db.session import Database
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import Services, build_services
+from artifacts.store.database import DatabaseStore
 from tests import factories as fx
 from tests.api.test_blobs import OWNER, path, put, stored_files
 from tests.plugin_types import JOURNAL
@@ -425,10 +426,38 @@ def test_plain_put_with_content_range_is_still_400(
     assert result.status_code == 400
 
 
+def test_the_database_store_takes_resumable_uploads(
+    database: Database,
+    registry: TypeRegistry,
+    settings: Settings,
+    clock: Callable[[], dt.datetime],
+    request: pytest.FixtureRequest,
+) -> None:
+    url = database.engine.url.render_as_string(hide_password=False)
+    in_db = Settings(
+        data_dir=settings.data_dir, stores={"default": {"driver": "database", "url": url}}
+    )
+    services = build_services(in_db, types=registry, database=database, clock=clock)
+    store = services.stores["default"]
+    assert isinstance(store, DatabaseStore)
+    request.addfinalizer(store.close)
+    client = falcon.testing.TestClient(create_app(in_db, services))
+    widget = fx.create(client, "widgets", name="w", serial="AB-1234")
+    upload = location(client, path(widget))
+    for start in (0, 3000, 7001):
+        end = {0: 3000, 3000: 7001, 7001: len(DATA)}[start]
+        assert append(client, upload, start, DATA[start:end]).status_code == 204
+    assert client.simulate_get(path(widget), headers=OWNER).content == DATA
+    shown = client.simulate_get(f"/artifacts/widgets/{widget['id']}", headers=OWNER).json
+    assert shown["manual"]["sha256"] == hashlib.sha256(DATA).hexdigest()
+    assert stored_files(settings) == []  # in the database, not on disk
+    assert services.quotas.check() == []
+
+
 def test_stores_without_partial_objects_answer_501(
     database: Database, registry: TypeRegistry, settings: Settings, clock: Callable[[], dt.datetime]
 ) -> None:
-    memory = Settings(data_dir=settings.data_dir, stores={"default": {"driver": "database"}})
+    memory = Settings(data_dir=settings.data_dir, stores={"default": {"driver": "memory"}})
     services = build_services(memory, types=registry, database=database, clock=clock)
     client = falcon.testing.TestClient(create_app(memory, services))
     widget = fx.create(client, "widgets", name="w", serial="AB-1234")
