@@ -362,6 +362,29 @@ def test_an_append_in_another_process_falls_back_to_one_read_back(
     finished = [detail for name, detail in JOURNAL.calls if name == "finish"]
     assert [detail[2] for detail in finished] == [hashlib.sha256(data).hexdigest()]
     assert [name for name, _ in JOURNAL.calls].count("start") == 2  # creation, read-back
+    assert finished[0][0] == 1  # fed once, from the stored bytes: the read-back
+
+
+def test_a_first_append_in_another_process_starts_its_own_pipeline(
+    settings: Settings, contract_services: Services, database: Database, clock: Callable
+) -> None:
+    first = falcon.testing.TestClient(create_app(settings, contract_services))
+    other_services = build_services(
+        settings, types=contract_services.types, database=database, clock=clock
+    )
+    other = falcon.testing.TestClient(create_app(settings, other_services))
+    artifact = fx.create(first, "checked", name="elsewhere")
+    data = b"MAGIC" + DATA
+    upload = location(first, f"/artifacts/checked/{artifact['id']}/data", len(data))
+    assert append(other, upload, 0, data[:6000]).status_code == 204
+    assert append(other, upload, 6000, data[6000:]).status_code == 204
+    shown = first.simulate_get(f"/artifacts/checked/{artifact['id']}", headers=OWNER).json
+    assert shown["data"]["sha256"] == hashlib.sha256(data).hexdigest()
+    (finished,) = [detail for name, detail in JOURNAL.calls if name == "finish"]
+    assert finished[2] == hashlib.sha256(data).hexdigest()
+    assert finished[0] == 2  # fed by the two PATCHes as they came: nothing was read back
+    # Checks started at the creation and for the other process's pipeline; no read-back.
+    assert [name for name, _ in JOURNAL.calls].count("start") == 2
 
 
 def test_a_validator_refusing_at_start_refuses_the_session_at_creation(

@@ -204,16 +204,17 @@ class PendingUploads:
         limit: int,
         content_length: int,
         content_type: str,
+        hooks: bool = True,
     ) -> RunningChecks | None:
         """Ask what an upload asks before its first byte: the type's hooks and validators.
 
         For a resumable session at its creation, so that an upload the type refuses is
         refused before the client sends gigabytes, with the status a PUT would get. Returns
         the validators' started checks (None if none wants to look), to be fed the session's
-        bytes as they arrive (:mod:`.live`).
+        bytes as they arrive (:mod:`.live`). ``hooks=False`` starts the checks only.
         """
         validators = self._validators.for_field(artifact_type.name, ref.field)
-        with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
+        with_hooks = hooks and self._hooks.wants(artifact_type, "before_upload", "after_upload")
         if not validators and not with_hooks:
             return None
         document = self._render(session, artifact_type, row)

@@ -31,21 +31,22 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
 from artifacts.db import upload_sessions as rows
-from artifacts.db.models import UploadSessionRow
+from artifacts.db.models import ArtifactRow, UploadSessionRow
 from artifacts.db.rows import aware
 from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.context import RequestContext
-from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.engine.uploads import UploadLeases
+from artifacts.engine.validation import RunningChecks
 from artifacts.errors import (
+    ArtifactError,
     Conflict,
     Gone,
     InvalidInput,
@@ -64,42 +65,11 @@ from .pending import PendingUploads
 from .receiver import Append, CheckFailed, Receiver
 from .removal import DataRemover
 from .reservation import field_limit
+from .session_view import UploadSession, replaced, session_view
 from .upload import Uploader
 
 #: How long a session lives after its last append, unless configured otherwise.
 DEFAULT_EXPIRY = dt.timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class UploadSession:
-    """A resumable upload as its client sees it; ``artifact`` once the last append finished it."""
-
-    upload_id: str
-    ref: BlobRef
-    length: int
-    offset: int
-    expires_at: dt.datetime
-    complete: bool
-    metadata: str | None
-    store: str
-    location: str
-    content_type: str
-    artifact: Mapping[str, Any] | None = None
-
-
-def _session(row: UploadSessionRow) -> UploadSession:
-    return UploadSession(
-        upload_id=row.id,
-        ref=BlobRef(row.type_name, row.artifact_id, row.field, row.key),
-        length=row.length,
-        offset=row.offset,
-        expires_at=aware(row.expires_at) or row.expires_at,
-        complete=row.status == rows.COMPLETE,
-        metadata=row.upload_metadata,
-        store=row.store,
-        location=row.location,
-        content_type=row.content_type,
-    )
 
 
 class ResumableUploads:
@@ -153,26 +123,8 @@ class ResumableUploads:
         upload_id = str(uuid.uuid4())
         now = self._clock()
         with self._db.write() as session:
-            row, field = self._access.writable(session, ctx, artifact_type, ref)
-            all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
-            limit, _ = field_limit(
-                session,
-                artifact_type,
-                ref,
-                owner=row.owner,
-                field=field,
-                all_blobs=all_blobs,
-                content_length=length,
-            )
-            checks = self._pending.preflight(
-                session,
-                ctx,
-                artifact_type,
-                ref,
-                row,
-                limit=limit,
-                content_length=length,
-                content_type=content_type,
+            row, checks = self._before_bytes(
+                session, ctx, artifact_type, ref, length=length, content_type=content_type
             )
             quotas.reserve(session, row.owner, artifact_type.name, length)
             created = UploadSessionRow(
@@ -195,9 +147,67 @@ class ResumableUploads:
                 expires_at=now + self._expiry,
             )
             rows.add(session, created)
-            opened = _session(created)
+            opened = session_view(created)
         self._pipelines.keep(upload_id, fresh(checks))
         return opened
+
+    def _before_bytes(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        length: int,
+        content_type: str,
+        hooks: bool = True,
+    ) -> tuple[ArtifactRow, RunningChecks | None]:
+        """Check what an upload checks before its first byte; start the validators' checks."""
+        row, field = self._access.writable(session, ctx, artifact_type, ref)
+        all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
+        limit, _ = field_limit(
+            session,
+            artifact_type,
+            ref,
+            owner=row.owner,
+            field=field,
+            all_blobs=all_blobs,
+            content_length=length,
+        )
+        checks = self._pending.preflight(
+            session,
+            ctx,
+            artifact_type,
+            ref,
+            row,
+            limit=limit,
+            content_length=length,
+            content_type=content_type,
+            hooks=hooks,
+        )
+        return row, checks
+
+    def _first_pipeline(self, ctx: RequestContext, current: UploadSession) -> Pipeline | None:
+        """A pipeline for a first append that lands in a process other than the creator's.
+
+        Its checks start as the creator's did (the hook ran then); if anything refuses now,
+        there is no pipeline, and the finish (which checks everything again) says why.
+        """
+        try:
+            artifact_type = self._types.writable(current.ref.type_name)
+            with self._db.write() as session:
+                _, checks = self._before_bytes(
+                    session,
+                    ctx,
+                    artifact_type,
+                    current.ref,
+                    length=current.length,
+                    content_type=current.content_type,
+                    hooks=False,
+                )
+        except ArtifactError:
+            return None
+        return fresh(checks)
 
     def status(self, ctx: RequestContext, upload_id: str) -> UploadSession:
         """The session's offset and length: where a client resumes."""
@@ -236,6 +246,8 @@ class ResumableUploads:
         # Taken only once claimed: a request refused above leaves the pipeline to the one
         # that is appending.
         pipeline = self._pipelines.take(upload_id, offset)
+        if pipeline is None and offset == 0:
+            pipeline = self._first_pipeline(ctx, current)
         target = Append(
             upload_id, token, current.store, current.location, current.offset, current.length
         )
@@ -251,9 +263,9 @@ class ResumableUploads:
                 f"upload is at offset {received}."
             )
         if received < current.length:
-            return _replace(current, offset=received, expires_at=now + self._expiry)
+            return replaced(current, offset=received, expires_at=now + self._expiry)
         artifact = self._finish(ctx, current, self._pipelines.take(upload_id, received))
-        return _replace(current, offset=received, complete=True, artifact=artifact)
+        return replaced(current, offset=received, complete=True, artifact=artifact)
 
     def cancel(self, ctx: RequestContext, upload_id: str) -> None:
         """End the session and remove its data (tus termination)."""
@@ -293,7 +305,7 @@ class ResumableUploads:
         """The session, if it exists for the caller and has not expired (else 404 / 410)."""
         with self._db.read() as session:
             row = self._load(session, ctx, upload_id, for_update=False)
-            current = _session(row)
+            current = session_view(row)
         if current.expires_at <= self._clock():
             self._expire(upload_id)
             raise Gone("The upload expired; its data was removed.")
@@ -362,11 +374,6 @@ class ResumableUploads:
             location = sessions.end(session, row) if row is not None else None
         if location is not None:
             self._remover.remove([location], reason)
-
-
-def _replace(current: UploadSession, **changes: Any) -> UploadSession:
-    values = {**current.__dict__, **changes}
-    return UploadSession(**values)
 
 
 class _HandleReader:

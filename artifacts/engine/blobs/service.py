@@ -27,7 +27,8 @@ from .download import Download, Downloads
 from .external import ExternalBlobs
 from .pending import PendingUploads
 from .removal import DataRemover
-from .resumable import DEFAULT_EXPIRY, ResumableUploads, UploadSession
+from .resumable import DEFAULT_EXPIRY, ResumableUploads
+from .session_view import UploadSession
 from .upload import Uploader
 
 
