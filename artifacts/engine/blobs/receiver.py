@@ -100,12 +100,12 @@ class Receiver:
         except BaseException:
             # What arrived is kept: resuming after a dropped connection is the point.
             saved = _suspend(writer, received, durable)
-            self._let_go(append, saved)
-            self._carry(append, digester, pipeline, saved == received, received)
+            held = self._let_go(append, saved)
+            self._carry(append, digester, pipeline, held and saved == received, received)
             raise
         saved = _suspend(writer, received, durable)
-        self._let_go(append, saved)
-        self._carry(append, digester, pipeline, saved == received, received)
+        held = self._let_go(append, saved)
+        self._carry(append, digester, pipeline, held and saved == received, received)
         if saved != received:
             raise ServiceUnavailable(f"The blob store failed; the upload is at offset {saved}.")
         return received
@@ -118,7 +118,11 @@ class Receiver:
         consistent: bool,
         offset: int,
     ) -> None:
-        """Keep the pipeline at ``offset`` if it saw just the stored bytes; else drop it."""
+        """Keep the pipeline at ``offset`` if it saw just the stored bytes; else drop it.
+
+        ``consistent``: every byte read was stored and recorded by this append, which still
+        held the session (one that lost it to a takeover must not vouch for the bytes).
+        """
         if digester is None or pipeline is None:
             return
         if not consistent:
@@ -138,9 +142,10 @@ class Receiver:
         if not kept:
             raise Conflict("The upload was taken over or cancelled during this request.")
 
-    def _let_go(self, append: Append, offset: int) -> None:
+    def _let_go(self, append: Append, offset: int) -> bool:
+        """Record the offset and let go; False if the session was taken over meanwhile."""
         with self._db.write() as session:
-            rows.release(
+            return rows.release(
                 session,
                 append.upload_id,
                 append.token,
