@@ -32,6 +32,7 @@ from artifacts.model.streaming import (
     Upload,
     Verdict,
 )
+from artifacts.model.transforms import StreamTransform, Transform, Transformed
 from artifacts.model.validators import (
     UUID,
     AllowedValues,
@@ -81,8 +82,11 @@ __all__ = [
     "StoredBlob",
     "StreamCheck",
     "StreamResult",
+    "StreamTransform",
     "StreamValidator",
     "String",
+    "Transform",
+    "Transformed",
     "Unique",
     "Upload",
     "Validator",

@@ -203,3 +203,66 @@ class Hooked(p.BaseArtifact):
 
 
 CONTRACT_TYPES = (Checked, Hooked)
+
+
+class Doubler(p.StreamTransform):
+    """Stores every byte twice and ends with ``!``, unless the artifact says ``mode: as-is``;
+    refuses data holding ``NO``, fails on ``CRASH``; says how many bytes it received."""
+
+    name = "doubler"
+
+    def start(self, upload: p.Upload) -> p.Transform | None:
+        if upload.artifact.get("mode") == "as-is":
+            return None
+        return _Doubling()
+
+
+class _Doubling(p.Transform):
+    def __init__(self) -> None:
+        self.changes = {"mode": "doubled"}
+        self._received = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        if b"NO" in chunk:
+            raise p.BlobRejected("the data says NO")
+        if b"CRASH" in chunk:
+            raise RuntimeError("the transform broke")
+        self._received += len(chunk)
+        return bytes(byte for byte in chunk for _ in range(2))
+
+    def finish(self) -> p.Transformed:
+        return p.Transformed(tail=b"!", fields={"received": self._received})
+
+
+class _SeenMode(p.StreamValidator):
+    """Records the mode the checks are shown and the size they were fed."""
+
+    def start(self, upload: p.Upload) -> p.StreamCheck:
+        return _ModeCheck(str(upload.artifact.get("mode")))
+
+
+class _ModeCheck(p.StreamCheck):
+    def __init__(self, mode: str) -> None:
+        self._mode = mode
+        self._fed = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self._fed += len(chunk)
+
+    def finish(self, result: p.StreamResult) -> p.Verdict:
+        return p.Verdict(fields={"checked_mode": self._mode, "checked_size": self._fed})
+
+
+class Rewritten(p.BaseArtifact):
+    """A blob whose uploads a stream transform rewrites."""
+
+    TYPE = "rewritten"
+    VERSION = "1.0"
+
+    fields = {  # noqa: RUF012 - oslo.versionedobjects declares fields as a class-level dict
+        "mode": p.String(),
+        "received": p.Integer(system=True),
+        "checked_mode": p.String(system=True),
+        "checked_size": p.Integer(system=True),
+        "data": p.Blob(max_size=1000, stream_validators=[_SeenMode()], stream_transform=Doubler()),
+    }

@@ -1,9 +1,12 @@
-"""The upload pipeline's side of streaming validators (the contract: artifacts.model.streaming).
+"""The upload pipeline's side of streaming validators and transforms.
 
-:class:`UploadValidators` configures every blob field's validators from settings once, at
-start-up, so a bad ``[validators.<name>]`` table stops the service before it serves. For one
-upload, :class:`RunningChecks` holds the checks the validators started, is fed the chunks (on a
-lane of the :class:`~artifacts.engine.digests.Digester`) and gathers their verdicts.
+(The contracts: artifacts.model.streaming and artifacts.model.transforms.)
+:class:`UploadValidators` configures every blob field's validators and transform from settings
+once, at start-up, so a bad ``[validators.<name>]`` table stops the service before it serves.
+For one upload, :class:`RunningTransform` rewrites the received chunks (on the request thread,
+before anything else sees them), and :class:`RunningChecks` holds the checks the validators
+started, is fed the chunks (on a lane of the :class:`~artifacts.engine.digests.Digester`) and
+gathers their verdicts.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.errors import ArtifactError, BlobRejected, PluginError, TypeRegistrationError
@@ -23,44 +26,65 @@ from artifacts.model.streaming import (
     StreamValidator,
     Upload,
 )
+from artifacts.model.transforms import StreamTransform, Transform, Transformed
 from artifacts.store.base import BlobStore, StoreError
 
 LOG = logging.getLogger(__name__)
 
 
 class UploadValidators:
-    """The configured streaming validators of every blob field of the served types."""
+    """The configured streaming validators and transforms of every blob field of the types."""
 
     def __init__(
         self, types: TypeRegistry, options: Mapping[str, Mapping[str, Any]] | None = None
     ) -> None:
         options = options or {}
         self._by_field: dict[tuple[str, str], tuple[StreamValidator, ...]] = {}
+        self._transforms: dict[tuple[str, str], StreamTransform] = {}
         used: set[str] = set()
         for artifact_type in types:
             for name, field in artifact_type.fields.items():
                 declared: Sequence[StreamValidator] = getattr(field, "stream_validators", ())
-                if not declared:
-                    continue
-                configured = []
-                for validator in declared:
-                    table = options.get(validator.name, {}) if validator.name else {}
-                    used.add(validator.name)
-                    try:
-                        configured.append(validator.configure(table))
-                    except ValueError as exc:
-                        label = validator.name or type(validator).__name__
-                        raise TypeRegistrationError(
-                            f"Streaming validator {label!r} of {artifact_type.name}.{name}: "
-                            f"{exc} (settings table [validators.{label}])"
-                        ) from exc
-                self._by_field[(artifact_type.name, name)] = tuple(configured)
+                transform: StreamTransform | None = getattr(field, "stream_transform", None)
+                where = f"{artifact_type.name}.{name}"
+                if declared:
+                    self._by_field[(artifact_type.name, name)] = tuple(
+                        _configured(validator, options, used, where) for validator in declared
+                    )
+                if transform is not None:
+                    self._transforms[(artifact_type.name, name)] = _configured(
+                        transform, options, used, where
+                    )
         for unused in sorted(set(options) - used):
             # Not fatal: one configuration file may serve nodes with different enabled types.
             LOG.warning("[validators.%s] configures no validator of the served types", unused)
 
     def for_field(self, type_name: str, field: str) -> tuple[StreamValidator, ...]:
         return self._by_field.get((type_name, field), ())
+
+    def transform_for(self, type_name: str, field: str) -> StreamTransform | None:
+        return self._transforms.get((type_name, field))
+
+
+_Configurable = TypeVar("_Configurable", StreamValidator, StreamTransform)
+
+
+def _configured(
+    declared: _Configurable,
+    options: Mapping[str, Mapping[str, Any]],
+    used: set[str],
+    where: str,
+) -> _Configurable:
+    """The declared validator or transform configured by its settings table."""
+    table = options.get(declared.name, {}) if declared.name else {}
+    used.add(declared.name)
+    try:
+        return declared.configure(table)
+    except ValueError as exc:
+        label = declared.name or type(declared).__name__
+        raise TypeRegistrationError(
+            f"Streaming validator {label!r} of {where}: {exc} (settings table [validators.{label}])"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -103,6 +127,33 @@ class RunningChecks:
             if verdict.post_store is not None:
                 post.append(verdict.post_store)
         return Outcome(fields=fields, post_store=tuple(post))
+
+
+class RunningTransform:
+    """One upload's transform; its refusals name the blob, its crashes become PluginError."""
+
+    def __init__(self, transform: Transform, label: str) -> None:
+        self._transform = transform
+        self._label = label
+        self.changes: Mapping[str, Any] = dict(transform.changes)
+
+    @classmethod
+    def start(
+        cls, declared: StreamTransform | None, upload: Upload | None, label: str
+    ) -> RunningTransform | None:
+        """Start the field's transform; None when it has none or leaves this upload alone."""
+        if declared is None or upload is None:
+            return None
+        transform = _plugin_call(label, declared.start, upload)
+        return cls(transform, label) if transform is not None else None
+
+    def feed(self, chunk: bytes) -> bytes:
+        out: bytes = _plugin_call(self._label, self._transform.feed, chunk)
+        return out
+
+    def finish(self) -> Transformed:
+        end: Transformed = _plugin_call(self._label, self._transform.finish)
+        return end
 
 
 def run_post_store(

@@ -68,6 +68,20 @@ def test_real_images_activate_with_their_format_and_virtual_size(
     assert downloaded.content == data
 
 
+@pytest.mark.parametrize(("version", "payload"), [(1, 18 * MiB), (2, 4 * MiB)])
+def test_luks_images_activate_as_luks(
+    images: ImageStore, disk_images: ImageMaker, version: int, payload: int
+) -> None:
+    path = disk_images.luks(f"good{version}.luks", version, 20)
+    artifact, result = upload(images, path, disk_format="luks", container_format="bare")
+    assert result.status_code == 200, result.text
+    body = result.json
+    assert (body["detected_format"], body["virtual_size"]) == ("luks", payload)
+    assert body["format_details"]["luks_version"] == str(version)
+    assert body["os_hash_value"] == hashlib.sha512(path.read_bytes()).hexdigest()
+    assert fx.activate(images.client, "images", artifact["id"])["status"] == "active"
+
+
 def crafted_random(disk_images: ImageMaker) -> Path:
     return disk_images.raw("random.bin", bytes((i * 7919 + 13) % 251 for i in range(MiB)))
 
@@ -98,6 +112,12 @@ REFUSED: list[tuple[str, Callable[[ImageMaker], Path], dict[str, str], str]] = [
         lambda d: d.qemu("qcow2", "v.qcow2", "4M"),
         {"disk_format": "vmdk"},
         "not a vmdk image",
+    ),
+    (
+        "luks-as-raw",
+        lambda d: d.luks("r.luks", 2),
+        {"disk_format": "raw"},
+        "is a luks image, but its disk_format is 'raw'",
     ),
     (
         "vmdk-flat",

@@ -16,6 +16,7 @@ from typing import Any
 
 from artifacts import plugin as p
 from type_plugins.images.multihash import MultihashValidator
+from type_plugins.images.ova import OvaUnpacker
 from type_plugins.images.signature import HASH_METHODS, KEY_TYPES, SignatureValidator
 from type_plugins.images.validator import ImageFormatValidator
 
@@ -32,6 +33,7 @@ DISK_FORMATS = (
     "vdi",
     "iso",
     "ploop",
+    "luks",
 )
 
 #: One TiB: the largest image the type accepts unless a deployment lowers it.
@@ -106,7 +108,9 @@ class Image(p.BaseArtifact):
         "image": p.Blob(
             max_size=MAX_IMAGE_SIZE,
             stream_validators=[ImageFormatValidator(), MultihashValidator(), SignatureValidator()],
-            description="Image binary; its format is inspected as it uploads.",
+            stream_transform=OvaUnpacker(),
+            description="Image binary; its format is inspected as it uploads (an OVA is "
+            "stored as the disk it carries).",
         ),
         "protected": p.Boolean(
             mutable=True,

@@ -29,8 +29,9 @@ from type_plugins.images.inspection import (
 )
 
 #: Container formats whose payload is not itself a disk image: the bytes are still inspected
-#: for safety and recorded, but not held to the declared disk_format.
-OPAQUE_CONTAINERS = frozenset({"docker", "compressed", "ova"})
+#: for safety and recorded, but not held to the declared disk_format. (An OVA is unpacked
+#: before the checks see it, which then see the disk it carries, as ``bare``.)
+OPAQUE_CONTAINERS = frozenset({"docker", "compressed"})
 
 
 class ImageFormatValidator(p.StreamValidator):

@@ -37,6 +37,7 @@ from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import BlobRejected, Conflict, InvalidInput
 from artifacts.model.hooks import HookContext
 from artifacts.model.streaming import Upload
+from artifacts.model.transforms import StreamTransform
 
 from . import sessions
 from .access import BlobAccess
@@ -65,6 +66,8 @@ class Begun:
     owner: str = ""
     reserved: int = 0
     quota_cap: tuple[int, str] | None = None
+    #: The field's configured stream transform (it may still leave this upload alone).
+    transform: StreamTransform | None = None
 
 
 @dataclass(frozen=True)
@@ -127,12 +130,15 @@ class PendingUploads:
         artifact_id, field_name, key = ref.artifact_id, ref.field, ref.key
         now = self._clock()
         validators = self._validators.for_field(artifact_type.name, field_name)
+        transform = self._validators.transform_for(artifact_type.name, field_name)
         with_hooks = self._hooks.wants(artifact_type, "before_upload", "after_upload")
         with self._db.write() as session:
             row, field = self._access.writable(session, ctx, artifact_type, ref)
             all_blobs = repo.blobs_of(session, [artifact_id])[artifact_id]
             document = (
-                self._render(session, artifact_type, row) if validators or with_hooks else None
+                self._render(session, artifact_type, row)
+                if validators or transform or with_hooks
+                else None
             )
             existing = next((b for b in all_blobs if b.field == field_name and b.key == key), None)
             if resumable is not None:
@@ -177,7 +183,7 @@ class PendingUploads:
                 ref,
                 document,
                 with_hooks=with_hooks,
-                with_validators=bool(validators),
+                with_validators=bool(validators or transform),
                 limit=limit,
                 content_length=content_length,
                 content_type=content_type,
@@ -191,7 +197,13 @@ class PendingUploads:
             # held step by step as they arrive (.reservation).
             existing.pending_reserved = held = content_length or 0
             quotas.reserve(session, row.owner, artifact_type.name, held)
-            return Begun(max(limit, 0), validators, upload, hook, row.owner, held, quota_cap)
+            return Begun(
+                max(limit, 0), validators, upload, hook, row.owner, held, quota_cap, transform
+            )
+
+    def may_rewrite(self, type_name: str, field: str) -> bool:
+        """Whether the field declares a stream transform (uploads may not store what came)."""
+        return self._validators.transform_for(type_name, field) is not None
 
     def preflight(
         self,
@@ -214,6 +226,10 @@ class PendingUploads:
         bytes as they arrive (:mod:`.live`). ``hooks=False`` starts the checks only.
         """
         validators = self._validators.for_field(artifact_type.name, ref.field)
+        if self.may_rewrite(artifact_type.name, ref.field):
+            # The checks judge what a transform makes of the bytes (and the artifact as it
+            # changes it): only the finish can start them.
+            validators = ()
         with_hooks = hooks and self._hooks.wants(artifact_type, "before_upload", "after_upload")
         if not validators and not with_hooks:
             return None

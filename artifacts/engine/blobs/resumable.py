@@ -148,7 +148,10 @@ class ResumableUploads:
             )
             rows.add(session, created)
             opened = session_view(created)
-        self._pipelines.keep(upload_id, fresh(checks))
+        if not self._pending.may_rewrite(ref.type_name, ref.field):
+            # A transform's output, not the bytes received, is the blob: only the read-back
+            # at the finish can digest it.
+            self._pipelines.keep(upload_id, fresh(checks))
         return opened
 
     def _before_bytes(
@@ -193,6 +196,8 @@ class ResumableUploads:
         Its checks start as the creator's did (the hook ran then); if anything refuses now,
         there is no pipeline, and the finish (which checks everything again) says why.
         """
+        if self._pending.may_rewrite(current.ref.type_name, current.ref.field):
+            return None
         try:
             artifact_type = self._types.writable(current.ref.type_name)
             with self._db.write() as session:

@@ -1,4 +1,5 @@
-"""Moving an upload's bytes: request stream -> size limit -> digests and checks -> store.
+"""Moving an upload's bytes: request stream -> transform -> size limit -> digests and checks ->
+store.
 
 Runs between the state machine's transactions (:mod:`.pending`) with none held, under the
 upload's lease. Any failure cancels the store write (or removes the committed data) and
@@ -24,6 +25,7 @@ from artifacts.engine.uploads import UploadLeases, cancel_quietly
 from artifacts.engine.validation import (
     Outcome,
     RunningChecks,
+    RunningTransform,
     StoredData,
     check_annotations,
     run_post_store,
@@ -35,7 +37,6 @@ from artifacts.store.base import BlobStore, BlobWriter, StoredObject, StoreError
 
 from .common import (
     CONTENT_TYPE,
-    UPLOAD_READ_SIZE,
     BlobRef,
     Readable,
     StoreChoice,
@@ -45,6 +46,7 @@ from .common import (
     wire_values,
 )
 from .pending import Begun, PendingUploads, Promotion
+from .receiving import receive, receive_known
 from .removal import DataRemover
 from .reservation import Reservation
 
@@ -60,6 +62,18 @@ class _Target:
     store_name: str
     location: str
     label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Writing:
+    """The writer an upload's bytes go to, and where."""
+
+    writer: BlobWriter
+    location: str
+    #: The writer holds the bytes already (a resumable upload's): they are read, not written.
+    prewritten: bool = False
+    #: A resumable upload's received bytes, which the transform rewrote into ``writer``.
+    rewrites: BlobWriter | None = None
 
 
 class Uploader:
@@ -202,23 +216,26 @@ class Uploader:
         """Stream into the store under the upload's lease; undo everything on failure.
 
         ``prewritten``: a writer that holds the bytes already; they are read (``stream``),
-        not written, unless ``fed`` gives their digests and the checks that saw them.
+        not written, unless the field's transform rewrites them: then what it returns is
+        written anew (next to them) and the received bytes are dropped, whether the upload
+        succeeds or fails. ``fed`` gives the digests of prewritten bytes and the checks that
+        saw them as they arrived (never for a field with a transform): nothing is read.
         """
         try:
-            if fed is not None:
-                checks = fed[1]
-            elif begun.upload is not None:
-                checks = RunningChecks.start(begun.validators, begun.upload, target.label)
+            if fed is not None and prewritten is not None:
+                transform, checks = None, fed[1]
+                writing = _Writing(prewritten, target.location, prewritten=True)
             else:
-                checks = None
-            writer = prewritten or target.store.open_writer(target.location)
+                transform, checks, writing = self._open(artifact_type, begun, target, prewritten)
         except BaseException as exc:
             self._end_failed(ref, target, target.location, cause=exc)
             if isinstance(exc, StoreError):
                 raise ServiceUnavailable("The blob store is unavailable; try again later.") from exc
             raise
+        writer = writing.writer
         digester = Digester(
-            sink=None if prewritten else writer.write, watch=checks.feed if checks else None
+            sink=None if writing.prewritten else writer.write,
+            watch=checks.feed if checks else None,
         )
         outcome = Outcome(fields={}, post_store=())
         reservation = Reservation(
@@ -229,18 +246,25 @@ class Uploader:
         )
         try:
             if fed is not None:
-                digests = _known(fed[0], digester, reservation, content_length, target.label)
+                digests = receive_known(fed[0], digester, reservation, content_length, target.label)
+                found: Mapping[str, Any] = {}
             else:
                 assert stream is not None
-                digests = receive(stream, digester, reservation, content_length, target.label)
+                digests, found = receive(
+                    stream, digester, reservation, content_length, target.label, transform=transform
+                )
+            check_annotations(artifact_type, found, target.label)
             if checks is not None:
                 outcome = checks.finish(StreamResult(digester.size, digest_map(digests)))
                 check_annotations(artifact_type, outcome.fields, target.label)
+            if found:
+                outcome = dataclasses.replace(outcome, fields={**found, **outcome.fields})
             stored = writer.commit()
         except BaseException as exc:
             digester.abandon()
             leftover = not cancel_quietly(writer, f"upload {target.upload_id}")
-            self._end_failed(ref, target, target.location, cause=exc, leftover=leftover)
+            self._drop_received(target, writing)
+            self._end_failed(ref, target, writing.location, cause=exc, leftover=leftover)
             if isinstance(exc, StoreError):
                 raise ServiceUnavailable("The blob store failed; try again later.") from exc
             raise
@@ -258,13 +282,58 @@ class Uploader:
         except BaseException as exc:
             # Stored but not recorded (a refusal, the database gone): the data must not stay.
             self._end_failed(ref, target, stored.key, cause=exc, leftover=True)
+            self._drop_received(target, writing)
             raise
+        # The received bytes of a rewritten resumable upload are not the blob's: not kept.
+        self._drop_received(target, writing)
         if begun.hook is not None:
             blob = BlobEvent(ref.field, ref.key, content_type, stored.size, digest_map(digests))
             after = dataclasses.replace(begun.hook, after=rendered)
             obj = artifact_type.cls.from_values(wire_values(artifact_type, rendered))
             self._hooks.after(artifact_type, "after_upload", obj, after, blob)
         return rendered
+
+    def _open(
+        self,
+        artifact_type: ArtifactType,
+        begun: Begun,
+        target: _Target,
+        prewritten: BlobWriter | None,
+    ) -> tuple[RunningTransform | None, RunningChecks | None, _Writing]:
+        """Start the transform and the checks (which see the transform's changes); open the
+        writer the upload's bytes go to.
+
+        A resumable upload's bytes are in the store already (``prewritten``): they are only
+        read, unless a transform rewrites them, which are then written next to them.
+        """
+        transform = RunningTransform.start(begun.transform, begun.upload, target.label)
+        upload = begun.upload
+        if transform is not None and upload is not None and transform.changes:
+            check_annotations(artifact_type, transform.changes, target.label)
+            upload = dataclasses.replace(upload, artifact={**upload.artifact, **transform.changes})
+        checks = (
+            RunningChecks.start(begun.validators, upload, target.label)
+            if upload is not None
+            else None
+        )
+        if prewritten is None:
+            return (
+                transform,
+                checks,
+                _Writing(target.store.open_writer(target.location), target.location),
+            )
+        if transform is None:
+            return transform, checks, _Writing(prewritten, target.location, prewritten=True)
+        location = target.location + "-out"
+        writing = _Writing(target.store.open_writer(location), location, rewrites=prewritten)
+        return transform, checks, writing
+
+    def _drop_received(self, target: _Target, writing: _Writing) -> None:
+        """Remove the received bytes of a resumable upload its transform rewrote."""
+        if writing.rewrites is None:
+            return
+        if not cancel_quietly(writing.rewrites, f"upload {target.upload_id}"):
+            self._remover.remove([(target.store_name, target.location)], "upload rewritten")
 
     def _record(
         self,
@@ -352,41 +421,3 @@ class Uploader:
             )
             raise
         return fields
-
-
-def _known(
-    digests: Digests,
-    digester: Digester,
-    reservation: Reservation,
-    content_length: int | None,
-    name: str,
-) -> Digests:
-    """The limits and quotas ``receive`` applies, for bytes digested already."""
-    digester.abandon()
-    size = content_length or 0
-    if size > reservation.limit:
-        raise reservation.too_large(size, name)
-    reservation.cover(size)
-    digester.size = size
-    return digests
-
-
-def receive(
-    stream: Readable,
-    digester: Digester,
-    reservation: Reservation,
-    content_length: int | None,
-    name: str,
-) -> Digests:
-    """Read the request into the digester's lanes, within the limits; return the digests."""
-    while True:
-        chunk = stream.read(UPLOAD_READ_SIZE)
-        if not chunk:
-            break
-        if digester.size + len(chunk) > reservation.limit:
-            raise reservation.too_large(digester.size + len(chunk), name)
-        reservation.cover(digester.size + len(chunk))
-        digester.update(chunk)
-    if content_length is not None and digester.size != content_length:
-        raise InvalidInput(f"The upload ended after {digester.size} of {content_length} bytes.")
-    return digester.digests()

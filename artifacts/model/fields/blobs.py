@@ -8,6 +8,7 @@ from typing import Any
 
 from artifacts.model._ovo import ovo_fields as ovo
 from artifacts.model.streaming import StreamValidator
+from artifacts.model.transforms import StreamTransform
 
 from .base import Field, _nullable
 
@@ -58,12 +59,14 @@ class Blob(Field):
         *,
         max_size: int = DEFAULT_BLOB_MAX_SIZE,
         stream_validators: Iterable[StreamValidator] = (),
+        stream_transform: StreamTransform | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("filter_ops", ())
         super().__init__(_BlobType(), **options)
         self.max_size = max_size
         self.stream_validators = _stream_validators(stream_validators)
+        self.stream_transform = _stream_transform(stream_transform)
 
     def value_schema(self) -> dict[str, Any]:
         return copy.deepcopy(_BLOB_SCHEMA)
@@ -87,6 +90,7 @@ class BlobDict(Field):
         max_keys: int = 255,
         max_total_size: int | None = None,
         stream_validators: Iterable[StreamValidator] = (),
+        stream_transform: StreamTransform | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("filter_ops", ())
@@ -95,6 +99,7 @@ class BlobDict(Field):
         super().__init__(ovo.Dict(_BlobType()), **options)
         self.max_size = max_size
         self.stream_validators = _stream_validators(stream_validators)
+        self.stream_transform = _stream_transform(stream_transform)
         self.max_keys = max_keys
         self.max_total_size = max_total_size if max_total_size is not None else max_size
 
@@ -120,3 +125,9 @@ def _stream_validators(validators: Iterable[StreamValidator]) -> tuple[StreamVal
         if not isinstance(validator, StreamValidator):
             raise ValueError(f"{validator!r} is not a StreamValidator")
     return found
+
+
+def _stream_transform(transform: StreamTransform | None) -> StreamTransform | None:
+    if transform is not None and not isinstance(transform, StreamTransform):
+        raise ValueError(f"{transform!r} is not a StreamTransform")
+    return transform

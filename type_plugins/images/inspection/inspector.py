@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from type_plugins.images.inspection.iso import IsoProbe
+from type_plugins.images.inspection.luks import LuksProbe
 from type_plugins.images.inspection.partitions import PartitionTableProbe
 from type_plugins.images.inspection.ploop import PloopProbe
 from type_plugins.images.inspection.probe import Finding, ImageRejected, Probe, Verdict
@@ -41,6 +42,7 @@ EXPECTED = {
     "vdi": "vdi",
     "iso": "iso",
     "ploop": "ploop",
+    "luks": "luks",
 }
 
 
@@ -74,6 +76,7 @@ class FormatInspector:
             VdiProbe(),
             IsoProbe(),
             PloopProbe(),
+            LuksProbe(),
             PartitionTableProbe(),
         ]
         self._pending = list(self._probes)
