@@ -32,7 +32,7 @@ from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner
 from artifacts.engine.registry import ArtifactType
 from artifacts.engine.uploads import UploadLeases
-from artifacts.engine.validation import RunningChecks, UploadValidators
+from artifacts.engine.validation import RunningChecks, RunningTransform, UploadValidators
 from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import BlobRejected, Conflict, InvalidInput
 from artifacts.model.hooks import HookContext
@@ -201,10 +201,6 @@ class PendingUploads:
                 max(limit, 0), validators, upload, hook, row.owner, held, quota_cap, transform
             )
 
-    def may_rewrite(self, type_name: str, field: str) -> bool:
-        """Whether the field declares a stream transform (uploads may not store what came)."""
-        return self._validators.transform_for(type_name, field) is not None
-
     def preflight(
         self,
         session: Session,
@@ -217,22 +213,21 @@ class PendingUploads:
         content_length: int,
         content_type: str,
         hooks: bool = True,
-    ) -> RunningChecks | None:
+    ) -> tuple[RunningChecks | None, bool]:
         """Ask what an upload asks before its first byte: the type's hooks and validators.
 
         For a resumable session at its creation, so that an upload the type refuses is
         refused before the client sends gigabytes, with the status a PUT would get. Returns
         the validators' started checks (None if none wants to look), to be fed the session's
-        bytes as they arrive (:mod:`.live`). ``hooks=False`` starts the checks only.
+        bytes as they arrive (:mod:`.live`), and whether the received bytes are the blob's:
+        False when the field's transform rewrites this upload (its checks judge what the
+        transform makes, so only the finish can start them). ``hooks=False``: no hook.
         """
         validators = self._validators.for_field(artifact_type.name, ref.field)
-        if self.may_rewrite(artifact_type.name, ref.field):
-            # The checks judge what a transform makes of the bytes (and the artifact as it
-            # changes it): only the finish can start them.
-            validators = ()
+        transform = self._validators.transform_for(artifact_type.name, ref.field)
         with_hooks = hooks and self._hooks.wants(artifact_type, "before_upload", "after_upload")
-        if not validators and not with_hooks:
-            return None
+        if not validators and not with_hooks and transform is None:
+            return None, True
         document = self._render(session, artifact_type, row)
         _, upload = announce(
             self._hooks,
@@ -241,14 +236,17 @@ class PendingUploads:
             ref,
             document,
             with_hooks=with_hooks,
-            with_validators=bool(validators),
+            with_validators=bool(validators or transform),
             limit=limit,
             content_length=content_length,
             content_type=content_type,
         )
-        if upload is None:
-            return None
-        return RunningChecks.start(validators, upload, label(ref.field, ref.key).strip("'"))
+        name = label(ref.field, ref.key).strip("'")
+        if RunningTransform.start(transform, upload, name) is not None:
+            return None, False
+        if upload is None or not validators:
+            return None, True
+        return RunningChecks.start(validators, upload, name), True
 
     def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
         """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""

@@ -123,7 +123,7 @@ class ResumableUploads:
         upload_id = str(uuid.uuid4())
         now = self._clock()
         with self._db.write() as session:
-            row, checks = self._before_bytes(
+            row, checks, live = self._before_bytes(
                 session, ctx, artifact_type, ref, length=length, content_type=content_type
             )
             quotas.reserve(session, row.owner, artifact_type.name, length)
@@ -148,9 +148,7 @@ class ResumableUploads:
             )
             rows.add(session, created)
             opened = session_view(created)
-        if not self._pending.may_rewrite(ref.type_name, ref.field):
-            # A transform's output, not the bytes received, is the blob: only the read-back
-            # at the finish can digest it.
+        if live:
             self._pipelines.keep(upload_id, fresh(checks))
         return opened
 
@@ -164,8 +162,12 @@ class ResumableUploads:
         length: int,
         content_type: str,
         hooks: bool = True,
-    ) -> tuple[ArtifactRow, RunningChecks | None]:
-        """Check what an upload checks before its first byte; start the validators' checks."""
+    ) -> tuple[ArtifactRow, RunningChecks | None, bool]:
+        """Check what an upload checks before its first byte; start the validators' checks.
+
+        The flag says whether the received bytes are the blob's (no transform rewrites them):
+        only then can a live pipeline digest them.
+        """
         row, field = self._access.writable(session, ctx, artifact_type, ref)
         all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
         limit, _ = field_limit(
@@ -177,7 +179,7 @@ class ResumableUploads:
             all_blobs=all_blobs,
             content_length=length,
         )
-        checks = self._pending.preflight(
+        checks, live = self._pending.preflight(
             session,
             ctx,
             artifact_type,
@@ -188,7 +190,7 @@ class ResumableUploads:
             content_type=content_type,
             hooks=hooks,
         )
-        return row, checks
+        return row, checks, live
 
     def _first_pipeline(self, ctx: RequestContext, current: UploadSession) -> Pipeline | None:
         """A pipeline for a first append that lands in a process other than the creator's.
@@ -196,12 +198,10 @@ class ResumableUploads:
         Its checks start as the creator's did (the hook ran then); if anything refuses now,
         there is no pipeline, and the finish (which checks everything again) says why.
         """
-        if self._pending.may_rewrite(current.ref.type_name, current.ref.field):
-            return None
         try:
             artifact_type = self._types.writable(current.ref.type_name)
             with self._db.write() as session:
-                _, checks = self._before_bytes(
+                _, checks, live = self._before_bytes(
                     session,
                     ctx,
                     artifact_type,
@@ -212,7 +212,7 @@ class ResumableUploads:
                 )
         except ArtifactError:
             return None
-        return fresh(checks)
+        return fresh(checks) if live else None
 
     def status(self, ctx: RequestContext, upload_id: str) -> UploadSession:
         """The session's offset and length: where a client resumes."""
@@ -338,13 +338,19 @@ class ResumableUploads:
         """
         store = self._stores[current.store]
         assert isinstance(store, ResumableStore)
-        handle: ReadHandle | None = None
+        handles: list[ReadHandle] = []
         try:
             writer = store.resume_writer(current.location, current.length)
             if pipeline is None:
-                handle = writer.read_back()
+                handles.append(writer.read_back())
         except StoreError as exc:
             raise ServiceUnavailable("The blob store failed; try again later.") from exc
+
+        def read_back() -> Readable:
+            """For a pipeline the finish cannot use (a transform now rewrites the upload)."""
+            handles.append(writer.read_back())
+            return _HandleReader(handles[-1])
+
         try:
             return self._uploader.finish_stored(
                 ctx,
@@ -353,14 +359,14 @@ class ResumableUploads:
                 store_name=current.store,
                 location=current.location,
                 writer=writer,
-                data=_HandleReader(handle) if handle is not None else None,
+                data=_HandleReader(handles[0]) if handles else read_back,
                 fed=(pipeline.result(), pipeline.checks) if pipeline is not None else None,
                 size=current.length,
                 content_type=current.content_type,
                 on_failure=lambda: self._forget(current.upload_id),
             )
         finally:
-            if handle is not None:
+            for handle in handles:
                 handle.close()
             with contextlib.suppress(ValueError, StoreError):
                 writer.suspend()  # refused before it began: the data stays for a retry

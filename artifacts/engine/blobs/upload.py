@@ -149,7 +149,7 @@ class Uploader:
         store_name: str,
         location: str,
         writer: BlobWriter,
-        data: Readable | None,
+        data: Readable | Callable[[], Readable],
         fed: tuple[Digests, RunningChecks | None] | None = None,
         size: int,
         content_type: str,
@@ -160,7 +160,9 @@ class Uploader:
         It goes the way of every upload (limits, quotas, hooks, streaming and post-store
         checks, digests, content claim), reading ``data`` (the stored bytes) instead of a
         request, or taking the digests and fed checks of a pipeline that saw every byte as
-        it arrived (``fed``); ``writer`` holds the bytes and commits them. A refusal by the
+        it arrived (``fed``; ``data`` then opens the read-back, needed only if the field's
+        transform rewrites the upload after all); ``writer`` holds the bytes and commits them.
+        A refusal by the
         first transaction (409, 413) leaves the data and the session as they were; any later
         failure removes the data, and calls ``on_failure`` (which forgets the session).
         """
@@ -206,7 +208,7 @@ class Uploader:
         ref: BlobRef,
         begun: Begun,
         target: _Target,
-        stream: Readable | None,
+        stream: Readable | Callable[[], Readable],
         *,
         content_length: int | None,
         content_type: str,
@@ -219,14 +221,14 @@ class Uploader:
         not written, unless the field's transform rewrites them: then what it returns is
         written anew (next to them) and the received bytes are dropped, whether the upload
         succeeds or fails. ``fed`` gives the digests of prewritten bytes and the checks that
-        saw them as they arrived (never for a field with a transform): nothing is read.
+        saw them as they arrived: nothing is read, unless the field's transform rewrites this
+        upload (the artifact changed since the session began); ``stream`` is then a callable
+        that opens the read-back.
         """
         try:
-            if fed is not None and prewritten is not None:
-                transform, checks = None, fed[1]
-                writing = _Writing(prewritten, target.location, prewritten=True)
-            else:
-                transform, checks, writing = self._open(artifact_type, begun, target, prewritten)
+            transform, checks, writing, source = self._prepare(
+                artifact_type, begun, target, prewritten, stream=stream, fed=fed
+            )
         except BaseException as exc:
             self._end_failed(ref, target, target.location, cause=exc)
             if isinstance(exc, StoreError):
@@ -245,13 +247,12 @@ class Uploader:
             begun.quota_cap,
         )
         try:
-            if fed is not None:
-                digests = receive_known(fed[0], digester, reservation, content_length, target.label)
+            if isinstance(source, Digests):
+                digests = receive_known(source, digester, reservation, content_length, target.label)
                 found: Mapping[str, Any] = {}
             else:
-                assert stream is not None
                 digests, found = receive(
-                    stream, digester, reservation, content_length, target.label, transform=transform
+                    source, digester, reservation, content_length, target.label, transform=transform
                 )
             check_annotations(artifact_type, found, target.label)
             if checks is not None:
@@ -292,6 +293,25 @@ class Uploader:
             obj = artifact_type.cls.from_values(wire_values(artifact_type, rendered))
             self._hooks.after(artifact_type, "after_upload", obj, after, blob)
         return rendered
+
+    def _prepare(
+        self,
+        artifact_type: ArtifactType,
+        begun: Begun,
+        target: _Target,
+        prewritten: BlobWriter | None,
+        *,
+        stream: Readable | Callable[[], Readable],
+        fed: tuple[Digests, RunningChecks | None] | None,
+    ) -> tuple[RunningTransform | None, RunningChecks | None, _Writing, Readable | Digests]:
+        """The upload's transform, checks and writer, and where its digests come from: the
+        bytes to read, or the digests of a live pipeline (then nothing is read)."""
+        rewritten = RunningTransform.start(begun.transform, begun.upload, target.label)
+        if fed is not None and rewritten is None and prewritten is not None:
+            return None, fed[1], _Writing(prewritten, target.location, prewritten=True), fed[0]
+        # Without a pipeline, or rewritten after all: the transform must see the stored bytes.
+        source = stream() if callable(stream) else stream
+        return (*self._open(artifact_type, begun, target, prewritten), source)
 
     def _open(
         self,
