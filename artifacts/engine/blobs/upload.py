@@ -25,7 +25,6 @@ from artifacts.engine.uploads import UploadLeases, cancel_quietly
 from artifacts.engine.validation import (
     Outcome,
     RunningChecks,
-    RunningTransform,
     StoredData,
     check_annotations,
     run_post_store,
@@ -46,34 +45,12 @@ from .common import (
     wire_values,
 )
 from .pending import Begun, PendingUploads, Promotion
+from .pipeline_setup import Target, Writing, prepare
 from .receiving import receive, receive_known
 from .removal import DataRemover
 from .reservation import Reservation
 
 LOG = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Target:
-    """Where one upload writes: its id, store and key, and its blob's name in messages."""
-
-    upload_id: str
-    store: BlobStore
-    store_name: str
-    location: str
-    label: str
-
-
-@dataclasses.dataclass(frozen=True)
-class _Writing:
-    """The writer an upload's bytes go to, and where."""
-
-    writer: BlobWriter
-    location: str
-    #: The writer holds the bytes already (a resumable upload's): they are read, not written.
-    prewritten: bool = False
-    #: A resumable upload's received bytes, which the transform rewrote into ``writer``.
-    rewrites: BlobWriter | None = None
 
 
 class Uploader:
@@ -112,7 +89,7 @@ class Uploader:
             raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
         upload_id = str(uuid.uuid4())
         store_name = into or self._choice.for_field(ref.type_name, ref.field)
-        target = _Target(
+        target = Target(
             upload_id=upload_id,
             store=self._stores[store_name],
             store_name=store_name,
@@ -167,7 +144,7 @@ class Uploader:
         failure removes the data, and calls ``on_failure`` (which forgets the session).
         """
         artifact_type = self._types.writable(ref.type_name)
-        target = _Target(
+        target = Target(
             upload_id=upload_id,
             store=self._stores[store_name],
             store_name=store_name,
@@ -207,7 +184,7 @@ class Uploader:
         artifact_type: ArtifactType,
         ref: BlobRef,
         begun: Begun,
-        target: _Target,
+        target: Target,
         stream: Readable | Callable[[], Readable],
         *,
         content_length: int | None,
@@ -226,7 +203,7 @@ class Uploader:
         that opens the read-back.
         """
         try:
-            transform, checks, writing, source = self._prepare(
+            transform, checks, writing, source = prepare(
                 artifact_type, begun, target, prewritten, stream=stream, fed=fed
             )
         except BaseException as exc:
@@ -294,61 +271,7 @@ class Uploader:
             self._hooks.after(artifact_type, "after_upload", obj, after, blob)
         return rendered
 
-    def _prepare(
-        self,
-        artifact_type: ArtifactType,
-        begun: Begun,
-        target: _Target,
-        prewritten: BlobWriter | None,
-        *,
-        stream: Readable | Callable[[], Readable],
-        fed: tuple[Digests, RunningChecks | None] | None,
-    ) -> tuple[RunningTransform | None, RunningChecks | None, _Writing, Readable | Digests]:
-        """The upload's transform, checks and writer, and where its digests come from: the
-        bytes to read, or the digests of a live pipeline (then nothing is read)."""
-        rewritten = RunningTransform.start(begun.transform, begun.upload, target.label)
-        if fed is not None and rewritten is None and prewritten is not None:
-            return None, fed[1], _Writing(prewritten, target.location, prewritten=True), fed[0]
-        # Without a pipeline, or rewritten after all: the transform must see the stored bytes.
-        source = stream() if callable(stream) else stream
-        return (*self._open(artifact_type, begun, target, prewritten), source)
-
-    def _open(
-        self,
-        artifact_type: ArtifactType,
-        begun: Begun,
-        target: _Target,
-        prewritten: BlobWriter | None,
-    ) -> tuple[RunningTransform | None, RunningChecks | None, _Writing]:
-        """Start the transform and the checks (which see the transform's changes); open the
-        writer the upload's bytes go to.
-
-        A resumable upload's bytes are in the store already (``prewritten``): they are only
-        read, unless a transform rewrites them, which are then written next to them.
-        """
-        transform = RunningTransform.start(begun.transform, begun.upload, target.label)
-        upload = begun.upload
-        if transform is not None and upload is not None and transform.changes:
-            check_annotations(artifact_type, transform.changes, target.label)
-            upload = dataclasses.replace(upload, artifact={**upload.artifact, **transform.changes})
-        checks = (
-            RunningChecks.start(begun.validators, upload, target.label)
-            if upload is not None
-            else None
-        )
-        if prewritten is None:
-            return (
-                transform,
-                checks,
-                _Writing(target.store.open_writer(target.location), target.location),
-            )
-        if transform is None:
-            return transform, checks, _Writing(prewritten, target.location, prewritten=True)
-        location = target.location + "-out"
-        writing = _Writing(target.store.open_writer(location), location, rewrites=prewritten)
-        return transform, checks, writing
-
-    def _drop_received(self, target: _Target, writing: _Writing) -> None:
+    def _drop_received(self, target: Target, writing: Writing) -> None:
         """Remove the received bytes of a resumable upload its transform rewrote."""
         if writing.rewrites is None:
             return
@@ -359,7 +282,7 @@ class Uploader:
         self,
         artifact_type: ArtifactType,
         ref: BlobRef,
-        target: _Target,
+        target: Target,
         stored: StoredObject,
         *,
         digests: Digests,
@@ -389,7 +312,7 @@ class Uploader:
     def _end_failed(
         self,
         ref: BlobRef,
-        target: _Target,
+        target: Target,
         location: str,
         *,
         cause: BaseException,
@@ -421,7 +344,7 @@ class Uploader:
         self,
         artifact_type: ArtifactType,
         ref: BlobRef,
-        target: _Target,
+        target: Target,
         checks: tuple[Any, ...],
         stored: StoredData,
     ) -> dict[str, Any]:
