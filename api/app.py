@@ -15,6 +15,7 @@ from api.openapi import resources as openapi
 from api.request_log import RequestLogMiddleware
 from api.resources.artifacts import ArtifactCollection, ArtifactItem
 from api.resources.blobs import BlobResource
+from api.resources.direct import DirectCommit, DirectUpload, DirectUploads
 from api.resources.glare_quotas import GlareProjectQuotas, GlareQuotas
 from api.resources.health import HealthResource, ReadinessResource
 from api.resources.members import MemberCollection, MemberItem
@@ -92,6 +93,11 @@ def create_app(
     largest = services.blobs.largest_blob
     app.add_route("/uploads", UploadsRoot(largest))
     app.add_route("/uploads/{upload_id}", UploadResource(services.blobs, largest))
+    app.add_route("/direct-uploads", DirectUploads(services.blobs, settings.max_json_body))
+    app.add_route("/direct-uploads/{upload_id}", DirectUpload(services.blobs))
+    app.add_route(
+        "/direct-uploads/{upload_id}/commit", DirectCommit(services.blobs, services.artifacts)
+    )
     if glance_door:
         glance.add_routes(app, settings, services)
     openapi.add_routes(app, services.types, settings)

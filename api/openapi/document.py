@@ -31,6 +31,8 @@ from api.openapi.components import (
     ref,
     type_schema,
 )
+from api.openapi.direct import SCHEMAS as DIRECT_SCHEMAS
+from api.openapi.direct import paths as direct_paths
 from api.openapi.quotas import SCHEMAS as QUOTA_SCHEMAS
 from api.openapi.quotas import paths as quota_paths
 from api.openapi.uploads import create_operation, upload_paths
@@ -565,6 +567,7 @@ def _catalog_operation(template: str, method: str) -> Operation:
 def documented_routes(extra: Iterable[tuple[str, str]] = ()) -> set[tuple[str, str]]:
     """Every (route template, method) this module describes."""
     routes = set(_service_paths([])) | set(quota_paths()) | set(upload_paths())
+    routes |= set(direct_paths())
     routes |= {(t, m) for t, methods in _TYPED.items() for m in methods}
     routes |= {(t, m) for t in _BLOB_TEMPLATES for m in _BLOB_METHODS}
     routes |= {(t, m) for t, methods in _CATALOG.items() for m in methods}
@@ -582,7 +585,11 @@ def build(
     ).items():
         marked = {**operation, EXTENSION: True} if template in _EXTENSION_PATHS else operation
         paths.setdefault(template, {})[method.lower()] = marked
-    for (template, method), operation in [*quota_paths().items(), *upload_paths().items()]:
+    for (template, method), operation in [
+        *quota_paths().items(),
+        *upload_paths().items(),
+        *direct_paths().items(),
+    ]:
         paths.setdefault(template, {})[method.lower()] = operation
     for page, page_methods in _CATALOG.items():
         paths[page.replace(":path}", "}")] = {
@@ -607,6 +614,7 @@ def build(
             paths[path] = {m.lower(): d(info, field, [_KEY]) for m, d in _BLOB_METHODS.items()}
     schemas = {info.component: type_schema(info.schema) for info in infos.values()}
     schemas.update(QUOTA_SCHEMAS)
+    schemas.update(DIRECT_SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -3,8 +3,9 @@
 PUT streams the request body to the blob service (or records an external location), POST opens
 a resumable upload of it (tus creation, :mod:`api.resources.uploads`), GET streams
 the data back with its checksums and entity tag (conditional requests and a single range
-honoured, see :mod:`api.conditional`), HEAD answers GET's headers without the data, DELETE
-forgets an external blob.
+honoured, see :mod:`api.conditional`), or, from a store with ``presigned_downloads``, sends
+the client to a short-lived presigned URL of it (302), HEAD answers GET's headers without
+the data, DELETE forgets an external blob.
 """
 
 from __future__ import annotations
@@ -125,10 +126,18 @@ def send_data(
     if decision.answer is Answer.NOT_MODIFIED:
         resp.status = falcon.HTTP_304
         return
-    resp.content_type = content_type
     # A verified download (RFC 9530's Want-Repr-Digest) checks a whole blob; a range is sent
     # unchecked, as it cannot be checked against the whole blob's digest.
     verify = decision.byte_range is None and wants_verified(req) and download.verifiable
+    if _redirects(req, download, verify=verify):
+        # The bucket sends the bytes: the checks above have passed, and a Range the client
+        # sends again there names the same bytes (a key is never rewritten).
+        resp.status = falcon.HTTP_302
+        resp.location = download.presigned(content_type)
+        resp.cache_control = ["no-store"]
+        resp.content_length = 0
+        return
+    resp.content_type = content_type
     if verify:
         set_repr_digest(resp, download.info.sha256)
     if req.method == "HEAD":
@@ -136,6 +145,20 @@ def send_data(
         return
     handle = download.open(decision.byte_range, verify=verify)
     write_data(resp, handle, decision.byte_range)
+
+
+def _redirects(req: falcon.Request, download: Download, *, verify: bool) -> bool:
+    """Whether to send a GET to the store's presigned URL instead of the bytes.
+
+    Not for a HEAD (its headers are ours), a verified download (the check runs here), or an
+    If-Range (the store would compare it with its own entity tag, not ours).
+    """
+    return (
+        req.method == "GET"
+        and download.presignable
+        and not verify
+        and req.get_header("If-Range") is None
+    )
 
 
 def write_data(resp: falcon.Response, handle: ReadHandle, part: ByteRange | None) -> None:

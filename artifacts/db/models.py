@@ -208,6 +208,13 @@ class UploadSessionRow(Base):
     patch_renewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: tus (bytes sent through the service) | direct (parts sent to S3 with presigned URLs)
+    kind: Mapped[str] = mapped_column(String(16), default="tus", server_default="tus")
+    #: A direct upload's S3 multipart upload id, its part size and the sha256 its client
+    #: declared (checked at commit).
+    remote_id: Mapped[str | None] = mapped_column(String(1024))
+    part_size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_upload_sessions_expires_at", "expires_at"),

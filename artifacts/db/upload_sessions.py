@@ -18,6 +18,10 @@ from .models import UploadSessionRow
 RECEIVING = "receiving"
 COMPLETE = "complete"
 
+#: Kinds of session: bytes through the service (tus), or parts straight to S3 (direct).
+TUS = "tus"
+DIRECT = "direct"
+
 
 def add(session: Session, row: UploadSessionRow) -> None:
     session.add(row)
@@ -98,6 +102,14 @@ def renew(session: Session, tokens: Sequence[str], now: dt.datetime) -> int:
 def expired(session: Session, now: dt.datetime) -> list[str]:
     """Ids of sessions whose time is up."""
     stmt = select(UploadSessionRow.id).where(UploadSessionRow.expires_at <= now)
+    return list(session.scalars(stmt))
+
+
+def expired_receiving(session: Session, now: dt.datetime) -> list[UploadSessionRow]:
+    """Sessions whose time is up that still hold data of their own (not yet complete)."""
+    stmt = select(UploadSessionRow).where(
+        UploadSessionRow.expires_at <= now, UploadSessionRow.status == RECEIVING
+    )
     return list(session.scalars(stmt))
 
 

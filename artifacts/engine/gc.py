@@ -4,6 +4,8 @@ What it removes, each with its reason:
 
 - **abandoned uploads**: uploads whose lease lapsed (their process died); the blob goes back
   to its previous data and the partial data becomes an orphan;
+- **expired uploads**: resumable and direct upload sessions whose time ran out, with the
+  parts they received (a direct upload's open multipart upload in the bucket);
 - **orphans**: data recorded as no longer referenced (a failed delete, a duplicate upload's
   own copy, an abandoned upload's partial data);
 - **unreferenced content**: stored content whose last reference went more than
@@ -29,6 +31,8 @@ from dataclasses import dataclass, field
 
 from artifacts.db import blobs as blob_rows
 from artifacts.db import contents
+from artifacts.db import upload_sessions as session_rows
+from artifacts.db.rows import aware
 from artifacts.db.session import Database
 from artifacts.engine.blobs import BlobService, DataRemover
 from artifacts.engine.copies import COPY_PREFIX
@@ -89,6 +93,7 @@ class GarbageCollector:
         """Find (and unless ``dry_run``, remove) every kind of garbage, in a safe order."""
         report = Report()
         report.found.extend(self._abandoned())
+        report.found.extend(self._expired())
         if not dry_run:
             self._blobs.sweep_stale_uploads()  # their partial data joins the orphans
         report.found.extend(self._orphans())
@@ -121,6 +126,20 @@ class GarbageCollector:
                     blob.pending_location or "",
                     None,
                     f"upload {upload_id} to {artifact_id} {name}: lease lapsed",
+                )
+
+    def _expired(self) -> Iterator[Garbage]:
+        with self._db.read() as session:
+            expired = session_rows.expired_receiving(session, self._clock())
+            for row in expired:
+                what = "direct upload" if row.kind == session_rows.DIRECT else "resumable upload"
+                until = (aware(row.expires_at) or row.expires_at).isoformat()
+                yield Garbage(
+                    "expired-upload",
+                    row.store,
+                    row.location,
+                    row.length,
+                    f"{what} {row.id} expired at {until}",
                 )
 
     def _orphans(self) -> Iterator[Garbage]:

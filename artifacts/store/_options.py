@@ -57,6 +57,16 @@ class Options:
             raise self.error(f"option {name!r} must be at least {minimum}, not {value}")
         return value
 
+    def optional_bool(self, name: str, default: bool) -> bool:
+        value = self._take(name)
+        if value is None:
+            return default
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+            return value.strip().lower() in ("true", "1")  # from an environment variable
+        if not isinstance(value, bool):
+            raise self.error(f"option {name!r} must be true or false, not {value!r}")
+        return value
+
     def optional_float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
         value = self._take(name)
         if value is None:
@@ -71,16 +81,6 @@ class Options:
         if value < minimum:
             raise self.error(f"option {name!r} must be at least {minimum}, not {value}")
         return float(value)
-
-    def optional_bool(self, name: str, default: bool) -> bool:
-        value = self._take(name)
-        if value is None:
-            return default
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"  # from an environment variable
-        if not isinstance(value, bool):
-            raise self.error(f"option {name!r} must be true or false, not {value!r}")
-        return value
 
     def finish(self) -> None:
         unknown = sorted(set(self._raw) - self._taken)

@@ -34,6 +34,7 @@ from artifacts.store.base import (
     StoreError,
     validate_key,
 )
+from artifacts.store.s3_direct import DirectTransfers, read_options
 from artifacts.store.s3_parts import StorePool
 from artifacts.store.s3_reader import BodyChunks
 from artifacts.store.s3_resumable import S3ResumableWriter, drop_tails, resume_writer
@@ -127,6 +128,8 @@ class S3Store:
             )
             client = session.client("s3", endpoint_url=endpoint_url, config=config)
         self.client = client
+        #: Presigned transfers straight to the bucket, when configured (:mod:`.s3_direct`).
+        self.direct: DirectTransfers | None = None
 
     def open_writer(self, key: str) -> S3Writer:
         return S3Writer(self, validate_key(key))
@@ -299,7 +302,10 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     environment, instance or pod role); ``part_size`` (bytes, at least 5 MiB; the largest
     object is 10 000 parts); ``max_pool_connections``, ``connect_timeout``, ``read_timeout``
     (seconds), ``max_attempts``; ``addressing_style`` ("path" or "virtual");
-    ``parts_in_flight`` (parts one upload sends at once) and ``read_ahead`` (true/false).
+    ``parts_in_flight`` (parts one upload sends at once) and ``read_ahead`` (true/false);
+    ``direct_uploads``, ``presigned_downloads``, ``direct_upload_expiry``,
+    ``presigned_download_expiry``, ``direct_part_size``, ``public_endpoint_url`` (direct
+    transfers, :mod:`.s3_direct`).
     """
     reader = Options(name, "s3", options)
     bucket = reader.required_str("bucket")
@@ -316,6 +322,7 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     addressing_style = reader.optional_str("addressing_style")
     parts_in_flight = reader.optional_int("parts_in_flight", DEFAULT_PARTS_IN_FLIGHT, minimum=1)
     read_ahead = reader.optional_bool("read_ahead", True)
+    direct = read_options(reader, default_part_size=part_size, min_part_size=MIN_PART_SIZE)
     reader.finish()
     if part_size > MAX_PART_SIZE:
         raise reader.error(f"option 'part_size' must be at most {MAX_PART_SIZE}")
@@ -328,7 +335,7 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
             validate_key(prefix.strip("/"))
         except ValueError as exc:
             raise reader.error(f"option 'prefix': {exc}") from None
-    return S3Store(
+    store = S3Store(
         name,
         bucket,
         prefix,
@@ -345,3 +352,11 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
         parts_in_flight=parts_in_flight,
         read_ahead=read_ahead,
     )
+    if direct.uploads or direct.downloads:
+        store.direct = DirectTransfers(
+            store,
+            direct,
+            credentials=(access_key, secret_key, region),
+            addressing_style=addressing_style,
+        )
+    return store

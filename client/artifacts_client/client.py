@@ -20,6 +20,7 @@ import httpx
 
 from artifacts_client.auth import TokenAuth, TrustedHeadersAuth
 from artifacts_client.blobs import BlobMethods
+from artifacts_client.direct import DirectMethods
 from artifacts_client.errors import BadReference, NotFound
 from artifacts_client.http import HttpSession
 from artifacts_client.members import MemberMethods
@@ -29,7 +30,6 @@ from artifacts_client.paths import ALL_TYPES, ArtifactLike
 from artifacts_client.paths import artifact_path as _path
 from artifacts_client.paths import split as _id
 from artifacts_client.refs import Reference, parse_reference
-from artifacts_client.resumable import ResumableMethods
 from artifacts_client.retry import RetryPolicy
 
 JSON_PATCH = "application/json-patch+json"
@@ -50,7 +50,7 @@ def _value(value: str | int | float | bool) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-class Client(BlobMethods, ResumableMethods, MemberMethods):
+class Client(BlobMethods, DirectMethods, MemberMethods):
     """A connection to one artifact repository.
 
     Give ``token`` for a server in ``tokens`` (or Keystone) mode, or ``project`` (with

@@ -82,3 +82,58 @@ def store_app(
 def images(store_app: StoreApp) -> ImageStore:
     """An app on the store under test with the default validator settings."""
     return store_app({})
+
+
+class DirectS3:
+    """An app whose default store is a moto bucket taking direct uploads and presigned
+    downloads, with a plain client to look at the bucket behind the service's back."""
+
+    def __init__(
+        self,
+        client: falcon.testing.TestClient,
+        s3: Any,
+        bucket: str,
+        services: Any,
+    ) -> None:
+        self.client = client
+        self.s3 = s3
+        self.bucket = bucket
+        self.services = services
+
+    def stored(self) -> list[str]:
+        listed = self.s3.list_objects_v2(Bucket=self.bucket)
+        return [item["Key"] for item in listed.get("Contents", [])]
+
+    def open_uploads(self) -> list[str]:
+        listed = self.s3.list_multipart_uploads(Bucket=self.bucket)
+        return [item["Key"] for item in listed.get("Uploads", [])]
+
+
+@pytest.fixture
+def direct_s3(
+    tmp_path: Path,
+    database: Database,
+    registry: TypeRegistry,
+    clock: Callable[[], dt.datetime],
+    s3_endpoint: str,
+) -> DirectS3:
+    """Direct transfers on, 5 MiB parts (S3's smallest), on each database."""
+    bucket = f"direct-{uuid.uuid4().hex[:12]}"
+    s3 = s3_client(s3_endpoint)
+    s3.create_bucket(Bucket=bucket)
+    store = {
+        "driver": "s3",
+        "bucket": bucket,
+        "endpoint_url": s3_endpoint,
+        "region": S3_REGION,
+        "access_key": S3_ACCESS_KEY,
+        "secret_key": S3_SECRET_KEY,
+        "addressing_style": "path",
+        "direct_uploads": True,
+        "presigned_downloads": True,
+        "direct_part_size": 5 * 1024 * 1024,
+    }
+    settings = Settings(data_dir=tmp_path, stores={"default": store})
+    services = build_services(settings, types=registry, database=database, clock=clock)
+    client = falcon.testing.TestClient(create_app(settings, services))
+    return DirectS3(client, s3, bucket, services)

@@ -20,6 +20,8 @@ The package, by job::
     service.py    BlobService: the facade the HTTP layer and the CLI call
     pending.py    the upload state machine's transactions (begin, check, promote, abort, sweep)
     resumable.py  resumable upload sessions (tus): create, append, finish, cancel, expire
+    direct.py     direct-to-S3 upload sessions: open, presigned parts, verified commit, abort
+    direct_session.py  a direct upload as its client sees it; its joined object
     sessions.py   the session steps the state machine's transactions take part in
     upload.py     moving an upload's bytes through limits, digests and checks into a store
     download.py   looking a blob up for sending and opening (part of) its data
@@ -38,6 +40,7 @@ from artifacts.db.blobs import ACTIVE, CHECKING, IN_FLIGHT, SAVING
 from artifacts.store.base import ByteRange, ReadHandle
 
 from .common import BlobInfo, BlobRef, Readable, StoreChoice
+from .direct_session import DirectSession
 from .download import Download
 from .pending import UploadInProgress
 from .removal import DataRemover
@@ -55,6 +58,7 @@ __all__ = [
     "BlobService",
     "ByteRange",  # re-exported: the HTTP layer resolves ranges without importing the store
     "DataRemover",
+    "DirectSession",
     "Download",
     "ReadHandle",  # re-exported: the HTTP layer streams it without importing the store package
     "Readable",

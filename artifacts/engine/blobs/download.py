@@ -25,6 +25,7 @@ from artifacts.errors import Conflict, NotFound, ServiceUnavailable
 from artifacts.model.base import BaseArtifact
 from artifacts.model.hooks import BlobEvent, HookContext
 from artifacts.store.base import BlobStore, ByteRange, ReadHandle, StoreError
+from artifacts.store.s3_direct import transfers
 
 from .access import BlobAccess
 from .common import BlobInfo, BlobRef, label, wire_values
@@ -40,6 +41,24 @@ class Download:
     #: Names the blob in the log line of a verified download that found corrupt data.
     label: str = ""
     _hooks: Callable[[], None] | None = field(default=None, repr=False)
+    #: Signs a short-lived URL of the stored data, when its store hands downloads to clients.
+    _presign: Callable[[str], str] | None = field(default=None, repr=False)
+
+    @property
+    def presignable(self) -> bool:
+        """Whether :meth:`presigned` can send the client to the store for these bytes."""
+        return self._presign is not None
+
+    def presigned(self, content_type: str) -> str:
+        """Run the download hooks, then sign a URL the client fetches the data from; the
+        store answers it with ``content_type``."""
+        if self._presign is None:
+            raise ValueError("this blob's store hands out no download URLs")
+        self.notify()
+        try:
+            return self._presign(content_type)
+        except StoreError as exc:
+            raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
 
     @property
     def verifiable(self) -> bool:
@@ -117,8 +136,15 @@ class Downloads:
             except StoreError as exc:
                 raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
 
+        direct = transfers(store)
+        presign = None
+        if direct is not None and direct.settings.downloads:
+
+            def presign(content_type: str) -> str:
+                return direct.download_url(location, content_type)
+
         where = f"{ref.type_name}/{ref.artifact_id}/{label(ref.field, ref.key)}"
-        return Download(info=info, _opener=opener, label=where, _hooks=hooks)
+        return Download(info=info, _opener=opener, label=where, _hooks=hooks, _presign=presign)
 
     def _download_hook(
         self,

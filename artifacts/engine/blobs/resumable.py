@@ -301,8 +301,9 @@ class ResumableUploads:
         self, session: Session, ctx: RequestContext, upload_id: str, *, for_update: bool = True
     ) -> UploadSessionRow:
         row = rows.get(session, upload_id, for_update=for_update and self._db.locks_rows)
-        # Another project's session is as absent as one that never existed.
-        if row is None or row.project != ctx.project_id:
+        # Another project's session is as absent as one that never existed; so is a direct
+        # upload's (.direct), which takes no bytes through the service.
+        if row is None or row.project != ctx.project_id or row.kind != rows.TUS:
             raise NotFound("There is no such upload.")
         return row
 

@@ -23,6 +23,8 @@ from artifacts.store.base import BlobStore
 
 from .access import BlobAccess
 from .common import BlobRef, Readable, StoreChoice
+from .direct import DirectUploads
+from .direct_session import DirectSession
 from .download import Download, Downloads
 from .external import ExternalBlobs
 from .pending import PendingUploads
@@ -96,6 +98,20 @@ class BlobService:
             clock=clock,
             expiry=resumable_expiry,
         )
+        self._direct = DirectUploads(
+            db,
+            types,
+            access,
+            stores,
+            self._uploader,
+            store_choice=store_choice,
+            remover=remover,
+            leases=leases,
+            hooks=hooks,
+            render=render,
+            clock=clock,
+            expiry=resumable_expiry,
+        )
         self._downloads = Downloads(db, types, access, stores, hooks=hooks, render=render)
         self._external = ExternalBlobs(
             db,
@@ -161,6 +177,32 @@ class BlobService:
     def cancel_upload(self, ctx: RequestContext, upload_id: str) -> None:
         """End a resumable upload and remove what it received."""
         self._resumable.cancel(ctx, upload_id)
+
+    def open_direct(
+        self,
+        ctx: RequestContext,
+        ref: BlobRef,
+        *,
+        length: int,
+        content_type: str,
+        sha256: str | None = None,
+    ) -> DirectSession:
+        """Open a direct-to-S3 upload of ``length`` bytes to a blob: presigned part URLs."""
+        return self._direct.open(ctx, ref, length=length, content_type=content_type, sha256=sha256)
+
+    def direct_status(
+        self, ctx: RequestContext, upload_id: str, *, first: int = 1
+    ) -> DirectSession:
+        """A direct upload's parts in the bucket, and fresh URLs for the missing ones."""
+        return self._direct.status(ctx, upload_id, first=first)
+
+    def commit_direct(self, ctx: RequestContext, upload_id: str) -> DirectSession:
+        """Verify a direct upload's parts and make them the blob's data."""
+        return self._direct.commit(ctx, upload_id)
+
+    def abort_direct(self, ctx: RequestContext, upload_id: str) -> None:
+        """End a direct upload and remove its parts."""
+        self._direct.abort(ctx, upload_id)
 
     def download(self, ctx: RequestContext, ref: BlobRef) -> Download:
         """Look a blob up for sending; :meth:`Download.open` then streams its bytes."""

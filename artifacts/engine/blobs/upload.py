@@ -131,6 +131,7 @@ class Uploader:
         size: int,
         content_type: str,
         on_failure: Callable[[], None],
+        expect_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Finish a resumable upload whose bytes are all in the store already, uncommitted.
 
@@ -139,9 +140,10 @@ class Uploader:
         request, or taking the digests and fed checks of a pipeline that saw every byte as
         it arrived (``fed``; ``data`` then opens the read-back, needed only if the field's
         transform rewrites the upload after all); ``writer`` holds the bytes and commits them.
-        A refusal by the
-        first transaction (409, 413) leaves the data and the session as they were; any later
-        failure removes the data, and calls ``on_failure`` (which forgets the session).
+        A refusal by the first transaction (409, 413) leaves the data and the session as they
+        were; any later failure removes the data, and calls ``on_failure`` (which forgets the
+        session). ``expect_sha256``: the digest the client declared; other bytes are refused
+        (400).
         """
         artifact_type = self._types.writable(ref.type_name)
         target = Target(
@@ -174,6 +176,7 @@ class Uploader:
                     content_type=content_type,
                     prewritten=writer,
                     fed=fed,
+                    expect_sha256=expect_sha256,
                 )
         except BaseException:
             on_failure()
@@ -191,6 +194,7 @@ class Uploader:
         content_type: str,
         prewritten: BlobWriter | None = None,
         fed: tuple[Digests, RunningChecks | None] | None = None,
+        expect_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Stream into the store under the upload's lease; undo everything on failure.
 
@@ -225,11 +229,24 @@ class Uploader:
         )
         try:
             if isinstance(source, Digests):
-                digests = receive_known(source, digester, reservation, content_length, target.label)
+                digests = receive_known(
+                    source,
+                    digester,
+                    reservation,
+                    content_length,
+                    target.label,
+                    expect_sha256=expect_sha256,
+                )
                 found: Mapping[str, Any] = {}
             else:
                 digests, found = receive(
-                    source, digester, reservation, content_length, target.label, transform=transform
+                    source,
+                    digester,
+                    reservation,
+                    content_length,
+                    target.label,
+                    transform=transform,
+                    expect_sha256=expect_sha256,
                 )
             check_annotations(artifact_type, found, target.label)
             if checks is not None:

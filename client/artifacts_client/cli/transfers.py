@@ -89,6 +89,14 @@ def _existing_draft(client: Client, type_name: str, name: str, version: str) -> 
 )
 @click.option("--content-type", default="application/octet-stream", show_default=True)
 @click.option("--activate", is_flag=True, help="Activate once the upload is verified.")
+@click.option(
+    "--direct",
+    is_flag=True,
+    help="Send the parts straight to the blob's object store (stores with direct uploads).",
+)
+@click.option(
+    "--parallel", default=4, show_default=True, metavar="N", help="Parts sent at once (--direct)."
+)
 @click.option("--progress/--no-progress", default=None, help="Default: when stderr is a terminal.")
 @output.format_option
 @pass_session
@@ -102,13 +110,16 @@ def push(
     sets: tuple[str, ...],
     content_type: str,
     activate: bool,
+    direct: bool,
+    parallel: int,
     progress: bool | None,
     output_format: str,
 ) -> None:
     """Create an artifact and upload FILE into it, verified by sha256.
 
     With --activate it is activated once verified. Running it again after a failed upload
-    reuses the drafted artifact the first run created.
+    reuses the drafted artifact the first run created. With --direct the parts go straight
+    to the object store and the server verifies them when they are all there.
     """
     client = session.client
     field = _blob_field(client, type_name, blob)
@@ -122,8 +133,15 @@ def push(
         artifact = client.set(draft, **fields) if fields else draft
     field_name, _, key = field.partition("/")
     show_bar = sys.stderr.isatty() if progress is None else progress
+    if direct and file == "-":
+        raise click.UsageError("--direct uploads a file, not standard input")
     with progress_bar(f"push {name}@{version}", show_bar) as callback:
-        if file == "-":
+        if direct:
+            artifact = client.upload_direct(
+                artifact, field_name, Path(file), key=key or None,
+                content_type=content_type, parallel=parallel, progress=callback,
+            )  # fmt: skip
+        elif file == "-":
             artifact = client.upload(
                 artifact, field_name, sys.stdin.buffer, key=key or None,
                 content_type=content_type, progress=callback,
