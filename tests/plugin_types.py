@@ -36,7 +36,8 @@ class MagicValidator(p.StreamValidator):
     """Refuse data that does not start with the configured magic; annotate what it found.
 
     Content type ``application/x-deferred`` asks for a post-store check as well, which reads
-    the stored bytes back and refuses them if they contain ``BAD``.
+    the stored bytes back and refuses them if they contain ``BAD``; ``application/x-refused``
+    is refused when the check starts, before any byte.
     """
 
     name = "magic"
@@ -55,6 +56,8 @@ class MagicValidator(p.StreamValidator):
 
     def start(self, upload: p.Upload) -> p.StreamCheck | None:
         JOURNAL.record("start", upload)
+        if upload.content_type == "application/x-refused":
+            raise p.BlobRejected("this content type is never accepted")
         if upload.artifact.get("skip_checks"):
             return None
         return _MagicCheck(self.magic, upload)

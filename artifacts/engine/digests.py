@@ -13,6 +13,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 #: Chunks a lane may hold before the reader waits: enough to absorb jitter, bounded memory.
 LANE_DEPTH = 3
@@ -25,6 +26,20 @@ class Digests:
     md5: str
     sha1: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class DigestState:
+    """The running digests of the bytes seen so far, to go on with in a later request.
+
+    hashlib objects keep their state in this process only (OpenSSL contexts cannot be
+    serialized), so a state is good for the process that made it.
+    """
+
+    md5: Any
+    sha1: Any
+    sha256: Any
+    size: int
 
 
 class _Lane:
@@ -68,22 +83,26 @@ class Digester:
         sink: Callable[[bytes], None] | None = None,
         *,
         watch: Callable[[bytes], None] | None = None,
+        state: DigestState | None = None,
     ) -> None:
         """``sink`` receives the bytes (the store); ``watch`` sees them too (streaming checks).
 
         Each runs on a lane of its own, so neither holds up reading or hashing; a failure of
-        either is raised by the next :meth:`update` or by :meth:`digests`.
+        either is raised by the next :meth:`update` or by :meth:`digests`. ``state`` goes on
+        from the digests a previous digester left (:meth:`pause`).
         """
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._sha1 = hashlib.sha1()
-        self._sha256 = hashlib.sha256()
+        if state is None:
+            state = DigestState(
+                hashlib.md5(usedforsecurity=False), hashlib.sha1(), hashlib.sha256(), 0
+            )
+        self._md5, self._sha1, self._sha256 = state.md5, state.sha1, state.sha256
         self._lanes = [_Lane(self._md5.update, "md5"), _Lane(self._shas, "sha")]
         if sink is not None:
             self._lanes.append(_Lane(sink, "store"))
         if watch is not None:
             self._lanes.append(_Lane(watch, "checks"))
         self._closed = False
-        self.size = 0
+        self.size = state.size
 
     def _shas(self, chunk: bytes) -> None:
         self._sha1.update(chunk)
@@ -102,6 +121,13 @@ class Digester:
         return Digests(
             md5=self._md5.hexdigest(), sha1=self._sha1.hexdigest(), sha256=self._sha256.hexdigest()
         )
+
+    def pause(self) -> DigestState:
+        """Wait for every lane and return the digests' state, to go on with later."""
+        errors = self._close()
+        if errors:
+            raise errors[0]
+        return DigestState(self._md5, self._sha1, self._sha256, self.size)
 
     def abandon(self) -> None:
         """Stop every lane without caring how it ended (the upload failed anyway)."""

@@ -7,6 +7,7 @@ stores: every write here is a database write, so the store has its own size ceil
 Each chunk is inserted in its own short transaction: an upload never holds a transaction (on
 SQLite, the one write lock) while bytes trickle in. An object becomes readable only when its
 writer commits; ``cancel`` (or a crash, then the blob service's orphan sweep) removes the rest.
+Resumable uploads append to uncommitted chunks (:mod:`.database_resumable`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from artifacts.store.base import (
     StoreError,
     validate_key,
 )
+from artifacts.store.database_resumable import DatabaseResumableWriter, resume_writer
 
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
 DEFAULT_CHUNK_SIZE = 256 * 1024
@@ -55,6 +57,10 @@ class DatabaseStore:
 
     def open_writer(self, key: str) -> DatabaseWriter:
         return DatabaseWriter(self, validate_key(key))
+
+    def resume_writer(self, key: str, offset: int) -> DatabaseResumableWriter:
+        """Append to a resumable upload's partial object (:mod:`.database_resumable`)."""
+        return resume_writer(self, validate_key(key), offset)
 
     def open_reader(self, key: str, byte_range: ByteRange | None = None) -> ReadHandle:
         validate_key(key)

@@ -1,10 +1,11 @@
 """A blob store in an S3 bucket (AWS, or any S3-compatible service: Ceph RGW, MinIO, …).
 
-Objects live at ``<prefix>/<key>`` in the bucket. Uploads stream as multipart uploads, holding
-at most one part in memory; an object no larger than one part goes up in a single
-``PutObject``. Credentials stay in the client built from configuration: they never enter a
-key or a :class:`StoredObject`, so nothing the database records can leak them (glance_store
-put them in location URIs; we don't).
+Objects live at ``<prefix>/<key>`` in the bucket. Uploads stream as multipart uploads with a
+few parts in flight (:mod:`.s3_writer`, :mod:`.s3_parts`); an object no larger than one part
+goes up in a single ``PutObject``. Downloads read one chunk ahead (:mod:`.s3_reader`).
+Credentials stay in the client built from configuration: they never enter a key or a
+:class:`StoredObject`, so nothing the database records can leak them (glance_store put them in
+location URIs; we don't).
 
 An upload abandoned by a crashed process stays an incomplete multipart upload that S3 bills
 for until it is aborted: give the bucket a lifecycle rule ``AbortIncompleteMultipartUpload``
@@ -22,30 +23,30 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
-from urllib3.exceptions import HTTPError as URLLib3HTTPError
 
 from artifacts.store._options import Options
 from artifacts.store.base import (
-    CHUNK_SIZE,
     ByteRange,
     InvalidRange,
     ListedObject,
     ObjectNotFound,
     ReadHandle,
-    StoredObject,
     StoreError,
     validate_key,
 )
 from artifacts.store.s3_direct import DirectTransfers, read_options
+from artifacts.store.s3_parts import StorePool
+from artifacts.store.s3_reader import BodyChunks
 from artifacts.store.s3_resumable import S3ResumableWriter, drop_tails, resume_writer
+from artifacts.store.s3_writer import S3Writer
 
 MiB = 1024 * 1024
 #: S3's smallest part (all parts but the last must be at least this big) and largest one.
 MIN_PART_SIZE = 5 * MiB
 MAX_PART_SIZE = 5 * 1024 * MiB
-#: S3 numbers parts 1 to 10 000, so the largest object is ``part_size * MAX_PARTS``.
-MAX_PARTS = 10_000
 DEFAULT_PART_SIZE = 8 * MiB
+#: Parts one upload keeps in flight: enough to hide a round trip, few enough to bound memory.
+DEFAULT_PARTS_IN_FLIGHT = 4
 #: Presigned URLs signed with SigV4 live at most a week.
 MAX_PRESIGN_EXPIRY = dt.timedelta(days=7)
 
@@ -53,8 +54,6 @@ MAX_PRESIGN_EXPIRY = dt.timedelta(days=7)
 BLOB_KEYS = "blobs/"
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
-# Errors a response body may raise while streaming: botocore wraps most, not all, of urllib3's.
-_STREAM_ERRORS = (BotoCoreError, URLLib3HTTPError, OSError)
 
 
 class S3Store:
@@ -77,6 +76,8 @@ class S3Store:
         read_timeout: float = 60.0,
         max_attempts: int = 5,
         addressing_style: str | None = None,
+        parts_in_flight: int = DEFAULT_PARTS_IN_FLIGHT,
+        read_ahead: bool = True,
     ) -> None:
         """Build the client (unless one is given), without contacting S3.
 
@@ -88,11 +89,16 @@ class S3Store:
         Timeouts are per socket operation, not per transfer, so large objects are fine.
         ``addressing_style`` ("path" or "virtual") is for S3-compatible services that need
         one. An injected ``client`` replaces all the connection options.
+        ``parts_in_flight`` bounds the parts one upload sends at once (its memory is
+        ``(parts_in_flight + 1) * part_size``); ``read_ahead`` reads a download's next chunk
+        while the current one is sent. Both run on a pool of ``max_pool_connections`` threads.
         """
         if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
             raise ValueError(f"part_size must be between {MIN_PART_SIZE} and {MAX_PART_SIZE}")
         if (access_key is None) != (secret_key is None):
             raise ValueError("give both access_key and secret_key, or neither")
+        if parts_in_flight < 1:
+            raise ValueError("parts_in_flight must be at least 1")
         prefix = prefix.strip("/")
         if prefix:
             validate_key(prefix)
@@ -100,6 +106,9 @@ class S3Store:
         self.bucket = bucket
         self.prefix = prefix
         self.part_size = part_size
+        self.parts_in_flight = parts_in_flight
+        self.read_ahead = read_ahead
+        self.pool = StorePool(name, max_pool_connections)
         if client is None:
             config = Config(
                 connect_timeout=connect_timeout,
@@ -142,7 +151,9 @@ class S3Store:
             body.close()
             raise
         limit = None if byte_range is None else byte_range.length
-        return ReadHandle(size=size, chunks=_BodyChunks(body, key, skip=skip, limit=limit))
+        pool = self.pool.get() if self.read_ahead else None
+        chunks = BodyChunks(body, key, skip=skip, limit=limit, pool=pool)
+        return ReadHandle(size=size, chunks=chunks)
 
     def delete(self, key: str) -> None:
         """Remove the object, and any multipart upload still open under its key.
@@ -221,21 +232,18 @@ class S3Store:
             created = self.client.create_multipart_upload(Bucket=self.bucket, Key=name)
         return str(created["UploadId"])
 
-    def upload_part(
-        self, key: str, name: str, upload_id: str, parts: list[dict[str, Any]], body: bytes
-    ) -> None:
-        """Send ``body`` as the next part of a multipart upload and record it in ``parts``."""
-        if len(parts) >= MAX_PARTS:
-            raise StoreError(
-                f"store {self.name!r}: {key!r} needs more than {MAX_PARTS} parts of "
-                f"{self.part_size} bytes; raise the store's part_size"
-            )
-        number = len(parts) + 1
+    def send_part(
+        self, key: str, name: str, upload_id: str, number: int, body: bytes
+    ) -> dict[str, Any]:
+        """Send ``body`` as part ``number`` of a multipart upload; the part as Complete takes it.
+
+        Called on the store's pool by a :class:`.PartSender`, several parts at once.
+        """
         with self.translate_errors("write", key):
             response = self.client.upload_part(
                 Bucket=self.bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body
             )
-        parts.append({"ETag": response["ETag"], "PartNumber": number})
+        return {"ETag": response["ETag"], "PartNumber": number}
 
     @contextmanager
     def translate_errors(self, action: str, key: str | None) -> Iterator[None]:
@@ -282,158 +290,6 @@ class S3Store:
         return size, byte_range.start
 
 
-class S3Writer:
-    """Stream an object into S3, one part at a time; start a multipart upload only if needed."""
-
-    def __init__(self, store: S3Store, key: str) -> None:
-        self._store = store
-        self._key = key
-        self._name = store.object_name(key)
-        self._buffer = bytearray()
-        self._size = 0
-        self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
-        self._result: StoredObject | None = None
-        self._cancelled = False
-        self._failed = False
-        self._commit_failed = False
-
-    def write(self, chunk: bytes) -> None:
-        """Fill the buffer up to one part; send a full part only once more data arrives.
-
-        Waiting for more data means an object of exactly one part still goes up in a single
-        PutObject, and the buffer never holds more than ``part_size`` bytes.
-        """
-        self._ensure_writable()
-        part_size = self._store.part_size
-        view = memoryview(chunk).cast("B")
-        while view:
-            if len(self._buffer) == part_size:
-                self._send_part()
-            room = part_size - len(self._buffer)
-            self._buffer += view[:room]
-            view = view[room:]
-        self._size += len(chunk)
-
-    def commit(self) -> StoredObject:
-        if self._result is not None:
-            return self._result
-        self._ensure_writable()
-        self._commit_failed = self._failed = True  # until proven otherwise (see cancel)
-        store, bucket = self._store, self._store.bucket
-        if self._upload_id is None:
-            with store.translate_errors("write", self._key):
-                store.client.put_object(Bucket=bucket, Key=self._name, Body=bytes(self._buffer))
-        else:
-            if self._buffer:
-                self._send_part()
-            with store.translate_errors("write", self._key):
-                store.client.complete_multipart_upload(
-                    Bucket=bucket,
-                    Key=self._name,
-                    UploadId=self._upload_id,
-                    MultipartUpload={"Parts": self._parts},
-                )
-        self._buffer = bytearray()
-        self._commit_failed = self._failed = False
-        self._result = StoredObject(store=store.name, key=self._key, size=self._size)
-        return self._result
-
-    def cancel(self) -> None:
-        """Abort the multipart upload; after a failed commit, also delete the key.
-
-        A commit whose response was lost may have completed, and keys are never reused, so
-        deleting the key cannot remove anyone else's data.
-        """
-        if self._result is not None or self._cancelled:
-            return
-        store = self._store
-        self._buffer = bytearray()
-        if self._upload_id is not None:
-            try:
-                store.client.abort_multipart_upload(
-                    Bucket=store.bucket, Key=self._name, UploadId=self._upload_id
-                )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
-                    raise store._client_error(exc, "abort the upload of", self._key) from exc
-            except BotoCoreError as exc:
-                raise StoreError(
-                    f"store {store.name!r}: cannot abort the upload of {self._key!r}: {exc}"
-                ) from exc
-            self._upload_id = None
-        if self._commit_failed:
-            store.delete(self._key)
-        self._cancelled = True
-
-    def _send_part(self) -> None:
-        store = self._store
-        try:
-            if self._upload_id is None:
-                self._upload_id = store.start_multipart(self._key, self._name)
-            store.upload_part(
-                self._key, self._name, self._upload_id, self._parts, bytes(self._buffer)
-            )
-        except StoreError:
-            self._failed = True
-            raise
-        self._buffer.clear()
-
-    def _ensure_writable(self) -> None:
-        if self._result is not None or self._cancelled:
-            raise ValueError(f"writer for {self._key!r} is already committed or cancelled")
-        if self._failed:
-            raise StoreError(f"store {self._store.name!r}: writer for {self._key!r} failed")
-
-
-class _BodyChunks:
-    """Iterate a GetObject body in CHUNK_SIZE pieces, closing it when done or closed.
-
-    A class rather than a generator: a generator that never started ignores ``close()``, and
-    the body holds a pooled connection that must go back even if nobody read a byte.
-    """
-
-    def __init__(self, body: Any, key: str, *, skip: int, limit: int | None) -> None:
-        self._body = body
-        self._key = key
-        self._skip = skip
-        self._remaining = limit
-        self._chunks: Iterator[bytes] | None = None
-        self._closed = False
-
-    def __iter__(self) -> _BodyChunks:
-        return self
-
-    def __next__(self) -> bytes:
-        while not self._closed:
-            if self._remaining is not None and self._remaining <= 0:
-                break
-            try:
-                if self._chunks is None:
-                    self._chunks = self._body.iter_chunks(CHUNK_SIZE)
-                chunk: bytes = next(self._chunks)
-            except StopIteration:
-                break
-            except _STREAM_ERRORS as exc:
-                self.close()
-                raise StoreError(f"reading {self._key!r} failed: {exc}") from exc
-            if self._skip:
-                dropped = min(self._skip, len(chunk))
-                chunk, self._skip = chunk[dropped:], self._skip - dropped
-            if self._remaining is not None:
-                chunk = chunk[: self._remaining]
-                self._remaining -= len(chunk)
-            if chunk:
-                return chunk
-        self.close()
-        raise StopIteration
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._body.close()
-
-
 def _of(key: str | None) -> str:
     return "" if key is None else f" {key!r}"
 
@@ -446,6 +302,7 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     environment, instance or pod role); ``part_size`` (bytes, at least 5 MiB; the largest
     object is 10 000 parts); ``max_pool_connections``, ``connect_timeout``, ``read_timeout``
     (seconds), ``max_attempts``; ``addressing_style`` ("path" or "virtual");
+    ``parts_in_flight`` (parts one upload sends at once) and ``read_ahead`` (true/false);
     ``direct_uploads``, ``presigned_downloads``, ``direct_upload_expiry``,
     ``presigned_download_expiry``, ``direct_part_size``, ``public_endpoint_url`` (direct
     transfers, :mod:`.s3_direct`).
@@ -463,6 +320,8 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     read_timeout = reader.optional_float("read_timeout", 60.0, minimum=0.001)
     max_attempts = reader.optional_int("max_attempts", 5, minimum=1)
     addressing_style = reader.optional_str("addressing_style")
+    parts_in_flight = reader.optional_int("parts_in_flight", DEFAULT_PARTS_IN_FLIGHT, minimum=1)
+    read_ahead = reader.optional_bool("read_ahead", True)
     direct = read_options(reader, default_part_size=part_size, min_part_size=MIN_PART_SIZE)
     reader.finish()
     if part_size > MAX_PART_SIZE:
@@ -490,6 +349,8 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
         read_timeout=read_timeout,
         max_attempts=max_attempts,
         addressing_style=addressing_style,
+        parts_in_flight=parts_in_flight,
+        read_ahead=read_ahead,
     )
     if direct.uploads or direct.downloads:
         store.direct = DirectTransfers(

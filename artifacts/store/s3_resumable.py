@@ -34,6 +34,7 @@ from artifacts.store.base import (
     StoreError,
     validate_key,
 )
+from artifacts.store.s3_parts import PartSender
 
 if TYPE_CHECKING:
     from artifacts.store.s3 import S3Store
@@ -61,8 +62,7 @@ class S3ResumableWriter:
         self._store = store
         self._key = key
         self._name = store.object_name(key)
-        self._upload_id = upload_id
-        self._parts = parts
+        self._parts = PartSender(store, key, upload_id=upload_id, parts=parts)
         self._buffer = bytearray(tail)
         self._size = size
         self._result: StoredObject | None = None
@@ -82,12 +82,17 @@ class S3ResumableWriter:
         self._size += len(chunk)
 
     def flush(self) -> None:
-        """Store the bytes past the last full part as the tail of the current offset."""
+        """Wait for the parts in flight, then store the bytes past them as the offset's tail.
+
+        The offset the caller records next promises parts 1 … k and that tail, so both must
+        be stored before this returns.
+        """
         self._ensure_writable()
-        if not self._buffer:
-            return
         store = self._store
         try:
+            self._parts.finish()
+            if not self._buffer:
+                return
             with store.translate_errors("write", self._key):
                 store.client.put_object(
                     Bucket=store.bucket,
@@ -119,21 +124,22 @@ class S3ResumableWriter:
 
     def _complete(self) -> None:
         """Make the object whole at its key (once: a completed object has nothing left)."""
-        if self._upload_id is None and not self._buffer and self._size > 0:
+        if self._parts.upload_id is None and not self._buffer and self._size > 0:
             return
         store = self._store
         self._failed = True
-        if self._upload_id is not None:
-            if self._buffer or not self._parts:
+        if self._parts.upload_id is not None:
+            if self._buffer or not self._parts.count:
                 self._send_part()
+            parts = self._parts.finish()
             with store.translate_errors("write", self._key):
                 store.client.complete_multipart_upload(
                     Bucket=store.bucket,
                     Key=self._name,
-                    UploadId=self._upload_id,
-                    MultipartUpload={"Parts": self._parts},
+                    UploadId=self._parts.upload_id,
+                    MultipartUpload={"Parts": parts},
                 )
-            self._upload_id = None
+            self._parts.upload_id = None
         elif self._buffer or self._size == 0:
             with store.translate_errors("write", self._key):
                 store.client.put_object(
@@ -147,16 +153,12 @@ class S3ResumableWriter:
         if self._result is not None or self._done:
             return
         self._done = True
+        self._parts.stop()
         self._store.delete(self._key)  # aborts open multipart uploads, drops the tails
 
     def _send_part(self) -> None:
-        store = self._store
         try:
-            if self._upload_id is None:
-                self._upload_id = store.start_multipart(self._key, self._name)
-            store.upload_part(
-                self._key, self._name, self._upload_id, self._parts, bytes(self._buffer)
-            )
+            self._parts.send(bytes(self._buffer))
         except StoreError:
             self._failed = True
             raise

@@ -18,6 +18,7 @@ from artifacts.db.models import BlobRow, QuotaUsageRow, UploadSessionRow
 from artifacts.db.session import Database
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import Services, build_services
+from artifacts.store.database import DatabaseStore
 from tests import factories as fx
 from tests.api.test_blobs import OWNER, path, put, stored_files
 from tests.plugin_types import JOURNAL
@@ -323,11 +324,13 @@ def test_streaming_validators_see_every_byte_once_and_can_refuse(
     assert shown["seen_size"] == len(data)
     finished = [detail for name, detail in JOURNAL.calls if name == "finish"]
     assert finished[-1][2] == hashlib.sha256(data).hexdigest()  # in order, each byte once
+    # One process took every append: the checks started at creation saw the bytes as they
+    # came, and nothing was read back (a read-back would have started them again).
+    assert [name for name, _ in JOURNAL.calls].count("start") == 1
 
     bad = fx.create(client, "checked", name="bad")
     upload = location(client, f"/artifacts/checked/{bad['id']}/data", len(DATA))
-    assert append(client, upload, 0, DATA[:5000]).status_code == 204
-    refused = append(client, upload, 5000, DATA[5000:])
+    refused = append(client, upload, 0, DATA[:5000])  # refused as the bytes arrive
     assert refused.status_code == 400
     assert refused.json["error"]["type"] == "BlobRejected"
     shown = client.simulate_get(f"/artifacts/checked/{bad['id']}", headers=OWNER).json
@@ -335,6 +338,96 @@ def test_streaming_validators_see_every_byte_once_and_can_refuse(
     # The session ended with its data: nothing half-written lingers or can be finished.
     assert client.simulate_head(upload, headers={**TUS, **OWNER}).status_code == 404
     assert not list((settings.data_dir / "blobs" / "tmp").glob("resumable-*"))
+    assert contract_services.quotas.check() == []
+
+
+def test_an_append_in_another_process_falls_back_to_one_read_back(
+    settings: Settings, contract_services: Services, database: Database, clock: Callable
+) -> None:
+    first = falcon.testing.TestClient(create_app(settings, contract_services))
+    # Another node: its own services on the same database and store, no pipelines of ours.
+    other_services = build_services(
+        settings, types=contract_services.types, database=database, clock=clock
+    )
+    other = falcon.testing.TestClient(create_app(settings, other_services))
+    artifact = fx.create(first, "checked", name="moved")
+    data = b"MAGIC" + DATA
+    upload = location(first, f"/artifacts/checked/{artifact['id']}/data", len(data))
+    assert append(first, upload, 0, data[:6000]).status_code == 204
+    assert append(other, upload, 6000, data[6000:]).status_code == 204
+    shown = first.simulate_get(f"/artifacts/checked/{artifact['id']}", headers=OWNER).json
+    assert shown["data"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert shown["data"]["md5"] == hashlib.md5(data).hexdigest()
+    assert shown["seen_size"] == len(data)
+    finished = [detail for name, detail in JOURNAL.calls if name == "finish"]
+    assert [detail[2] for detail in finished] == [hashlib.sha256(data).hexdigest()]
+    assert [name for name, _ in JOURNAL.calls].count("start") == 2  # creation, read-back
+    assert finished[0][0] == 1  # fed once, from the stored bytes: the read-back
+
+
+def test_a_first_append_in_another_process_starts_its_own_pipeline(
+    settings: Settings, contract_services: Services, database: Database, clock: Callable
+) -> None:
+    first = falcon.testing.TestClient(create_app(settings, contract_services))
+    other_services = build_services(
+        settings, types=contract_services.types, database=database, clock=clock
+    )
+    other = falcon.testing.TestClient(create_app(settings, other_services))
+    artifact = fx.create(first, "checked", name="elsewhere")
+    data = b"MAGIC" + DATA
+    upload = location(first, f"/artifacts/checked/{artifact['id']}/data", len(data))
+    assert append(other, upload, 0, data[:6000]).status_code == 204
+    assert append(other, upload, 6000, data[6000:]).status_code == 204
+    shown = first.simulate_get(f"/artifacts/checked/{artifact['id']}", headers=OWNER).json
+    assert shown["data"]["sha256"] == hashlib.sha256(data).hexdigest()
+    (finished,) = [detail for name, detail in JOURNAL.calls if name == "finish"]
+    assert finished[2] == hashlib.sha256(data).hexdigest()
+    assert finished[0] == 2  # fed by the two PATCHes as they came: nothing was read back
+    # Checks started at the creation and for the other process's pipeline; no read-back.
+    assert [name for name, _ in JOURNAL.calls].count("start") == 2
+
+
+def test_a_validator_refusing_at_start_refuses_the_session_at_creation(
+    settings: Settings, contract_services: Services, database: Database
+) -> None:
+    client = falcon.testing.TestClient(create_app(settings, contract_services))
+    checked = fx.create(client, "checked", name="c")
+    blob_path = f"/artifacts/checked/{checked['id']}/data"
+    refused_put = client.simulate_put(
+        blob_path, body=b"MAGIC", headers={**OWNER, "Content-Type": "application/x-refused"}
+    )
+    metadata = "filetype " + base64.b64encode(b"application/x-refused").decode()
+    refused = create(client, blob_path, headers={**OWNER, "Upload-Metadata": metadata})
+    assert (refused.status_code, refused.json["error"]["type"]) == (
+        refused_put.status_code,
+        refused_put.json["error"]["type"],
+    )
+    assert refused.status_code == 400
+    assert "Location" not in refused.headers
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(UploadSessionRow)) == 0
+    assert contract_services.quotas.check() == []
+    # Another content type is welcome; the checks started at its creation see every byte.
+    upload = location(client, blob_path, 5 + len(DATA))
+    assert append(client, upload, 0, b"MAGIC" + DATA).status_code == 204
+    starts = [name for name, _ in JOURNAL.calls if name == "start"]
+    assert len(starts) == 3  # the refused PUT, the refused POST, this POST
+
+
+def test_a_refusing_before_upload_hook_refuses_the_session_at_creation(
+    settings: Settings, contract_services: Services, database: Database
+) -> None:
+    client = falcon.testing.TestClient(create_app(settings, contract_services))
+    locked = fx.create(client, "hooked", name="h", locked=True)
+    blob_path = f"/artifacts/hooked/{locked['id']}/data"
+    refused_put = client.simulate_put(
+        blob_path, body=b"x", headers={**OWNER, "Content-Type": "text/plain"}
+    )
+    refused = create(client, blob_path, length=1)
+    assert refused.status_code == refused_put.status_code == 403
+    assert refused.json["error"] == refused_put.json["error"]
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(UploadSessionRow)) == 0
     assert contract_services.quotas.check() == []
 
 
@@ -356,10 +449,38 @@ def test_plain_put_with_content_range_is_still_400(
     assert result.status_code == 400
 
 
+def test_the_database_store_takes_resumable_uploads(
+    database: Database,
+    registry: TypeRegistry,
+    settings: Settings,
+    clock: Callable[[], dt.datetime],
+    request: pytest.FixtureRequest,
+) -> None:
+    url = database.engine.url.render_as_string(hide_password=False)
+    in_db = Settings(
+        data_dir=settings.data_dir, stores={"default": {"driver": "database", "url": url}}
+    )
+    services = build_services(in_db, types=registry, database=database, clock=clock)
+    store = services.stores["default"]
+    assert isinstance(store, DatabaseStore)
+    request.addfinalizer(store.close)
+    client = falcon.testing.TestClient(create_app(in_db, services))
+    widget = fx.create(client, "widgets", name="w", serial="AB-1234")
+    upload = location(client, path(widget))
+    for start in (0, 3000, 7001):
+        end = {0: 3000, 3000: 7001, 7001: len(DATA)}[start]
+        assert append(client, upload, start, DATA[start:end]).status_code == 204
+    assert client.simulate_get(path(widget), headers=OWNER).content == DATA
+    shown = client.simulate_get(f"/artifacts/widgets/{widget['id']}", headers=OWNER).json
+    assert shown["manual"]["sha256"] == hashlib.sha256(DATA).hexdigest()
+    assert stored_files(settings) == []  # in the database, not on disk
+    assert services.quotas.check() == []
+
+
 def test_stores_without_partial_objects_answer_501(
     database: Database, registry: TypeRegistry, settings: Settings, clock: Callable[[], dt.datetime]
 ) -> None:
-    memory = Settings(data_dir=settings.data_dir, stores={"default": {"driver": "database"}})
+    memory = Settings(data_dir=settings.data_dir, stores={"default": {"driver": "memory"}})
     services = build_services(memory, types=registry, database=database, clock=clock)
     client = falcon.testing.TestClient(create_app(memory, services))
     widget = fx.create(client, "widgets", name="w", serial="AB-1234")

@@ -1,5 +1,6 @@
-"""Resumable uploads through real gunicorn: a dropped connection and a killed worker mid-PATCH,
-each resumed from the offset the server reports to a blob with exact digests."""
+"""Resumable uploads through real gunicorn: a dropped connection, a killed worker mid-PATCH and
+one killed during the finish, each resumed from the offset the server reports to a blob with
+exact digests."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from tests.conftest import s3_client, s3_store_toml
 from tests.functional.conftest import Server, start_server
 
 pytestmark = pytest.mark.functional
@@ -223,3 +226,106 @@ def test_s3_upload_dropped_midway_resumes_to_exact_digests(s3_server: Server) ->
     finished = _resume(upload, data, time.monotonic() + 30)
     assert finished.status_code == 204, finished.text
     _assert_stored(s3_server, artifact_id, data)
+
+
+#: Size of the upload interrupted at 50 %, 90 % and during its finish; set
+#: ARTIFACTS_TEST_RESUME_MIB=1024 for the 1 GiB run (bench/resumable.py times it too).
+CRASH_SIZE = int(os.environ.get("ARTIFACTS_TEST_RESUME_MIB", "48")) * MIB + 321
+
+
+@pytest.fixture(params=["sqlite-filesystem", "postgresql-s3"])
+def crashing_server(
+    request: pytest.FixtureRequest, tmp_path: Path, s3_endpoint: str
+) -> Iterator[Server]:
+    """One worker with a short upload lease, on SQLite + filesystem or PostgreSQL + S3."""
+    env = {"ARTIFACTS_UPLOAD_LEASE": str(LEASE)}
+    if request.param == "postgresql-s3":
+        create_database: Callable[[], str] = request.getfixturevalue("pg_databases")
+        bucket = f"crash-{uuid.uuid4().hex[:8]}"
+        s3_client(s3_endpoint).create_bucket(Bucket=bucket)
+        config = tmp_path / "artifacts.toml"
+        config.write_text(s3_store_toml(s3_endpoint, bucket, "crash"))
+        env["ARTIFACTS_CONFIG"] = str(config)
+        yield from start_server(tmp_path, create_database(), workers=1, extra_env=env)
+    else:
+        yield from start_server(tmp_path, workers=1, extra_env=env)
+
+
+def _kill_worker(server: Server) -> None:
+    for pid in server.workers():
+        os.kill(pid, signal.SIGKILL)
+    server.wait_for_workers(1)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            _image(server, "")
+            return
+        except requests.RequestException:
+            assert time.monotonic() < deadline, "the restarted worker never answered"
+            time.sleep(0.1)
+
+
+def _image(server: Server, artifact_id: str) -> dict | None:
+    shown = requests.get(f"{server.url}/artifacts/images/{artifact_id}", headers=OWNER, timeout=30)
+    return shown.json().get("image") if artifact_id else None
+
+
+def _send_quietly(upload: str, offset: int, body: object) -> None:
+    """PATCH ``body`` at ``offset`` from a thread whose worker is killed under it."""
+    with contextlib.suppress(requests.RequestException):
+        requests.patch(
+            upload,
+            data=body,
+            headers={
+                **OWNER,
+                **TUS,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+            },
+            timeout=TIMEOUT,
+        )
+
+
+def test_killed_at_50_and_90_percent_and_during_the_finish_resumes_to_exact_digests(
+    crashing_server: Server,
+) -> None:
+    server, data, size = crashing_server, _payload(CRASH_SIZE), CRASH_SIZE
+    artifact_id, upload = _open_upload(server, size)
+    # 50 %: the client's connection drops mid-PATCH; what arrived is kept.
+    _patch_and_drop(upload, data, 0, size // 2)
+    at_half = _offset_when_free(upload)
+    assert 0 < at_half <= size // 2
+    # 90 %: the worker is killed mid-PATCH; the last checkpoint is kept.
+    stalled = threading.Event()
+
+    def body() -> Iterator[bytes]:
+        for start in range(at_half, size * 9 // 10, MIB):
+            yield data[start : min(start + MIB, size * 9 // 10)]
+        stalled.set()
+        time.sleep(30)  # the worker dies meanwhile
+        yield b""
+
+    sender = threading.Thread(target=_send_quietly, args=(upload, at_half, body()), daemon=True)
+    sender.start()
+    assert stalled.wait(120)
+    time.sleep(0.5)  # let the worker take what was sent
+    _kill_worker(server)
+    # During the finish: the restarted worker holds no digest state, so the last PATCH reads
+    # the stored bytes back before promoting them; the worker is killed while it does.
+    rest = _offset_when_free(upload)
+    assert at_half <= rest < size
+    finisher = threading.Thread(
+        target=_send_quietly, args=(upload, rest, memoryview(data)[rest:]), daemon=True
+    )
+    finisher.start()
+    deadline = time.monotonic() + 120
+    while (_image(server, artifact_id) or {}).get("status") != "saving":
+        assert time.monotonic() < deadline, "the finish never began"
+        time.sleep(0.005)
+    _kill_worker(server)
+    finisher.join(30)
+    assert (_image(server, artifact_id) or {}).get("status") != "active"
+    finished = _resume(upload, data, time.monotonic() + 6 * LEASE)
+    assert finished.status_code == 204, finished.text
+    assert int(finished.headers["Upload-Offset"]) == size
+    _assert_stored(server, artifact_id, data)

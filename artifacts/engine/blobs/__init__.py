@@ -45,8 +45,8 @@ from .download import Download
 from .pending import UploadInProgress
 from .removal import DataRemover
 from .rendering import blob_descriptor, blob_values
-from .resumable import UploadSession
 from .service import BlobService
+from .session_view import UploadSession
 
 __all__ = [
     "ACTIVE",

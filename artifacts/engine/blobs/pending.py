@@ -29,19 +29,20 @@ from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.contents import ContentRefs
 from artifacts.engine.context import RequestContext
-from artifacts.engine.hooks import HookRunner, caller_of
+from artifacts.engine.hooks import HookRunner
 from artifacts.engine.registry import ArtifactType
 from artifacts.engine.uploads import UploadLeases
-from artifacts.engine.validation import UploadValidators
+from artifacts.engine.validation import RunningChecks, RunningTransform, UploadValidators
 from artifacts.engine.versions import stamp, writable_properties
 from artifacts.errors import BlobRejected, Conflict, InvalidInput
-from artifacts.model.hooks import BlobEvent, HookContext
+from artifacts.model.hooks import HookContext
 from artifacts.model.streaming import Upload
 from artifacts.model.transforms import StreamTransform
 
 from . import sessions
 from .access import BlobAccess
-from .common import BlobRef, label, wire_values
+from .announce import announce
+from .common import BlobRef, label
 from .removal import DataRemover
 from .reservation import field_limit
 
@@ -175,34 +176,18 @@ class PendingUploads:
                 all_blobs=all_blobs,
                 content_length=content_length,
             )
-            hook = upload = None
-            if document is not None:
-                caller = caller_of(ctx)
-                if with_hooks:
-                    hook = HookContext(
-                        event="upload",
-                        caller=caller,
-                        type_name=artifact_type.name,
-                        artifact_id=artifact_id,
-                        before=document,
-                        after=document,
-                        changed=frozenset({field_name}),
-                    )
-                    blob = BlobEvent(field_name, key, content_type, content_length)
-                    obj = artifact_type.cls.from_values(wire_values(artifact_type, document))
-                    self._hooks.before(artifact_type, "before_upload", obj, hook, blob)
-                if validators or transform:
-                    upload = Upload(
-                        type_name=artifact_type.name,
-                        artifact_id=artifact_id,
-                        field=field_name,
-                        key=key,
-                        content_type=content_type,
-                        content_length=content_length,
-                        artifact=document,
-                        caller=caller,
-                        max_size=max(limit, 0),
-                    )
+            hook, upload = announce(
+                self._hooks,
+                ctx,
+                artifact_type,
+                ref,
+                document,
+                with_hooks=with_hooks,
+                with_validators=bool(validators or transform),
+                limit=limit,
+                content_length=content_length,
+                content_type=content_type,
+            )
             if existing is None:
                 existing = blob_rows.add(session, artifact_id, field_name, key, now)
             blob_rows.mark_pending(
@@ -215,6 +200,53 @@ class PendingUploads:
             return Begun(
                 max(limit, 0), validators, upload, hook, row.owner, held, quota_cap, transform
             )
+
+    def preflight(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        row: ArtifactRow,
+        *,
+        limit: int,
+        content_length: int,
+        content_type: str,
+        hooks: bool = True,
+    ) -> tuple[RunningChecks | None, bool]:
+        """Ask what an upload asks before its first byte: the type's hooks and validators.
+
+        For a resumable session at its creation, so that an upload the type refuses is
+        refused before the client sends gigabytes, with the status a PUT would get. Returns
+        the validators' started checks (None if none wants to look), to be fed the session's
+        bytes as they arrive (:mod:`.live`), and whether the received bytes are the blob's:
+        False when the field's transform rewrites this upload (its checks judge what the
+        transform makes, so only the finish can start them). ``hooks=False``: no hook.
+        """
+        validators = self._validators.for_field(artifact_type.name, ref.field)
+        transform = self._validators.transform_for(artifact_type.name, ref.field)
+        with_hooks = hooks and self._hooks.wants(artifact_type, "before_upload", "after_upload")
+        if not validators and not with_hooks and transform is None:
+            return None, True
+        document = self._render(session, artifact_type, row)
+        _, upload = announce(
+            self._hooks,
+            ctx,
+            artifact_type,
+            ref,
+            document,
+            with_hooks=with_hooks,
+            with_validators=bool(validators or transform),
+            limit=limit,
+            content_length=content_length,
+            content_type=content_type,
+        )
+        name = label(ref.field, ref.key).strip("'")
+        if RunningTransform.start(transform, upload, name) is not None:
+            return None, False
+        if upload is None or not validators:
+            return None, True
+        return RunningChecks.start(validators, upload, name), True
 
     def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
         """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""

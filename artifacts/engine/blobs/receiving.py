@@ -63,6 +63,34 @@ def receive(
     return digests, found
 
 
+def receive_known(
+    digests: Digests,
+    digester: Digester,
+    reservation: Reservation,
+    content_length: int | None,
+    name: str,
+    *,
+    expect_sha256: str | None = None,
+) -> Digests:
+    """Apply the limits, quotas and declared digest :func:`receive` applies, to bytes
+    digested already.
+
+    For a resumable upload whose live pipeline saw every byte (:mod:`.live`): nothing is
+    read; ``digester`` only stands for the stream's size.
+    """
+    digester.abandon()
+    size = content_length or 0
+    if size > reservation.limit:
+        raise reservation.too_large(size, name)
+    reservation.cover(size)
+    digester.size = size
+    if expect_sha256 is not None and digests.sha256 != expect_sha256:
+        raise InvalidInput(
+            f"The data's sha256 is {digests.sha256}, not the declared {expect_sha256}."
+        )
+    return digests
+
+
 def _take(
     digester: Digester, reservation: Reservation, data: bytes, received: int, name: str
 ) -> None:

@@ -9,17 +9,20 @@ and nodes, then finished exactly as an ordinary upload is.
 
 The model is the tus 1.0 protocol's (``api.resources.uploads`` speaks it). Creating a session
 checks what an upload checks first (policy, the artifact's status, the field, the size limits
-for the declared length) and holds the whole length against the project's quotas. An append
+for the declared length, the type's before-upload hook and its validators' start) and holds
+the whole length against the project's quotas. An append
 claims the session (one conditional UPDATE, so only one request on any node appends at a
 time), writes to the store's partial object and records the offset it reached, also when the
 client's connection drops midway: that is the offset a client resumes from. It records a
-durable checkpoint every :data:`CHECKPOINT_BYTES`, so a server crash loses at most that much.
+durable checkpoint every :data:`.receiver.CHECKPOINT_BYTES`, so a server crash loses at most
+that much.
 
-When the last byte has arrived the stored bytes are read once, through the digests and the
-type's streaming validators (they see every byte once, in order, whatever the interruptions
-were), and the upload is promoted by the upload state machine (:mod:`.pending`), which also
-marks the session complete. Reading the data back costs one sequential read of the blob at
-the end; it keeps digests exact without keeping hash state between requests.
+The digests and the type's streaming checks see the bytes as they arrive, and wait between
+appends in the process that ran the last one (:mod:`.live`). When the last byte has arrived
+the upload is promoted by the upload state machine (:mod:`.pending`), which also marks the
+session complete, with those digests and checks' verdicts; if an append landed in another
+process (or the one holding them is gone), the stored bytes are read back once instead,
+through new ones. Either way each pipeline sees every byte once, in order.
 """
 
 from __future__ import annotations
@@ -28,21 +31,22 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
 from artifacts.db import upload_sessions as rows
-from artifacts.db.models import UploadSessionRow
+from artifacts.db.models import ArtifactRow, UploadSessionRow
 from artifacts.db.rows import aware
 from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.context import RequestContext
-from artifacts.engine.registry import TypeRegistry
+from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.engine.uploads import UploadLeases
+from artifacts.engine.validation import RunningChecks
 from artifacts.errors import (
+    ArtifactError,
     Conflict,
     Gone,
     InvalidInput,
@@ -51,52 +55,21 @@ from artifacts.errors import (
     ServiceUnavailable,
     TooLarge,
 )
-from artifacts.store.base import BlobStore, ReadHandle, ResumableStore, ResumableWriter, StoreError
+from artifacts.store.base import BlobStore, ReadHandle, ResumableStore, StoreError
 
 from . import sessions
 from .access import BlobAccess
-from .common import CONTENT_TYPE, UPLOAD_READ_SIZE, BlobRef, Readable, StoreChoice, store_key
+from .common import CONTENT_TYPE, BlobRef, Readable, StoreChoice, store_key
+from .live import LivePipelines, Pipeline, fresh
+from .pending import PendingUploads
+from .receiver import Append, CheckFailed, Receiver
 from .removal import DataRemover
 from .reservation import field_limit
+from .session_view import UploadSession, replaced, session_view
 from .upload import Uploader
 
 #: How long a session lives after its last append, unless configured otherwise.
 DEFAULT_EXPIRY = dt.timedelta(hours=24)
-
-#: Bytes an append writes between durable checkpoints of its offset.
-CHECKPOINT_BYTES = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class UploadSession:
-    """A resumable upload as its client sees it; ``artifact`` once the last append finished it."""
-
-    upload_id: str
-    ref: BlobRef
-    length: int
-    offset: int
-    expires_at: dt.datetime
-    complete: bool
-    metadata: str | None
-    store: str
-    location: str
-    content_type: str
-    artifact: Mapping[str, Any] | None = None
-
-
-def _session(row: UploadSessionRow) -> UploadSession:
-    return UploadSession(
-        upload_id=row.id,
-        ref=BlobRef(row.type_name, row.artifact_id, row.field, row.key),
-        length=row.length,
-        offset=row.offset,
-        expires_at=aware(row.expires_at) or row.expires_at,
-        complete=row.status == rows.COMPLETE,
-        metadata=row.upload_metadata,
-        store=row.store,
-        location=row.location,
-        content_type=row.content_type,
-    )
 
 
 class ResumableUploads:
@@ -108,6 +81,7 @@ class ResumableUploads:
         stores: Mapping[str, BlobStore],
         uploader: Uploader,
         *,
+        pending: PendingUploads,
         store_choice: StoreChoice,
         remover: DataRemover,
         leases: UploadLeases,
@@ -119,11 +93,14 @@ class ResumableUploads:
         self._access = access
         self._stores = stores
         self._uploader = uploader
+        self._pending = pending
         self._choice = store_choice
         self._remover = remover
         self._leases = leases
         self._clock = clock
         self._expiry = expiry
+        self._pipelines = LivePipelines()
+        self._receiver = Receiver(db, stores, live=self._pipelines, clock=clock, expiry=expiry)
 
     def create(
         self,
@@ -146,16 +123,8 @@ class ResumableUploads:
         upload_id = str(uuid.uuid4())
         now = self._clock()
         with self._db.write() as session:
-            row, field = self._access.writable(session, ctx, artifact_type, ref)
-            all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
-            field_limit(
-                session,
-                artifact_type,
-                ref,
-                owner=row.owner,
-                field=field,
-                all_blobs=all_blobs,
-                content_length=length,
+            row, checks, live = self._before_bytes(
+                session, ctx, artifact_type, ref, length=length, content_type=content_type
             )
             quotas.reserve(session, row.owner, artifact_type.name, length)
             created = UploadSessionRow(
@@ -178,7 +147,72 @@ class ResumableUploads:
                 expires_at=now + self._expiry,
             )
             rows.add(session, created)
-            return _session(created)
+            opened = session_view(created)
+        if live:
+            self._pipelines.keep(upload_id, fresh(checks))
+        return opened
+
+    def _before_bytes(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        artifact_type: ArtifactType,
+        ref: BlobRef,
+        *,
+        length: int,
+        content_type: str,
+        hooks: bool = True,
+    ) -> tuple[ArtifactRow, RunningChecks | None, bool]:
+        """Check what an upload checks before its first byte; start the validators' checks.
+
+        The flag says whether the received bytes are the blob's (no transform rewrites them):
+        only then can a live pipeline digest them.
+        """
+        row, field = self._access.writable(session, ctx, artifact_type, ref)
+        all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
+        limit, _ = field_limit(
+            session,
+            artifact_type,
+            ref,
+            owner=row.owner,
+            field=field,
+            all_blobs=all_blobs,
+            content_length=length,
+        )
+        checks, live = self._pending.preflight(
+            session,
+            ctx,
+            artifact_type,
+            ref,
+            row,
+            limit=limit,
+            content_length=length,
+            content_type=content_type,
+            hooks=hooks,
+        )
+        return row, checks, live
+
+    def _first_pipeline(self, ctx: RequestContext, current: UploadSession) -> Pipeline | None:
+        """A pipeline for a first append that lands in a process other than the creator's.
+
+        Its checks start as the creator's did (the hook ran then); if anything refuses now,
+        there is no pipeline, and the finish (which checks everything again) says why.
+        """
+        try:
+            artifact_type = self._types.writable(current.ref.type_name)
+            with self._db.write() as session:
+                _, checks, live = self._before_bytes(
+                    session,
+                    ctx,
+                    artifact_type,
+                    current.ref,
+                    length=current.length,
+                    content_type=current.content_type,
+                    hooks=False,
+                )
+        except ArtifactError:
+            return None
+        return fresh(checks) if live else None
 
     def status(self, ctx: RequestContext, upload_id: str) -> UploadSession:
         """The session's offset and length: where a client resumes."""
@@ -214,17 +248,29 @@ class ResumableUploads:
             )
         if not claimed:
             raise Conflict("Another request is appending to this upload; ask for its offset.")
-        with self._leases.hold(token):
-            received = self._receive(current, token, stream)
+        # Taken only once claimed: a request refused above leaves the pipeline to the one
+        # that is appending.
+        pipeline = self._pipelines.take(upload_id, offset)
+        if pipeline is None and offset == 0:
+            pipeline = self._first_pipeline(ctx, current)
+        target = Append(
+            upload_id, token, current.store, current.location, current.offset, current.length
+        )
+        try:
+            with self._leases.hold(token):
+                received = self._receiver.receive(target, stream, pipeline)
+        except CheckFailed as failed:
+            self._end(upload_id, "resumable upload refused by a check")
+            raise failed.error from None
         if content_length is not None and received - offset != content_length:
             raise InvalidInput(
                 f"The body ended after {received - offset} of {content_length} bytes; the "
                 f"upload is at offset {received}."
             )
         if received < current.length:
-            return _replace(current, offset=received, expires_at=now + self._expiry)
-        artifact = self._finish(ctx, current)
-        return _replace(current, offset=received, complete=True, artifact=artifact)
+            return replaced(current, offset=received, expires_at=now + self._expiry)
+        artifact = self._finish(ctx, current, self._pipelines.take(upload_id, received))
+        return replaced(current, offset=received, complete=True, artifact=artifact)
 
     def cancel(self, ctx: RequestContext, upload_id: str) -> None:
         """End the session and remove its data (tus termination)."""
@@ -236,6 +282,7 @@ class ResumableUploads:
             ):
                 raise Conflict("A request is appending to this upload; cancel it afterwards.")
             location = sessions.end(session, row)
+        self._pipelines.drop(upload_id)
         if location is not None:
             self._remover.remove([location], "resumable upload cancelled")
 
@@ -264,7 +311,7 @@ class ResumableUploads:
         """The session, if it exists for the caller and has not expired (else 404 / 410)."""
         with self._db.read() as session:
             row = self._load(session, ctx, upload_id, for_update=False)
-            current = _session(row)
+            current = session_view(row)
         if current.expires_at <= self._clock():
             self._expire(upload_id)
             raise Gone("The upload expired; its data was removed.")
@@ -278,65 +325,33 @@ class ResumableUploads:
             if (aware(row.expires_at) or row.expires_at) > self._clock():
                 return  # renewed meanwhile
             location = sessions.end(session, row)
+        self._pipelines.drop(upload_id)
         if location is not None:
             self._remover.remove([location], "resumable upload expired")
 
-    def _receive(self, current: UploadSession, token: str, stream: Readable) -> int:
-        """Write the body at the offset; record how far it got, however the request ends."""
-        store = self._stores[current.store]
-        assert isinstance(store, ResumableStore)  # checked when the session was created
-        try:
-            writer = store.resume_writer(current.location, current.offset)
-        except StoreError as exc:
-            self._let_go(current.upload_id, token, current.offset)
-            raise ServiceUnavailable("The blob store failed; try again later.") from exc
-        received = durable = current.offset
-        try:
-            while True:
-                chunk = stream.read(UPLOAD_READ_SIZE)
-                if not chunk:
-                    break
-                if received + len(chunk) > current.length:
-                    raise TooLarge(
-                        f"The body runs past the upload's length of {current.length} bytes."
-                    )
-                writer.write(chunk)
-                received += len(chunk)
-                if received - durable >= CHECKPOINT_BYTES:
-                    writer.flush()
-                    durable = received
-                    self._checkpoint(current.upload_id, token, durable)
-        except BaseException:
-            # What arrived is kept: resuming after a dropped connection is the point.
-            self._let_go(current.upload_id, token, _suspend(writer, received, durable))
-            raise
-        saved = _suspend(writer, received, durable)
-        self._let_go(current.upload_id, token, saved)
-        if saved != received:
-            raise ServiceUnavailable(f"The blob store failed; the upload is at offset {saved}.")
-        return received
+    def _finish(
+        self, ctx: RequestContext, current: UploadSession, pipeline: Pipeline | None
+    ) -> Mapping[str, Any]:
+        """Promote the stored bytes as an ordinary upload of them would be.
 
-    def _checkpoint(self, upload_id: str, token: str, offset: int) -> None:
-        with self._db.write() as session:
-            kept = rows.checkpoint(session, upload_id, token, offset=offset, now=self._clock())
-        if not kept:
-            raise Conflict("The upload was taken over or cancelled during this request.")
-
-    def _let_go(self, upload_id: str, token: str, offset: int) -> None:
-        with self._db.write() as session:
-            rows.release(
-                session, upload_id, token, offset=offset, expires_at=self._clock() + self._expiry
-            )
-
-    def _finish(self, ctx: RequestContext, current: UploadSession) -> Mapping[str, Any]:
-        """Promote the stored bytes as an ordinary upload of them would be."""
+        With the pipeline that saw every byte, its digests and checks are the upload's;
+        without it the stored bytes are read back through new ones.
+        """
         store = self._stores[current.store]
         assert isinstance(store, ResumableStore)
+        handles: list[ReadHandle] = []
         try:
             writer = store.resume_writer(current.location, current.length)
-            handle = writer.read_back()
+            if pipeline is None:
+                handles.append(writer.read_back())
         except StoreError as exc:
             raise ServiceUnavailable("The blob store failed; try again later.") from exc
+
+        def read_back() -> Readable:
+            """For a pipeline the finish cannot use (a transform now rewrites the upload)."""
+            handles.append(writer.read_back())
+            return _HandleReader(handles[-1])
+
         try:
             return self._uploader.finish_stored(
                 ctx,
@@ -345,13 +360,15 @@ class ResumableUploads:
                 store_name=current.store,
                 location=current.location,
                 writer=writer,
-                data=_HandleReader(handle),
+                data=_HandleReader(handles[0]) if handles else read_back,
+                fed=(pipeline.result(), pipeline.checks) if pipeline is not None else None,
                 size=current.length,
                 content_type=current.content_type,
                 on_failure=lambda: self._forget(current.upload_id),
             )
         finally:
-            handle.close()
+            for handle in handles:
+                handle.close()
             with contextlib.suppress(ValueError, StoreError):
                 writer.suspend()  # refused before it began: the data stays for a retry
 
@@ -362,19 +379,13 @@ class ResumableUploads:
             if row is not None:
                 sessions.end(session, row)
 
-
-def _suspend(writer: ResumableWriter, received: int, durable: int) -> int:
-    """Flush and let the writer go; the offset that is safe to record."""
-    try:
-        writer.suspend()
-    except StoreError:
-        return durable  # what lies past the last checkpoint is cut off by the next append
-    return received
-
-
-def _replace(current: UploadSession, **changes: Any) -> UploadSession:
-    values = {**current.__dict__, **changes}
-    return UploadSession(**values)
+    def _end(self, upload_id: str, reason: str) -> None:
+        """End a session and remove its data: a check refused bytes it had received."""
+        with self._db.write() as session:
+            row = rows.get(session, upload_id, for_update=True)
+            location = sessions.end(session, row) if row is not None else None
+        if location is not None:
+            self._remover.remove([location], reason)
 
 
 class _HandleReader:

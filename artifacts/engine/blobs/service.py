@@ -29,7 +29,8 @@ from .download import Download, Downloads
 from .external import ExternalBlobs
 from .pending import PendingUploads
 from .removal import DataRemover
-from .resumable import DEFAULT_EXPIRY, ResumableUploads, UploadSession
+from .resumable import DEFAULT_EXPIRY, ResumableUploads
+from .session_view import UploadSession
 from .upload import Uploader
 
 
@@ -90,6 +91,7 @@ class BlobService:
             access,
             stores,
             self._uploader,
+            pending=self._pending,
             store_choice=store_choice,
             remover=remover,
             leases=leases,

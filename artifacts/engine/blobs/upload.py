@@ -25,7 +25,6 @@ from artifacts.engine.uploads import UploadLeases, cancel_quietly
 from artifacts.engine.validation import (
     Outcome,
     RunningChecks,
-    RunningTransform,
     StoredData,
     check_annotations,
     run_post_store,
@@ -46,34 +45,12 @@ from .common import (
     wire_values,
 )
 from .pending import Begun, PendingUploads, Promotion
-from .receiving import receive
+from .pipeline_setup import Target, Writing, prepare
+from .receiving import receive, receive_known
 from .removal import DataRemover
 from .reservation import Reservation
 
 LOG = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Target:
-    """Where one upload writes: its id, store and key, and its blob's name in messages."""
-
-    upload_id: str
-    store: BlobStore
-    store_name: str
-    location: str
-    label: str
-
-
-@dataclasses.dataclass(frozen=True)
-class _Writing:
-    """The writer an upload's bytes go to, and where."""
-
-    writer: BlobWriter
-    location: str
-    #: The writer holds the bytes already (a resumable upload's): they are read, not written.
-    prewritten: bool = False
-    #: A resumable upload's received bytes, which the transform rewrote into ``writer``.
-    rewrites: BlobWriter | None = None
 
 
 class Uploader:
@@ -112,7 +89,7 @@ class Uploader:
             raise InvalidInput("The Content-Type must be 1 to 255 printable ASCII characters.")
         upload_id = str(uuid.uuid4())
         store_name = into or self._choice.for_field(ref.type_name, ref.field)
-        target = _Target(
+        target = Target(
             upload_id=upload_id,
             store=self._stores[store_name],
             store_name=store_name,
@@ -149,7 +126,8 @@ class Uploader:
         store_name: str,
         location: str,
         writer: BlobWriter,
-        data: Readable,
+        data: Readable | Callable[[], Readable],
+        fed: tuple[Digests, RunningChecks | None] | None = None,
         size: int,
         content_type: str,
         on_failure: Callable[[], None],
@@ -159,13 +137,16 @@ class Uploader:
 
         It goes the way of every upload (limits, quotas, hooks, streaming and post-store
         checks, digests, content claim), reading ``data`` (the stored bytes) instead of a
-        request; ``writer`` holds them and commits them. A refusal by the first transaction
-        (409, 413) leaves the data and the session as they were; any later failure removes the
-        data, and calls ``on_failure`` (which forgets the session). ``expect_sha256``: the
-        digest the client declared; other bytes are refused (400).
+        request, or taking the digests and fed checks of a pipeline that saw every byte as
+        it arrived (``fed``; ``data`` then opens the read-back, needed only if the field's
+        transform rewrites the upload after all); ``writer`` holds the bytes and commits them.
+        A refusal by the first transaction (409, 413) leaves the data and the session as they
+        were; any later failure removes the data, and calls ``on_failure`` (which forgets the
+        session). ``expect_sha256``: the digest the client declared; other bytes are refused
+        (400).
         """
         artifact_type = self._types.writable(ref.type_name)
-        target = _Target(
+        target = Target(
             upload_id=upload_id,
             store=self._stores[store_name],
             store_name=store_name,
@@ -194,6 +175,7 @@ class Uploader:
                     content_length=size,
                     content_type=content_type,
                     prewritten=writer,
+                    fed=fed,
                     expect_sha256=expect_sha256,
                 )
         except BaseException:
@@ -205,22 +187,29 @@ class Uploader:
         artifact_type: ArtifactType,
         ref: BlobRef,
         begun: Begun,
-        target: _Target,
-        stream: Readable,
+        target: Target,
+        stream: Readable | Callable[[], Readable],
         *,
         content_length: int | None,
         content_type: str,
         prewritten: BlobWriter | None = None,
+        fed: tuple[Digests, RunningChecks | None] | None = None,
         expect_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Stream into the store under the upload's lease; undo everything on failure.
 
-        ``prewritten``: a writer that holds the bytes already; they are read, not written,
-        unless the field's transform rewrites them: then what it returns is written anew (next
-        to them) and the received bytes are dropped, whether the upload succeeds or fails.
+        ``prewritten``: a writer that holds the bytes already; they are read (``stream``),
+        not written, unless the field's transform rewrites them: then what it returns is
+        written anew (next to them) and the received bytes are dropped, whether the upload
+        succeeds or fails. ``fed`` gives the digests of prewritten bytes and the checks that
+        saw them as they arrived: nothing is read, unless the field's transform rewrites this
+        upload (the artifact changed since the session began); ``stream`` is then a callable
+        that opens the read-back.
         """
         try:
-            transform, checks, writing = self._open(artifact_type, begun, target, prewritten)
+            transform, checks, writing, source = prepare(
+                artifact_type, begun, target, prewritten, stream=stream, fed=fed
+            )
         except BaseException as exc:
             self._end_failed(ref, target, target.location, cause=exc)
             if isinstance(exc, StoreError):
@@ -239,15 +228,26 @@ class Uploader:
             begun.quota_cap,
         )
         try:
-            digests, found = receive(
-                stream,
-                digester,
-                reservation,
-                content_length,
-                target.label,
-                transform=transform,
-                expect_sha256=expect_sha256,
-            )
+            if isinstance(source, Digests):
+                digests = receive_known(
+                    source,
+                    digester,
+                    reservation,
+                    content_length,
+                    target.label,
+                    expect_sha256=expect_sha256,
+                )
+                found: Mapping[str, Any] = {}
+            else:
+                digests, found = receive(
+                    source,
+                    digester,
+                    reservation,
+                    content_length,
+                    target.label,
+                    transform=transform,
+                    expect_sha256=expect_sha256,
+                )
             check_annotations(artifact_type, found, target.label)
             if checks is not None:
                 outcome = checks.finish(StreamResult(digester.size, digest_map(digests)))
@@ -288,42 +288,7 @@ class Uploader:
             self._hooks.after(artifact_type, "after_upload", obj, after, blob)
         return rendered
 
-    def _open(
-        self,
-        artifact_type: ArtifactType,
-        begun: Begun,
-        target: _Target,
-        prewritten: BlobWriter | None,
-    ) -> tuple[RunningTransform | None, RunningChecks | None, _Writing]:
-        """Start the transform and the checks (which see the transform's changes); open the
-        writer the upload's bytes go to.
-
-        A resumable upload's bytes are in the store already (``prewritten``): they are only
-        read, unless a transform rewrites them, which are then written next to them.
-        """
-        transform = RunningTransform.start(begun.transform, begun.upload, target.label)
-        upload = begun.upload
-        if transform is not None and upload is not None and transform.changes:
-            check_annotations(artifact_type, transform.changes, target.label)
-            upload = dataclasses.replace(upload, artifact={**upload.artifact, **transform.changes})
-        checks = (
-            RunningChecks.start(begun.validators, upload, target.label)
-            if upload is not None
-            else None
-        )
-        if prewritten is None:
-            return (
-                transform,
-                checks,
-                _Writing(target.store.open_writer(target.location), target.location),
-            )
-        if transform is None:
-            return transform, checks, _Writing(prewritten, target.location, prewritten=True)
-        location = target.location + "-out"
-        writing = _Writing(target.store.open_writer(location), location, rewrites=prewritten)
-        return transform, checks, writing
-
-    def _drop_received(self, target: _Target, writing: _Writing) -> None:
+    def _drop_received(self, target: Target, writing: Writing) -> None:
         """Remove the received bytes of a resumable upload its transform rewrote."""
         if writing.rewrites is None:
             return
@@ -334,7 +299,7 @@ class Uploader:
         self,
         artifact_type: ArtifactType,
         ref: BlobRef,
-        target: _Target,
+        target: Target,
         stored: StoredObject,
         *,
         digests: Digests,
@@ -364,7 +329,7 @@ class Uploader:
     def _end_failed(
         self,
         ref: BlobRef,
-        target: _Target,
+        target: Target,
         location: str,
         *,
         cause: BaseException,
@@ -396,7 +361,7 @@ class Uploader:
         self,
         artifact_type: ArtifactType,
         ref: BlobRef,
-        target: _Target,
+        target: Target,
         checks: tuple[Any, ...],
         stored: StoredData,
     ) -> dict[str, Any]:

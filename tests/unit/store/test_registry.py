@@ -44,6 +44,8 @@ def test_builds_every_builtin_driver(tmp_path: Path) -> None:
                 "max_pool_connections": 8,
                 "connect_timeout": 2,
                 "addressing_style": "path",
+                "parts_in_flight": "2",
+                "read_ahead": "false",
             },
             "scratch": {"driver": "memory"},
         },
@@ -56,6 +58,7 @@ def test_builds_every_builtin_driver(tmp_path: Path) -> None:
     assert isinstance(images, S3Store)
     assert (images.bucket, images.prefix, images.part_size) == ("b", "prod", 16 * 1024 * 1024)
     assert images.client.meta.config.max_pool_connections == 8
+    assert (images.parts_in_flight, images.read_ahead) == (2, False)
     assert images.client.meta.config.s3 == {"addressing_style": "path"}
     config = images.client.meta.config
     assert config.retries == {"total_max_attempts": 5, "mode": "standard"}
@@ -80,6 +83,8 @@ def test_builds_every_builtin_driver(tmp_path: Path) -> None:
         ({"x": {"driver": "s3", "bucket": "b", "prefix": "../up"}}, "option 'prefix'"),
         ({"x": {"driver": "s3", "bucket": "b", "read_timeout": "soon"}}, "must be a number"),
         ({"x": {"driver": "s3", "bucket": "b", "addressing_style": "dns"}}, "addressing_style"),
+        ({"x": {"driver": "s3", "bucket": "b", "parts_in_flight": 0}}, "at least 1"),
+        ({"x": {"driver": "s3", "bucket": "b", "read_ahead": "maybe"}}, "true or false"),
     ],
 )
 def test_bad_settings_are_config_errors(settings: Any, message: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 from artifacts.store.base import ResumableStore, StoreError, read_object
 from tests.unit.store.conftest import StoreCase, new_key, payload
 
-RESUMABLE = ("filesystem", "s3", "s3_swift")
+RESUMABLE = ("filesystem", "s3", "s3_swift", "database_sqlite", "database_postgresql")
 
 
 @pytest.fixture(params=RESUMABLE)
@@ -99,3 +99,17 @@ def test_delete_removes_a_partial_object(case: StoreCase) -> None:
     assert list(case.store.list_objects("")) == []
     with pytest.raises(StoreError):
         store.resume_writer(key, 10)
+
+
+def test_resuming_again_without_writing_keeps_the_recorded_bytes(case: StoreCase) -> None:
+    store, key = _store(case), new_key()
+    data = payload(case.part_size + 777)
+    writer = store.resume_writer(key, 0)
+    writer.write(data[:1000])
+    writer.suspend()
+    store.resume_writer(key, 1000).suspend()  # opened, let go before writing a byte
+    writer = store.resume_writer(key, 1000)
+    writer.write(data[1000:])
+    writer.commit()
+    assert read_object(case.store, key) == data
+    assert [o.key for o in case.store.list_objects()] == [key]

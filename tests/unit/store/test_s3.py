@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
+import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -26,7 +30,7 @@ from artifacts.store.base import (
 )
 from artifacts.store.s3 import MIN_PART_SIZE, S3Store
 from tests.conftest import S3_SECRET_KEY
-from tests.unit.store.conftest import BUCKET, make_s3_store, new_key, payload
+from tests.unit.store.conftest import BUCKET, StoreCase, make_s3_store, new_key, payload
 
 PART = MIN_PART_SIZE
 
@@ -234,8 +238,9 @@ def test_failed_part_fails_the_writer_until_cancelled() -> None:
     client = RecordingClient(fail_on="upload_part")
     writer = fake_store(client).open_writer("k")
     writer.write(payload(PART))
+    writer.write(b"x")  # the part goes out in the background: its failure shows up later
     with pytest.raises(StoreError, match="InternalError") as info:
-        writer.write(b"x")
+        writer.commit()
     assert isinstance(info.value.__cause__, ClientError)
     with pytest.raises(StoreError, match="failed"):
         writer.write(b"y")
@@ -243,6 +248,65 @@ def test_failed_part_fails_the_writer_until_cancelled() -> None:
         writer.commit()
     writer.cancel()
     assert ("abort_multipart_upload", 0) in client.calls
+
+
+class GatedClient(RecordingClient):
+    """Parts wait for a gate to open; the client counts how many wait at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.waiting = 0
+        self.most_waiting = 0
+
+    def upload_part(self, **kwargs: Any) -> dict[str, Any]:
+        with self.lock:
+            self.waiting += 1
+            self.most_waiting = max(self.most_waiting, self.waiting)
+        self.gate.wait(10)
+        with self.lock:
+            self.waiting -= 1
+            self.parts_by_number[kwargs["PartNumber"]] = kwargs["Body"]
+        return {"ETag": f'"{kwargs["PartNumber"]}"'}
+
+    def complete_multipart_upload(self, *, Key: str, MultipartUpload: Any, **kwargs: Any) -> Any:  # noqa: N803
+        numbers = [part["PartNumber"] for part in MultipartUpload["Parts"]]
+        assert numbers == sorted(self.parts_by_number)
+        self.objects[Key] = b"".join(self.parts_by_number[n] for n in numbers)
+        return {}
+
+    parts_by_number: dict[int, bytes]
+
+
+def test_parts_go_out_in_parallel_and_the_writer_waits_when_enough_are_out() -> None:
+    client = GatedClient()
+    client.parts_by_number = {}
+    store = S3Store("s3", BUCKET, "", client=client, part_size=PART, parts_in_flight=3)
+    writer = store.open_writer("k")
+    data = payload(6 * PART + 10)
+    position = [0]
+
+    def feed() -> None:
+        for start in range(0, len(data), PART // 2):
+            writer.write(data[start : start + PART // 2])
+            position[0] = start + PART // 2
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    deadline = time.monotonic() + 10
+    while client.waiting < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    # Three parts out, one part buffered, one half-part being added: the feeder is blocked.
+    assert client.waiting == 3
+    assert feeder.is_alive()
+    assert position[0] <= 5 * PART
+    client.gate.set()
+    feeder.join(10)
+    writer.commit()
+    assert client.most_waiting == 3
+    assert client.objects["k"] == data
 
 
 def test_cancel_after_a_failed_commit_removes_what_may_have_completed() -> None:
@@ -270,3 +334,63 @@ def test_a_service_ignoring_range_still_yields_only_the_range() -> None:
     handle.close()
     with pytest.raises(InvalidRange):
         store.open_reader("k", ByteRange(len(data), len(data) + 5))
+
+
+# --- failures in flight, on moto and on Swift ------------------------------------------------
+
+
+@pytest.fixture(params=("s3", "s3_swift"))
+def real_case(request: pytest.FixtureRequest) -> StoreCase:
+    result: StoreCase = request.getfixturevalue(f"{request.param}_case")
+    return result
+
+
+@contextmanager
+def failing_part(store: S3Store, number: int) -> Iterator[None]:
+    """Make the store's real client fail ``UploadPart`` number ``number`` before it is sent."""
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        if params.get("PartNumber") == number:
+            error = {"Error": {"Code": "SlowDown", "Message": "refused by the test"}}
+            raise ClientError(error, "UploadPart")
+
+    events = store.client.meta.events
+    events.register("provide-client-params.s3.UploadPart", refuse, unique_id="failing-part")
+    try:
+        yield
+    finally:
+        events.unregister("provide-client-params.s3.UploadPart", unique_id="failing-part")
+
+
+@pytest.mark.parametrize("store_kind", ["writer", "resumable"])
+def test_a_part_failing_mid_flight_cancels_without_leftovers(
+    real_case: StoreCase, store_kind: str
+) -> None:
+    store = real_case.store
+    assert isinstance(store, S3Store)
+    key, data = new_key(), payload(7 * PART + 3)
+    writer = store.open_writer(key) if store_kind == "writer" else store.resume_writer(key, 0)
+
+    def send_all() -> None:
+        for start in range(0, len(data), 1024 * 1024):
+            writer.write(data[start : start + 1024 * 1024])
+        writer.commit()
+
+    with failing_part(store, 3), pytest.raises(StoreError, match="SlowDown"):
+        send_all()
+    writer.cancel()
+    assert real_case.leftovers() == []  # the upload was aborted after its parts in flight
+    with pytest.raises(ObjectNotFound):
+        store.open_reader(key)
+    assert list(store.list_objects()) == []
+
+
+def test_reading_ahead_stops_when_the_reader_is_closed(real_case: StoreCase) -> None:
+    store = real_case.store
+    key, data = new_key(), payload(5 * 1024 * 1024 + 17)
+    write_object(store, key, [data])
+    handle = store.open_reader(key)
+    assert next(iter(handle.chunks)) == data[: 1024 * 1024]
+    handle.close()  # the next chunk is being read ahead: the body closes once it arrives
+    assert read_object(store, key) == data
+    assert read_object(store, key, ByteRange(3, 2 * 1024 * 1024)) == data[3 : 2 * 1024 * 1024 + 1]
