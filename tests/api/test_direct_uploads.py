@@ -232,6 +232,19 @@ def test_another_project_sees_no_upload_and_cannot_open_one(direct_s3: DirectS3)
     assert direct_s3.client.simulate_get(path, headers=OWNER).status_code == 200
 
 
+def test_a_validator_refusing_at_its_start_refuses_the_open(direct_s3: DirectS3) -> None:
+    # The image validator refuses, before any byte, an image with no disk_format: as a PUT
+    # would, and before the client sends a part.
+    artifact = fx.create(direct_s3.client, "images", name="no-format")
+
+    refused = open_direct(direct_s3, artifact["id"], SIZE)
+
+    assert refused.status_code == 400, refused.text
+    assert "disk_format" in refused.json["error"]["message"]
+    assert direct_s3.open_uploads() == []
+    assert usage(direct_s3.client)["usage"]["reserved"] == 0
+
+
 def test_abort_removes_the_parts_and_releases_the_reservation(direct_s3: DirectS3) -> None:
     data = payload(SIZE, seed=6)
     artifact = image(direct_s3)

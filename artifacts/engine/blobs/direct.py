@@ -38,13 +38,12 @@ from sqlalchemy.orm import Session
 
 from artifacts.db import repository as repo
 from artifacts.db import upload_sessions as rows
-from artifacts.db.models import ArtifactRow, UploadSessionRow
+from artifacts.db.models import UploadSessionRow
 from artifacts.db.rows import aware
 from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.context import RequestContext
-from artifacts.engine.hooks import HookRunner, caller_of
-from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.uploads import UploadLeases
 from artifacts.errors import (
     Conflict,
@@ -53,14 +52,14 @@ from artifacts.errors import (
     NotFound,
     ServiceUnavailable,
 )
-from artifacts.model.hooks import BlobEvent, HookContext
 from artifacts.store.base import BlobStore, StoreError
 from artifacts.store.s3_direct import MAX_PARTS, DirectTransfers, UploadedPart, transfers
 
 from . import sessions
 from .access import BlobAccess
-from .common import CONTENT_TYPE, BlobRef, StoreChoice, store_key, wire_values
+from .common import CONTENT_TYPE, BlobRef, StoreChoice, store_key
 from .direct_session import DirectSession, HandleReader, JoinedObject, session_of
+from .pending import PendingUploads
 from .removal import DataRemover
 from .reservation import field_limit
 from .upload import Uploader
@@ -82,8 +81,7 @@ class DirectUploads:
         store_choice: StoreChoice,
         remover: DataRemover,
         leases: UploadLeases,
-        hooks: HookRunner,
-        render: Callable[[Session, ArtifactType, ArtifactRow], dict[str, Any]],
+        pending: PendingUploads,
         clock: Callable[[], dt.datetime],
         expiry: dt.timedelta,
     ) -> None:
@@ -95,8 +93,7 @@ class DirectUploads:
         self._choice = store_choice
         self._remover = remover
         self._leases = leases
-        self._hooks = hooks
-        self._render = render
+        self._pending = pending
         self._clock = clock
         self._expiry = expiry
 
@@ -134,7 +131,7 @@ class DirectUploads:
         with self._db.write() as session:
             row, blob_field = self._access.writable(session, ctx, artifact_type, ref)
             all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
-            field_limit(
+            limit, _ = field_limit(
                 session,
                 artifact_type,
                 ref,
@@ -143,8 +140,19 @@ class DirectUploads:
                 all_blobs=all_blobs,
                 content_length=length,
             )
-            self._before_upload(
-                session, ctx, artifact_type, row, ref, length=length, content_type=content_type
+            # What a PUT asks before its first byte (hooks, validators' start), asked now so
+            # that a refusal comes before the client sends the parts. The checks it starts are
+            # not fed: the bytes go to the object store, and the commit reads them through
+            # checks of its own.
+            self._pending.preflight(
+                session,
+                ctx,
+                artifact_type,
+                ref,
+                row,
+                limit=limit,
+                content_length=length,
+                content_type=content_type,
             )
             quotas.reserve(session, row.owner, artifact_type.name, length)
             created = UploadSessionRow(
@@ -295,34 +303,6 @@ class DirectUploads:
         """End a session whose parts cannot be the declared blob: remove them, then say why."""
         self._end(current.upload_id, "direct upload refused")
         raise InvalidInput(f"The upload was refused and its parts removed: {why}.")
-
-    def _before_upload(
-        self,
-        session: Session,
-        ctx: RequestContext,
-        artifact_type: ArtifactType,
-        row: ArtifactRow,
-        ref: BlobRef,
-        *,
-        length: int,
-        content_type: str,
-    ) -> None:
-        """Run the type's ``before_upload`` hooks now: a refusal comes before any byte."""
-        if not self._hooks.wants(artifact_type, "before_upload"):
-            return
-        document = self._render(session, artifact_type, row)
-        hook = HookContext(
-            event="upload",
-            caller=caller_of(ctx),
-            type_name=artifact_type.name,
-            artifact_id=ref.artifact_id,
-            before=document,
-            after=document,
-            changed=frozenset({ref.field}),
-        )
-        blob = BlobEvent(ref.field, ref.key, content_type, length)
-        obj = artifact_type.cls.from_values(wire_values(artifact_type, document))
-        self._hooks.before(artifact_type, "before_upload", obj, hook, blob)
 
     def _with_urls(
         self,

@@ -107,8 +107,7 @@ class BlobService:
             store_choice=store_choice,
             remover=remover,
             leases=leases,
-            hooks=hooks,
-            render=render,
+            pending=self._pending,
             clock=clock,
             expiry=resumable_expiry,
         )
