@@ -56,7 +56,8 @@ def backends(
     bucket = f"multinode-{uuid.uuid4().hex[:8]}"
     s3_client(s3_endpoint).create_bucket(Bucket=bucket)
     config = tmp_path_factory.mktemp("cluster") / "artifacts.toml"
-    config.write_text(s3_store_toml(s3_endpoint, bucket, "cluster"))
+    direct = f"direct_uploads = true\ndirect_part_size = {5 * tus.MIB}\n"
+    config.write_text(s3_store_toml(s3_endpoint, bucket, "cluster") + direct)
     return Backends(pg_databases(), bucket, config)
 
 
@@ -506,3 +507,57 @@ def test_a_resumable_upload_dropped_on_one_node_resumes_on_the_other(
     assert finished.status_code == 204, finished.text
     tus._assert_stored(node_a, artifact_id, data)
     tus._assert_stored(node_b, artifact_id, data)
+
+
+def test_a_direct_upload_opened_on_one_node_resumes_and_commits_on_the_other(
+    nodes: tuple[Server, Server],
+) -> None:
+    node_a, node_b = nodes
+    data = tus._payload(16 * tus.MIB + 7)
+    artifact_id = _create(node_a)["id"]
+    body = {"type_name": "images", "artifact_id": artifact_id, "field": "image", "size": len(data)}
+    opened = requests.post(
+        f"{node_a.url}/direct-uploads",
+        json={**body, "sha256": hashlib.sha256(data).hexdigest()},
+        headers=OWNER,
+        timeout=TIMEOUT,
+    )
+    assert opened.status_code == 201, opened.text
+    session = opened.json()
+
+    def send(parts: list[dict[str, Any]]) -> None:
+        size = session["part_size"]
+        for part in parts:
+            number = part["number"]
+            sent = requests.put(
+                part["url"], data=data[(number - 1) * size : number * size], timeout=TIMEOUT
+            )
+            assert sent.status_code == 200, sent.text
+
+    send(session["upload_urls"][:1])
+    status = requests.get(f"{node_b.url}{session['href']}", headers=OWNER, timeout=TIMEOUT)
+    assert status.status_code == 200, status.text
+    resumed = status.json()
+    assert [p["number"] for p in resumed["uploaded_parts"]] == [1]
+    send(resumed["upload_urls"])
+
+    # Both nodes asked to commit at once: one commits, the other waits its turn (409) or
+    # answers with what was committed; a later commit on either answers the same.
+    commits = _run_together(
+        *(
+            lambda node=node: requests.post(
+                f"{node.url}{session['href']}/commit", headers=OWNER, timeout=120
+            )
+            for node in nodes
+        )
+    )
+    assert sorted(c.status_code for c in commits) in ([200, 200], [200, 409]), commits
+    for node in nodes:
+        again = requests.post(f"{node.url}{session['href']}/commit", headers=OWNER, timeout=120)
+        assert again.status_code == 200, again.text
+        assert again.json()["image"]["sha256"] == hashlib.sha256(data).hexdigest()
+    got = requests.get(
+        f"{node_b.url}/artifacts/images/{artifact_id}/image", headers=OWNER, timeout=TIMEOUT
+    )
+    assert got.status_code == 200
+    assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()
