@@ -36,7 +36,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from artifacts.db import repository as repo
 from artifacts.db import upload_sessions as rows
 from artifacts.db.models import UploadSessionRow
 from artifacts.db.rows import aware
@@ -56,12 +55,10 @@ from artifacts.store.base import BlobStore, StoreError
 from artifacts.store.s3_direct import MAX_PARTS, DirectTransfers, UploadedPart, transfers
 
 from . import sessions
-from .access import BlobAccess
 from .common import CONTENT_TYPE, BlobRef, StoreChoice, store_key
 from .direct_session import DirectSession, HandleReader, JoinedObject, session_of
 from .pending import PendingUploads
 from .removal import DataRemover
-from .reservation import field_limit
 from .upload import Uploader
 
 #: Presigned part URLs handed out per answer; a client asks for the next ones with ``first``.
@@ -74,7 +71,6 @@ class DirectUploads:
         self,
         db: Database,
         types: TypeRegistry,
-        access: BlobAccess,
         stores: Mapping[str, BlobStore],
         uploader: Uploader,
         *,
@@ -87,7 +83,6 @@ class DirectUploads:
     ) -> None:
         self._db = db
         self._types = types
-        self._access = access
         self._stores = stores
         self._uploader = uploader
         self._choice = store_choice
@@ -129,30 +124,12 @@ class DirectUploads:
         location = store_key(ref.artifact_id, ref.field, ref.key, upload_id)
         now = self._clock()
         with self._db.write() as session:
-            row, blob_field = self._access.writable(session, ctx, artifact_type, ref)
-            all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
-            limit, _ = field_limit(
-                session,
-                artifact_type,
-                ref,
-                owner=row.owner,
-                field=blob_field,
-                all_blobs=all_blobs,
-                content_length=length,
-            )
-            # What a PUT asks before its first byte (hooks, validators' start), asked now so
-            # that a refusal comes before the client sends the parts. The checks it starts are
-            # not fed: the bytes go to the object store, and the commit reads them through
-            # checks of its own.
-            self._pending.preflight(
-                session,
-                ctx,
-                artifact_type,
-                ref,
-                row,
-                limit=limit,
-                content_length=length,
-                content_type=content_type,
+            # What a PUT asks before its first byte (access, limits, hooks, validators' start),
+            # asked now so that a refusal comes before the client sends the parts. The checks it
+            # starts are not fed: the bytes go to the object store, and the commit reads them
+            # through checks of its own.
+            row, _, _ = self._pending.preflight(
+                session, ctx, artifact_type, ref, content_length=length, content_type=content_type
             )
             quotas.reserve(session, row.owner, artifact_type.name, length)
             created = UploadSessionRow(

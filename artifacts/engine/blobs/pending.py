@@ -207,27 +207,37 @@ class PendingUploads:
         ctx: RequestContext,
         artifact_type: ArtifactType,
         ref: BlobRef,
-        row: ArtifactRow,
         *,
-        limit: int,
         content_length: int,
         content_type: str,
         hooks: bool = True,
-    ) -> tuple[RunningChecks | None, bool]:
-        """Ask what an upload asks before its first byte: the type's hooks and validators.
+    ) -> tuple[ArtifactRow, RunningChecks | None, bool]:
+        """Ask what an upload asks before its first byte: access, limits, hooks, validators.
 
-        For a resumable session at its creation, so that an upload the type refuses is
-        refused before the client sends gigabytes, with the status a PUT would get. Returns
-        the validators' started checks (None if none wants to look), to be fed the session's
-        bytes as they arrive (:mod:`.live`), and whether the received bytes are the blob's:
-        False when the field's transform rewrites this upload (its checks judge what the
-        transform makes, so only the finish can start them). ``hooks=False``: no hook.
+        For an upload session at its creation (tus, direct), so that an upload the type
+        refuses is refused before the client sends gigabytes, with the status a PUT would get.
+        Returns the artifact's row, the validators' started checks (None if none wants to
+        look), to be fed the session's bytes as they arrive (:mod:`.live`), and whether the
+        received bytes are the blob's: False when the field's transform rewrites this upload
+        (its checks judge what the transform makes, so only the finish can start them).
+        ``hooks=False``: no hook.
         """
+        row, field = self._access.writable(session, ctx, artifact_type, ref)
+        all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
+        limit, _ = field_limit(
+            session,
+            artifact_type,
+            ref,
+            owner=row.owner,
+            field=field,
+            all_blobs=all_blobs,
+            content_length=content_length,
+        )
         validators = self._validators.for_field(artifact_type.name, ref.field)
         transform = self._validators.transform_for(artifact_type.name, ref.field)
         with_hooks = hooks and self._hooks.wants(artifact_type, "before_upload", "after_upload")
         if not validators and not with_hooks and transform is None:
-            return None, True
+            return row, None, True
         document = self._render(session, artifact_type, row)
         _, upload = announce(
             self._hooks,
@@ -243,10 +253,10 @@ class PendingUploads:
         )
         name = label(ref.field, ref.key).strip("'")
         if RunningTransform.start(transform, upload, name) is not None:
-            return None, False
+            return row, None, False
         if upload is None or not validators:
-            return None, True
-        return RunningChecks.start(validators, upload, name), True
+            return row, None, True
+        return row, RunningChecks.start(validators, upload, name), True
 
     def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
         """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""

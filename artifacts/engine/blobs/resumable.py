@@ -35,16 +35,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from artifacts.db import repository as repo
 from artifacts.db import upload_sessions as rows
-from artifacts.db.models import ArtifactRow, UploadSessionRow
+from artifacts.db.models import UploadSessionRow
 from artifacts.db.rows import aware
 from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.context import RequestContext
-from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.uploads import UploadLeases
-from artifacts.engine.validation import RunningChecks
 from artifacts.errors import (
     ArtifactError,
     Conflict,
@@ -58,13 +56,11 @@ from artifacts.errors import (
 from artifacts.store.base import BlobStore, ReadHandle, ResumableStore, StoreError
 
 from . import sessions
-from .access import BlobAccess
 from .common import CONTENT_TYPE, BlobRef, Readable, StoreChoice, store_key
 from .live import LivePipelines, Pipeline, fresh
 from .pending import PendingUploads
 from .receiver import Append, CheckFailed, Receiver
 from .removal import DataRemover
-from .reservation import field_limit
 from .session_view import UploadSession, replaced, session_view
 from .upload import Uploader
 
@@ -77,7 +73,6 @@ class ResumableUploads:
         self,
         db: Database,
         types: TypeRegistry,
-        access: BlobAccess,
         stores: Mapping[str, BlobStore],
         uploader: Uploader,
         *,
@@ -90,7 +85,6 @@ class ResumableUploads:
     ) -> None:
         self._db = db
         self._types = types
-        self._access = access
         self._stores = stores
         self._uploader = uploader
         self._pending = pending
@@ -123,8 +117,8 @@ class ResumableUploads:
         upload_id = str(uuid.uuid4())
         now = self._clock()
         with self._db.write() as session:
-            row, checks, live = self._before_bytes(
-                session, ctx, artifact_type, ref, length=length, content_type=content_type
+            row, checks, live = self._pending.preflight(
+                session, ctx, artifact_type, ref, content_length=length, content_type=content_type
             )
             quotas.reserve(session, row.owner, artifact_type.name, length)
             created = UploadSessionRow(
@@ -152,46 +146,6 @@ class ResumableUploads:
             self._pipelines.keep(upload_id, fresh(checks))
         return opened
 
-    def _before_bytes(
-        self,
-        session: Session,
-        ctx: RequestContext,
-        artifact_type: ArtifactType,
-        ref: BlobRef,
-        *,
-        length: int,
-        content_type: str,
-        hooks: bool = True,
-    ) -> tuple[ArtifactRow, RunningChecks | None, bool]:
-        """Check what an upload checks before its first byte; start the validators' checks.
-
-        The flag says whether the received bytes are the blob's (no transform rewrites them):
-        only then can a live pipeline digest them.
-        """
-        row, field = self._access.writable(session, ctx, artifact_type, ref)
-        all_blobs = repo.blobs_of(session, [ref.artifact_id])[ref.artifact_id]
-        limit, _ = field_limit(
-            session,
-            artifact_type,
-            ref,
-            owner=row.owner,
-            field=field,
-            all_blobs=all_blobs,
-            content_length=length,
-        )
-        checks, live = self._pending.preflight(
-            session,
-            ctx,
-            artifact_type,
-            ref,
-            row,
-            limit=limit,
-            content_length=length,
-            content_type=content_type,
-            hooks=hooks,
-        )
-        return row, checks, live
-
     def _first_pipeline(self, ctx: RequestContext, current: UploadSession) -> Pipeline | None:
         """A pipeline for a first append that lands in a process other than the creator's.
 
@@ -201,12 +155,12 @@ class ResumableUploads:
         try:
             artifact_type = self._types.writable(current.ref.type_name)
             with self._db.write() as session:
-                _, checks, live = self._before_bytes(
+                _, checks, live = self._pending.preflight(
                     session,
                     ctx,
                     artifact_type,
                     current.ref,
-                    length=current.length,
+                    content_length=current.length,
                     content_type=current.content_type,
                     hooks=False,
                 )

@@ -88,7 +88,6 @@ class BlobService:
         self._resumable = ResumableUploads(
             db,
             types,
-            access,
             stores,
             self._uploader,
             pending=self._pending,
@@ -101,7 +100,6 @@ class BlobService:
         self._direct = DirectUploads(
             db,
             types,
-            access,
             stores,
             self._uploader,
             store_choice=store_choice,
