@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -152,6 +153,11 @@ class Settings:
     task_max_attempts: int = 3
     #: Seconds before the first retry; each further retry waits twice as long.
     task_retry_delay: int = 5
+    #: Origins (``https://app.example.org``, or ``*`` for any) whose browser pages may call
+    #: the API; empty (the default) answers no cross-origin request (docs/deploy.md).
+    cors_origins: tuple[str, ...] = ()
+    #: Seconds a browser may cache a preflight's answer.
+    cors_max_age: int = 600
     #: Options of the types' streaming validators by validator name (``[validators.<name>]``),
     #: handed to each validator's ``configure`` at start-up.
     validator_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -230,6 +236,8 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("tasks", "lease"): "task_lease",
     ("tasks", "max_attempts"): "task_max_attempts",
     ("tasks", "retry_delay"): "task_retry_delay",
+    ("cors", "allowed_origins"): "cors_origins",
+    ("cors", "max_age"): "cors_max_age",
 }
 
 #: Sections whose keys are user-chosen names rather than settings.
@@ -256,6 +264,9 @@ GUNICORN_WORKER_CLASSES = {
 }
 #: Worker classes that run requests on a pool of threads (``threads`` applies to them).
 THREADED_WORKER_CLASSES = ("buffered", "gthread")
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
+)
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -412,12 +423,28 @@ def _check_blobs(settings: Settings) -> None:
         raise ConfigError("gc_grace must be at least the request timeout")
 
 
+def _check_cors(settings: Settings) -> None:
+    for origin in settings.cors_origins:
+        if origin == "*":
+            if len(settings.cors_origins) > 1:
+                raise ConfigError("[cors] allowed_origins: '*' allows every origin; list it alone")
+            continue
+        if not _ORIGIN.match(origin):
+            raise ConfigError(
+                f"[cors] allowed_origins: {origin!r} is not an origin "
+                "(scheme://host[:port], no path), nor '*'"
+            )
+    if settings.cors_max_age < 0:
+        raise ConfigError("[cors] max_age must be 0 or more seconds")
+
+
 def _check(settings: Settings) -> None:
     if settings.auth_mode not in AUTH_MODES:
         raise ConfigError(f"auth mode must be one of {AUTH_MODES}, not {settings.auth_mode!r}")
     check_bind(settings, settings.bind)
     _check_lists(settings)
     _check_blobs(settings)
+    _check_cors(settings)
     if settings.workers < 1 or settings.threads < 1:
         raise ConfigError("workers and threads must be at least 1")
     if settings.worker_class not in WORKER_CLASSES:
