@@ -254,7 +254,7 @@ class S3Store:
         return str(created["UploadId"])
 
     def send_part(
-        self, key: str, name: str, upload_id: str, number: int, body: bytes
+        self, key: str, name: str, upload_id: str, number: int, body: bytes | bytearray
     ) -> dict[str, Any]:
         """Send ``body`` as part ``number`` of a multipart upload; the part as Complete takes it.
 

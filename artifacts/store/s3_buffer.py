@@ -6,6 +6,11 @@ every byte twice and reallocates the buffer as it grows, which costs a node more
 gigabyte than sha1 does. Chunks given as ``bytes`` are held as they are (they cannot change
 under us); any other buffer is copied when it arrives, since its owner may reuse it.
 
+The joined part is a ``bytearray``, not ``bytes``: botocore wraps a ``bytes`` body in a
+``BytesIO``, which urllib3 then reads and sends 16 KiB at a time (a copy and a system call
+each), while any other buffer goes to the socket whole, in one ``sendall`` (~0.2 CPU-s per GB
+less, measured against Swift).
+
 Memory stays at one part: a chunk that straddles two parts is held by both, as views of one
 object, until the first is sent.
 """
@@ -69,9 +74,9 @@ class PartBuffer:
             if self._eager and self._length == part_size:
                 self.send()
 
-    def take(self) -> bytes:
+    def take(self) -> bytearray:
         """Return the bytes held, and hold none (for a PutObject or a resumable tail)."""
-        joined = b"".join(self._chunks)
+        joined = bytearray().join(self._chunks)
         self._chunks.clear()
         self._length = 0
         return joined
