@@ -136,13 +136,32 @@ def page() -> Iterator[str]:
 
 
 @pytest.fixture(params=["moto", "swift"])
-def bucket(request: pytest.FixtureRequest, page: str) -> Bucket:
+def bucket(request: pytest.FixtureRequest, page: str) -> Iterator[Bucket]:
     if request.param == "moto":
-        return _moto(request.getfixturevalue("s3_endpoint"))
+        yield _moto(request.getfixturevalue("s3_endpoint"))
+        return
     if not (SWIFT_URL and SWIFT_CORS):
         pytest.skip("needs a Swift whose s3api allows every origin's preflights: set "
                     "ARTIFACTS_TEST_SWIFT_CORS=1 with ARTIFACTS_TEST_SWIFT_S3_URL")  # fmt: skip
-    return _swift(page)
+    made = _swift(page)
+    yield made
+    _empty_and_remove(made)
+
+
+def _empty_and_remove(bucket: Bucket) -> None:
+    """Leave the Swift as it was: no object, no open upload, no bucket."""
+    store = bucket.store
+    client = boto3.session.Session(
+        aws_access_key_id=store["access_key"],
+        aws_secret_access_key=store["secret_key"],
+        region_name=S3_REGION,
+    ).client("s3", endpoint_url=SWIFT_URL)
+    name = store["bucket"]
+    for item in client.list_objects_v2(Bucket=name).get("Contents", []):
+        client.delete_object(Bucket=name, Key=item["Key"])
+    for upload in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        client.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+    client.delete_bucket(Bucket=name)
 
 
 def _config(path: Path, bucket: Bucket, origin: str) -> Path:
