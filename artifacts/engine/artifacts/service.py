@@ -25,6 +25,7 @@ from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.model import lifecycle
 
 from .changes import ArtifactWriter
 from .deletion import ArtifactDeleter
@@ -96,9 +97,19 @@ class ArtifactService:
     # --- writes --------------------------------------------------------------------------------
 
     def create(
-        self, ctx: RequestContext, type_name: str, body: Mapping[str, Any]
+        self,
+        ctx: RequestContext,
+        type_name: str,
+        body: Mapping[str, Any],
+        *,
+        artifact_id: str | None = None,
+        visibility: str = lifecycle.PRIVATE,
     ) -> dict[str, Any]:
-        return self._writer.create(ctx, type_name, body)
+        """Create a drafted artifact; ``artifact_id`` and ``visibility`` are Glance's to choose
+        (a client-chosen UUID, and a visibility the policy allows the caller to give)."""
+        return self._writer.create(
+            ctx, type_name, body, artifact_id=artifact_id, visibility=visibility
+        )
 
     def update(
         self,
@@ -106,9 +117,16 @@ class ArtifactService:
         type_name: str,
         artifact_id: str,
         patch: Any,
+        *,
+        drafts_may_share: bool = False,
     ) -> dict[str, Any]:
-        """Apply an RFC 6902 JSON patch atomically, operation by operation (engine.patching)."""
-        return self._writer.update(ctx, type_name, artifact_id, patch)
+        """Apply an RFC 6902 JSON patch atomically, operation by operation (engine.patching).
+
+        ``drafts_may_share`` lets a drafted artifact be shared or made public (Glance's rule
+        for images); otherwise only an active one may (Glare's)."""
+        return self._writer.update(
+            ctx, type_name, artifact_id, patch, drafts_may_share=drafts_may_share
+        )
 
     def delete(self, ctx: RequestContext, type_name: str, artifact_id: str) -> None:
         """Delete the artifact, then its blob data (what cannot be deleted becomes an orphan)."""
