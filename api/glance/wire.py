@@ -193,7 +193,43 @@ def to_image(
     )
     if stores:
         image["stores"] = ",".join(stores)
-    return image
+    return _in_glance_order(image)
+
+
+#: The core attributes in the order Glance writes them, after the image's properties.
+CORE_ORDER = (
+    "name",
+    "disk_format",
+    "container_format",
+    "visibility",
+    "size",
+    "virtual_size",
+    "status",
+    "checksum",
+    "protected",
+    "min_ram",
+    "min_disk",
+    "owner",
+    "os_hidden",
+    "os_hash_algo",
+    "os_hash_value",
+    "id",
+    "created_at",
+    "updated_at",
+    "tags",
+    "self",
+    "file",
+    "schema",
+    "stores",
+)
+_CORE = frozenset(CORE_ORDER)
+
+
+def _in_glance_order(image: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties first, then the core attributes, as Glance 33 writes an image."""
+    ordered = {name: value for name, value in image.items() if name not in _CORE}
+    ordered.update((name, image[name]) for name in CORE_ORDER if name in image)
+    return ordered
 
 
 def _sha256(complete: bool) -> str | None:
