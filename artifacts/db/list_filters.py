@@ -87,6 +87,12 @@ NOT_NULL = frozenset(
 _KEY_COLUMNS = frozenset({"version"})
 
 
+def indexed_type_field(fields: Mapping[str, f.Field], name: str) -> bool:
+    """Whether ``name`` is a type's own sortable scalar field, with per-type indexes."""
+    field = fields.get(name)
+    return field is not None and name not in COMMON_FIELDS and field.sortable and field.is_scalar
+
+
 class FilterCompiler:
     """The SQL of one type's (or all types') filters and sort keys."""
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from artifacts.errors import MarkerNotFound
 from artifacts.model import fields as f
@@ -30,8 +29,9 @@ from artifacts.model.lifecycle import ACCEPTED
 from artifacts.model.query import AND, RANGE_OP, ListQuery, SortKey
 
 from . import keyset
-from .list_filters import NOT_NULL, VERSION_BUILD, FilterCompiler
-from .list_shapes import StatementCache, filter_shape
+from .grouped_pages import GroupedPage
+from .list_filters import NOT_NULL, VERSION_BUILD, FilterCompiler, indexed_type_field
+from .list_shapes import StatementCache, filter_shape, param
 from .models import ArtifactRow
 from .reads import ARTIFACT_COLUMNS, ArtifactRecord
 from .version_sql import no_higher_version
@@ -74,25 +74,40 @@ class ListCompiler(FilterCompiler):
             found = self._marker_values(session, query.marker, scope, query, order)
         values = self._values(scope, query)
         values["limit"] = query.limit + 1
-        missing = () if found is None else tuple(v is None for v in found)
         for i, value in enumerate(found or ()):
             values[f"m{i}"] = value
+        if self.groups_first_key(order):
+            shape = (scope.shape, _query_shape(query))
+            page = GroupedPage(self, session, scope, query, order, values, shape)
+            rows = page.rows(found)
+            return rows[: query.limit], len(rows) > query.limit
+        missing = () if found is None else tuple(v is None for v in found)
 
         def build() -> Any:
-            conditions = self._matching(self._base(scope, query), query, values)
+            conditions = self.matching(self.base(scope, query), query, values)
             if found is not None:
-                conditions.append(self._after(order, missing, values))
+                conditions.append(self.after(order, missing, values))
             return (
                 select(*ARTIFACT_COLUMNS)
                 .where(*conditions)
-                .order_by(*self._order_by(order))
-                .limit(_param("limit", values))
+                .order_by(*self.order_by(order))
+                .limit(param("limit", values))
             )
 
-        stmt = self._statement(("page", scope.shape, _query_shape(query), missing), build)
+        stmt = self.statement(("page", scope.shape, _query_shape(query), missing), build)
         # Plain rows, not ORM instances: a page is rendered and dropped, never changed.
         rows = [ArtifactRecord(*row) for row in session.execute(stmt, values)]
         return rows[: query.limit], len(rows) > query.limit
+
+    def groups_first_key(self, order: Sequence[SortKey]) -> bool:
+        """Whether a page in ``order`` is read group by group (:mod:`.grouped_pages`).
+
+        So it is when the first key is a type field with per-type indexes and other keys
+        follow it, except the id in its own direction (which its sort index yields).
+        """
+        if len(order) < 2 or not indexed_type_field(self.fields, order[0].field):
+            return False
+        return list(order[1:]) != [SortKey("id", order[0].descending)]
 
     def count(
         self,
@@ -116,16 +131,16 @@ class ListCompiler(FilterCompiler):
             values["up_to"] = up_to
 
         def build() -> Any:
-            conditions = self._matching(self._base(scope, query), query, values)
+            conditions = self.matching(self.base(scope, query), query, values)
             if up_to is None:
                 return select(func.count()).select_from(ArtifactRow).where(*conditions)
-            matches = select(ArtifactRow.id).where(*conditions).limit(_param("up_to", values))
+            matches = select(ArtifactRow.id).where(*conditions).limit(param("up_to", values))
             return select(func.count()).select_from(matches.subquery())
 
         shape = ("count", scope.shape, _query_shape(query), up_to is None)
-        return int(session.scalar(self._statement(shape, build), values) or 0)
+        return int(session.scalar(self.statement(shape, build), values) or 0)
 
-    def _statement(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def statement(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """The cached statement of ``shape``, or a new one when a part of it is None."""
         if self.statements is None or None in shape:
             return build()
@@ -144,7 +159,7 @@ class ListCompiler(FilterCompiler):
         return values
 
     @staticmethod
-    def _base(scope: _Scope, query: ListQuery) -> list[ColumnElement[bool]]:
+    def base(scope: _Scope, query: ListQuery) -> list[ColumnElement[bool]]:
         """What the caller may list at all: visible rows of the listed types."""
         visible = visible_to_caller(
             scope.project_id is None,
@@ -160,7 +175,7 @@ class ListCompiler(FilterCompiler):
             base.append(ArtifactRow.type_name.in_(names))
         return base
 
-    def _matching(
+    def matching(
         self,
         base: Sequence[ColumnElement[bool]],
         query: ListQuery,
@@ -177,7 +192,7 @@ class ListCompiler(FilterCompiler):
         for i, flt in enumerate(query.filters):
             count = len(self.filter_values(flt))
             condition = self.filter_condition(
-                flt, [_param(f"f{i}_{j}", values) for j in range(count)]
+                flt, [param(f"f{i}_{j}", values) for j in range(count)]
             )
             if flt.combiner == AND:
                 conditions.append(condition)
@@ -193,7 +208,7 @@ class ListCompiler(FilterCompiler):
             conditions.append(no_higher_version(conditions))
         return conditions
 
-    def _order_by(self, order: Sequence[SortKey]) -> list[Any]:
+    def order_by(self, order: Sequence[SortKey]) -> list[Any]:
         # NULL sorts as the smallest value in both directions on both databases, which is what
         # the keyset condition in _after_marker assumes. Columns that are never NULL get no
         # NULLS clause: PostgreSQL walks a B-tree backwards only for plain "DESC" (which means
@@ -235,22 +250,31 @@ class ListCompiler(FilterCompiler):
 
         shape = ("marker", scope.shape, community, tuple(order))
         values = {"marker": marker, "caller_project": scope.project_id}
-        found = session.execute(self._statement(shape, build), values).one_or_none()
+        found = session.execute(self.statement(shape, build), values).one_or_none()
         if found is None:
             raise MarkerNotFound(marker)
         return tuple(found)
 
-    def _after(
-        self, order: Sequence[SortKey], missing: Sequence[bool], values: Mapping[str, Any]
+    def after(
+        self,
+        order: Sequence[SortKey],
+        missing: Sequence[bool],
+        values: Mapping[str, Any],
+        start: int = 0,
     ) -> ColumnElement[bool]:
-        """Rows after the marker, whose values are the parameters ``m0``, ``m1``, …"""
-        exprs = [self.sort_expression(key.field) for key in order]
+        """Rows after the marker, whose values are the parameters ``m0``, ``m1``, …
+
+        From ``start`` on: the keys before it are equal to the marker's (a group of
+        :mod:`.grouped_pages`), and ``missing`` covers the keys from ``start``.
+        """
+        keys = order[start:]
+        exprs = [self.sort_expression(key.field) for key in keys]
         found = [
-            bindparam(f"m{i}", values[f"m{i}"], type_=cast(Any, expr).type)
+            bindparam(f"m{start + i}", values[f"m{start + i}"], type_=cast(Any, expr).type)
             for i, expr in enumerate(exprs)
         ]
-        not_null = [key.field in NOT_NULL for key in order]
-        descending = [key.descending for key in order]
+        not_null = [key.field in NOT_NULL for key in keys]
+        descending = [key.descending for key in keys]
         return keyset.after(exprs, found, descending, not_null, missing)
 
 
@@ -284,14 +308,6 @@ def _query_shape(query: ListQuery) -> Hashable | None:
         query.latest,
         asks_for_community(query.filters),
     )
-
-
-def _param(name: str, values: Mapping[str, Any]) -> Any:
-    """The bind parameter ``name``, carrying this request's value (later ones bring theirs).
-
-    Untyped, so that it takes the type of what it is compared with, as a plain value would.
-    """
-    return bindparam(name, values[name], type_=NullType())
 
 
 def _with_tie_breaker(sort: Sequence[SortKey]) -> list[SortKey]:
