@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
     String,
     and_,
     bindparam,
+    case,
     func,
     or_,
     select,
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from artifacts.errors import MarkerNotFound
 from artifacts.model import fields as f
 from artifacts.model.lifecycle import ACCEPTED
-from artifacts.model.query import AND, RANGE_OP, ListQuery, SortKey
+from artifacts.model.query import AND, RANGE_OP, Filter, ListQuery, SortKey
 
 from . import keyset
 from .grouped_pages import GroupedPage
@@ -119,14 +120,34 @@ class ListCompiler(FilterCompiler):
         is_admin: bool,
         member_statuses: Sequence[str] = (ACCEPTED,),
         up_to: int | None = None,
-    ) -> int:
-        """Return how many artifacts the query matches on all of its pages together.
+        scan: int | None = None,
+    ) -> Count:
+        """Count the artifacts the query matches on all of its pages together.
 
         With ``up_to``, stop counting there: the scan ends after that many matches, so "more
-        than N" costs about what a page of N does, however many rows match.
+        than N" costs about what a page of N does, however many rows match. With ``scan``, a
+        query with filters on list or dict fields (``tags=…``, tested per row) examines at most
+        that many rows matching its other conditions, and its count is the matches among them
+        (incomplete when that many were examined): a rare combination of two common conditions
+        would otherwise be counted by reading every row of the commoner one.
         """
         scope = _Scope(tuple(type_names), project_id, is_admin, tuple(member_statuses))
         values = self._values(scope, query)
+        if scan is not None and self.per_row_filters(query):
+            values["scan"] = scan + 1  # one more: whether rows were left unexamined
+
+            def build_scan() -> Any:
+                residual: list[ColumnElement[bool]] = []
+                conditions = self.matching(self.base(scope, query), query, values, residual)
+                hit = case((and_(*residual), 1))
+                examined = select(hit.label("hit")).where(*conditions)
+                rows = examined.limit(param("scan", values)).subquery()
+                return select(func.count(), func.count(rows.c.hit)).select_from(rows)
+
+            scan_shape = ("scan count", scope.shape, _query_shape(query))
+            found = session.execute(self.statement(scan_shape, build_scan), values).one()
+            scanned, matched = found
+            return Count(int(matched), complete=int(scanned) <= scan)
         if up_to is not None:
             values["up_to"] = up_to
 
@@ -138,7 +159,17 @@ class ListCompiler(FilterCompiler):
             return select(func.count()).select_from(matches.subquery())
 
         shape = ("count", scope.shape, _query_shape(query), up_to is None)
-        return int(session.scalar(self.statement(shape, build), values) or 0)
+        return Count(int(session.scalar(self.statement(shape, build), values) or 0), True)
+
+    def per_row_filters(self, query: ListQuery) -> bool:
+        """Whether a bounded count examines rows (see :meth:`count`): AND-ed list/dict filters.
+
+        Not with ``latest``, whose "no higher version" needs every filter of its rows.
+        """
+        return not query.latest and any(self._per_row(flt) for flt in query.filters)
+
+    def _per_row(self, flt: Filter) -> bool:
+        return flt.combiner == AND and isinstance(self.fields[flt.field], f.List | f.Dict)
 
     def statement(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """The cached statement of ``shape``, or a new one when a part of it is None."""
@@ -180,11 +211,13 @@ class ListCompiler(FilterCompiler):
         base: Sequence[ColumnElement[bool]],
         query: ListQuery,
         values: Mapping[str, Any],
+        per_row: list[ColumnElement[bool]] | None = None,
     ) -> list[ColumnElement[bool]]:
         """The rows of every page: base, filters, and for ``latest`` the top version per name.
 
         The ``or`` filters are one group of alternatives, AND-ed with the rest, where the ``or``
-        tags count as one alternative that wants all of them (Glare's grouping).
+        tags count as one alternative that wants all of them (Glare's grouping). With
+        ``per_row``, the AND-ed list and dict filters go there instead (see :meth:`count`).
         """
         conditions = [*base]
         alternatives = []
@@ -194,7 +227,9 @@ class ListCompiler(FilterCompiler):
             condition = self.filter_condition(
                 flt, [param(f"f{i}_{j}", values) for j in range(count)]
             )
-            if flt.combiner == AND:
+            if per_row is not None and self._per_row(flt):
+                per_row.append(condition)
+            elif flt.combiner == AND:
                 conditions.append(condition)
             elif flt.field == "tags":
                 or_tags.append(condition)
@@ -276,6 +311,13 @@ class ListCompiler(FilterCompiler):
         not_null = [key.field in NOT_NULL for key in keys]
         descending = [key.descending for key in keys]
         return keyset.after(exprs, found, descending, not_null, missing)
+
+
+class Count(NamedTuple):
+    """A count of matches; not ``complete`` when it stopped at its ``scan`` bound."""
+
+    matches: int
+    complete: bool
 
 
 @dataclass(frozen=True)

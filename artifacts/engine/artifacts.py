@@ -82,6 +82,9 @@ class ListLimits:
     maximum: int = 1000
     #: Matches a ``total_count`` counts before it stops (``Page.total_count_limited``); 0: all.
     count: int = 1_000
+    #: Rows a bounded count with list or dict filters examines at most (``ListCompiler.count``);
+    #: 0: no bound. Only with ``count``: exact counts are exact.
+    scan: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ class Page:
     query: ListQuery
     #: Every artifact matching the query (not only this page), when the query asked for it.
     total_count: int | None = None
-    #: True when counting stopped at the count limit: at least ``total_count`` match.
+    #: True when counting stopped at the count limit, or at the rows it may examine: at least
+    #: ``total_count`` match.
     total_count_limited: bool = False
 
 
@@ -160,8 +164,9 @@ class ArtifactService:
         The page carries ``total_count`` when ``count`` is set (Glare's lists always do) or the
         query asks for it with ``total_count=true``: counting costs a query over every page.
         ``count_up_to`` bounds it (a front door that shows "more than N" need not count a
-        million rows); without it the count stops past ``ListLimits.count`` matches and the
-        page says so (``total_count_limited``), so no list reads every row of a large type.
+        million rows); without it the count stops past ``ListLimits.count`` matches, or, with
+        list or dict filters, after examining ``ListLimits.scan`` rows, and the page says so
+        (``total_count_limited``), so no list reads every row of a large type.
         """
         # What needs no type is checked first, as Glare checks it: the limit, sort directions.
         single = _single_params(params)
@@ -191,6 +196,8 @@ class ArtifactService:
             "member_statuses": member_statuses,
         }
         count_limit = self._limits.count if count_up_to is None and self._limits.count else None
+        scan = self._limits.scan if count_limit is not None and self._limits.scan else None
+        complete = True
         with self._db.read() as session:
             rows, more = compiler.select_page(session, **scope)
             total = None
@@ -200,7 +207,8 @@ class ArtifactService:
                     # The first page holds every match: it is the count.
                     total = len(rows) if up_to is None else min(len(rows), up_to)
                 else:
-                    total = compiler.count(session, **scope, up_to=up_to)
+                    counted = compiler.count(session, **scope, up_to=up_to, scan=scan)
+                    total, complete = counted
             if all_types:
                 items = [self._render_common(row) for row in rows]
             else:
@@ -208,13 +216,13 @@ class ArtifactService:
                 blobs = reads.blobs_of(session.connection(), [row.id for row in rows])
                 items = [_render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
-        limited = count_limit is not None and total is not None and total > count_limit
+        over = count_limit is not None and total is not None and total > count_limit
         return Page(
             items=items,
             next_marker=next_marker,
             query=query,
-            total_count=count_limit if limited else total,
-            total_count_limited=limited,
+            total_count=count_limit if over else total,
+            total_count_limited=over or not complete,
         )
 
     @staticmethod
