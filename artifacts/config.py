@@ -77,8 +77,9 @@ class Settings:
     #: million rows costs more than the page: reading 10,000 took 60-120 ms on SQLite and
     #: ~30 ms on PostgreSQL, 1,000 a tenth of it. 0 counts every match, however many.
     count_limit: int = 1_000
-    #: A bounded count of a list filtered on a list or dict field (``tags=…``) examines at
-    #: most this many rows that match its other conditions, and past them says so too: a rare
+    #: A bounded count of a list with filters tested row by row (on SQLite any list or dict
+    #: filter, ``tags=…``; on PostgreSQL those no GIN index serves) examines at most this many
+    #: rows that match its other conditions, and past them says so too: a rare
     #: combination of two common conditions is otherwise counted by reading every row of the
     #: commoner one (~70,000 of a million for ``disk_format=qcow2&tags=ubuntu``). 0: no bound.
     count_scan_limit: int = 10_000

@@ -169,8 +169,8 @@ def _list_schema(info: TypeInfo) -> dict[str, Any]:
                 "type": "integer",
                 "minimum": 0,
                 "description": "Matches on all pages; past the server's count limit "
-                "(api.count_limit), that limit, with total_count_limited; with tag, list or "
-                "dict filters, the matches among the rows a count may examine "
+                "(api.count_limit), that limit, with total_count_limited; with filters "
+                "tested row by row, the matches among the rows a count may examine "
                 "(api.count_scan_limit) when it stopped there, with total_count_limited.",
             },
             "total_count_limited": {

@@ -126,8 +126,8 @@ class ListCompiler(FilterCompiler):
 
         With ``up_to``, stop counting there: the scan ends after that many matches, so "more
         than N" costs about what a page of N does, however many rows match. With ``scan``, a
-        query with filters on list or dict fields (``tags=…``, tested per row) examines at most
-        that many rows matching its other conditions, and its count is the matches among them
+        query with filters no index serves, tested row by row (:meth:`_per_row`), examines at
+        most that many rows matching its other conditions, and its count is the matches among them
         (incomplete when that many were examined): a rare combination of two common conditions
         would otherwise be counted by reading every row of the commoner one.
         """
@@ -162,14 +162,26 @@ class ListCompiler(FilterCompiler):
         return Count(int(session.scalar(self.statement(shape, build), values) or 0), True)
 
     def per_row_filters(self, query: ListQuery) -> bool:
-        """Whether a bounded count examines rows (see :meth:`count`): AND-ed list/dict filters.
+        """Whether a bounded count examines rows (see :meth:`count`): AND-ed per-row filters.
 
         Not with ``latest``, whose "no higher version" needs every filter of its rows.
         """
         return not query.latest and any(self._per_row(flt) for flt in query.filters)
 
     def _per_row(self, flt: Filter) -> bool:
-        return flt.combiner == AND and isinstance(self.fields[flt.field], f.List | f.Dict)
+        """A list or dict filter tested row by row, which no index serves.
+
+        On SQLite that is every one (``json_each``); PostgreSQL's GIN indexes serve
+        containment (``tags @> …``, ``metadata @> …``), an index condition like any other.
+        """
+        field = self.fields[flt.field]
+        if flt.combiner != AND or not isinstance(field, f.List | f.Dict):
+            return False
+        if self.dialect != "postgresql":
+            return True
+        if isinstance(field, f.List):
+            return flt.op == "neq"
+        return self.containment_path(flt, field) is None
 
     def statement(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """The cached statement of ``shape``, or a new one when a part of it is None."""

@@ -82,7 +82,7 @@ class ListLimits:
     maximum: int = 1000
     #: Matches a ``total_count`` counts before it stops (``Page.total_count_limited``); 0: all.
     count: int = 1_000
-    #: Rows a bounded count with list or dict filters examines at most (``ListCompiler.count``);
+    #: Rows a bounded count with per-row filters examines at most (``ListCompiler.count``);
     #: 0: no bound. Only with ``count``: exact counts are exact.
     scan: int = 10_000
 
@@ -165,7 +165,7 @@ class ArtifactService:
         query asks for it with ``total_count=true``: counting costs a query over every page.
         ``count_up_to`` bounds it (a front door that shows "more than N" need not count a
         million rows); without it the count stops past ``ListLimits.count`` matches, or, with
-        list or dict filters, after examining ``ListLimits.scan`` rows, and the page says so
+        filters tested row by row, after examining ``ListLimits.scan`` rows, and the page says so
         (``total_count_limited``), so no list reads every row of a large type.
         """
         # What needs no type is checked first, as Glare checks it: the limit, sort directions.
