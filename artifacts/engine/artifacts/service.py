@@ -89,8 +89,9 @@ class ArtifactService:
         The page carries ``total_count`` when ``count`` is set (Glare's lists always do) or the
         query asks for it with ``total_count=true``: counting costs a query over every page.
         ``count_up_to`` bounds it (a front door that shows "more than N" need not count a
-        million rows); without it the count stops past ``ListLimits.count`` matches and the
-        page says so (``total_count_limited``), so no list reads every row of a large type.
+        million rows); without it the count stops past ``ListLimits.count`` matches, or, with
+        filters tested row by row, after examining ``ListLimits.scan`` rows, and the page says so
+        (``total_count_limited``), so no list reads every row of a large type.
         """
         return self._reader.list(ctx, type_name, params, count=count, count_up_to=count_up_to)
 
