@@ -12,6 +12,7 @@ from typing import Any
 
 from artifacts.config import Settings
 from artifacts.engine.context import ADMIN_ROLE, RequestContext
+from artifacts.engine.quotas import UNLIMITED
 from artifacts.engine.services import build_services
 
 #: The caller of these commands: whoever can read the server's configuration administers it.
@@ -36,7 +37,8 @@ def add_commands(commands: Any) -> None:
             f"--{name.replace('_', '-')}",
             dest=name,
             type=_limit,
-            help="a whole number, or 'none' to remove the limit",
+            help="a whole number; 'unlimited' for no limit whatever the defaults say;"
+            " or 'none' to unset it, so that the default applies",
         )
     set_.set_defaults(handler=_set)
     clear = actions.add_parser("clear", help="remove a project's own limits (defaults apply)")
@@ -49,16 +51,22 @@ def add_commands(commands: Any) -> None:
     check.set_defaults(handler=_check)
 
 
-_UNSET = -1
+#: What ``none`` parses to: distinct from every limit, ``unlimited`` (-1) included.
+_UNSET = -2
 
 
 def _limit(raw: str) -> int:
-    if raw.strip().lower() == "none":
+    word = raw.strip().lower()
+    if word == "none":
         return _UNSET
+    if word == "unlimited":
+        return UNLIMITED
     try:
         value = int(raw)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number or 'none'") from None
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a whole number, 'unlimited' or 'none'"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError("a limit is 0 or more")
     return value

@@ -6,7 +6,12 @@ from typing import Any
 
 from api.openapi.components import error_responses, json_content, ref
 
-_LIMIT = {"type": ["integer", "null"], "minimum": 0, "description": "null: no limit"}
+_LIMIT = {
+    "type": ["integer", "null"],
+    "minimum": -1,
+    "description": "As set: null leaves it unset (the default applies), -1 is no limit even"
+    " where the default sets one. In effective limits: null is no limit.",
+}
 _LIMITS = {
     "type": "object",
     "additionalProperties": False,

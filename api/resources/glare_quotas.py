@@ -1,12 +1,13 @@
 """Glare's quota API: ``PUT``/``GET /quotas`` and ``GET /project-quotas[/{project_id}]``.
 
 Glare names a limit ``max_artifact_number`` or ``max_uploaded_data``, with ``:<type>`` for
-one type's, and ``-1`` for none; we add ``max_blob_size[:<type>]``. A PUT replaces the whole
-set of each project it names and answers 200 with ``null``, as Glare 5.0.1 does. Glare's
-"global quotas" are its configured defaults, where the two project-wide limits always appear
-(``-1`` when unset); ours are the ``/quotas/defaults`` document. Where Glare differs by
-mistake we do not follow (docs/glare-v1-wire.md lists how): an unknown quota name is 400, not
-stored; a project without limits of its own gets the defaults, not a 500.
+one type's, and ``-1`` for none (which, set on a project, overrides a default); we add
+``max_blob_size[:<type>]``. A PUT replaces the whole set of each project it names and answers
+200 with ``null``, as Glare 5.0.1 does. Glare's "global quotas" are its configured defaults,
+where the two project-wide limits always appear (``-1`` when unset); ours are the
+``/quotas/defaults`` document. Where Glare differs by mistake we do not follow
+(docs/glare-v1-wire.md lists how): an unknown quota name is 400, not stored; a project without
+limits of its own gets the defaults, not a 500.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _parse(body: Any) -> dict[str, dict[str, dict[str, int | None]]]:
                 raise InvalidInput(f"Unknown quota {limit!r}: use {', '.join(sorted(_NAMES))}.")
             if isinstance(value, bool) or not isinstance(value, int) or value < -1:
                 raise InvalidInput("'quota_value' is a whole number from -1 (no limit).")
-            scopes.setdefault(scope, {})[_NAMES[limit]] = None if value == -1 else value
+            scopes.setdefault(scope, {})[_NAMES[limit]] = value
         values[project_id] = scopes
     return values
 
@@ -107,7 +108,8 @@ class GlareQuotas:
             for project, scopes in _parse(body).items()
         }
         self._service.replace_limits(req.context.ctx, values)
-        write_json(resp, None)
+        # Glare answers this one route through its generic serializer: no charset.
+        write_json(resp, None, content_type=falcon.MEDIA_JSON)
 
 
 class GlareProjectQuotas:

@@ -26,11 +26,16 @@ TOTAL = ""
 #: ``project_id`` of the limits that apply to every project without its own.
 DEFAULT_PROJECT = "*"
 LIMIT_NAMES = ("max_artifacts", "max_bytes", "max_blob_size")
+#: A project's limit set to "none", whatever the defaults say (Glare's ``-1``). Unset (None)
+#: instead lets the default's value apply, so an administrator can exempt one project from a
+#: default limit only with this value.
+UNLIMITED = -1
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Limits of one scope; None leaves that one unlimited."""
+    """Limits of one scope. As set: None is unset, :data:`UNLIMITED` is no limit; resolved
+    (:func:`effective`): None is no limit."""
 
     max_artifacts: int | None = None
     max_bytes: int | None = None
@@ -81,8 +86,14 @@ class Effective:
         return min(found, key=lambda item: item[1]) if found else None
 
 
-def effective(session: Session, project_id: str, type_name: str) -> Effective:
-    """Resolve each limit: the project's own row wins over the default row, limit by limit."""
+def effective(
+    session: Session, project_id: str, type_name: str, *, keep_unlimited: bool = False
+) -> Effective:
+    """Resolve each limit: the project's own row wins over the default row, limit by limit.
+
+    A limit resolved to :data:`UNLIMITED` is None (no limit), unless ``keep_unlimited`` asks
+    for the values as set, to list them.
+    """
     rows = session.scalars(
         select(QuotaRow).where(
             QuotaRow.project_id.in_([project_id, DEFAULT_PROJECT]),
@@ -98,7 +109,7 @@ def effective(session: Session, project_id: str, type_name: str) -> Effective:
             value = getattr(own, name, None) if own is not None else None
             if value is None and default is not None:
                 value = getattr(default, name)
-            values[name] = value
+            values[name] = None if value == UNLIMITED and not keep_unlimited else value
         return Limits(**values)
 
     return Effective(type_name, total=resolve(TOTAL), by_type=resolve(type_name))

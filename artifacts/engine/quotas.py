@@ -36,6 +36,7 @@ from artifacts.engine.registry import TypeRegistry
 from artifacts.errors import ByteQuotaExceeded, CountQuotaExceeded, InvalidInput
 
 __all__ = [
+    "UNLIMITED",
     "Drift",
     "Limits",
     "QuotaService",
@@ -51,6 +52,8 @@ Limits = q.Limits
 
 #: The largest limit a column holds (a signed 64-bit integer).
 _MAX_LIMIT = 2**63 - 1
+#: A limit set to "no limit", overriding a default one.
+UNLIMITED = q.UNLIMITED
 
 
 def charge_artifact(session: Session, owner: str, type_name: str) -> None:
@@ -145,16 +148,17 @@ class QuotaService:
             return q.limits_of(session)
 
     def limits_in_force(self, ctx: RequestContext, project_id: str) -> dict[str, q.Limits]:
-        """A project's limits as they apply to it: its own, else the defaults', per scope."""
+        """A project's limits as they apply to it: its own, else the defaults', per scope
+        (:data:`~artifacts.db.quotas.UNLIMITED` where one is set to no limit)."""
         self._policy.enforce(ctx, "quota:show", Target(owner=project_id))
         _check_project(project_id)
         with self._db.read() as session:
             found = q.limits_of(session, project_id).get(project_id, {})
             defaults = q.limits_of(session, q.DEFAULT_PROJECT).get(q.DEFAULT_PROJECT, {})
             return {
-                scope: q.effective(session, project_id, scope).by_type
+                scope: q.effective(session, project_id, scope, keep_unlimited=True).by_type
                 if scope
-                else q.effective(session, project_id, scope).total
+                else q.effective(session, project_id, scope, keep_unlimited=True).total
                 for scope in sorted(set(found) | set(defaults))
             }
 
@@ -283,9 +287,14 @@ def _parse_limits(raw: Any, where: str) -> q.Limits:
     for name in q.LIMIT_NAMES:
         value = raw.get(name)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_LIMIT
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not q.UNLIMITED <= value <= _MAX_LIMIT
         ):
-            raise InvalidInput(f"{where}.{name} is a whole number from 0, or null for no limit.")
+            raise InvalidInput(
+                f"{where}.{name} is a whole number from 0, -1 for no limit whatever the"
+                " defaults say, or null to leave it unset."
+            )
         values[name] = value
     return q.Limits(**values)
 

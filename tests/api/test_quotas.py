@@ -194,6 +194,39 @@ def test_defaults_apply_to_projects_without_their_own(
     ]
 
 
+@pytest.mark.parametrize("door", ["glare", "ours"])
+def test_minus_one_exempts_a_project_from_a_default(
+    client: falcon.testing.TestClient, door: str
+) -> None:
+    client.simulate_put("/quotas/defaults", json={"limits": {"max_artifacts": 1}}, headers=ADMIN)
+    if door == "glare":
+        glare_set(client, "p1", max_artifact_number=-1)
+    else:
+        set_limits(client, "p1", {"max_artifacts": -1})
+
+    assert [create(client, name).status_code for name in "abc"] == [201, 201, 201]
+    shown = usage(client)
+    assert shown["limits"]["max_artifacts"] == -1
+    assert shown["effective_limits"]["max_artifacts"] is None
+    listed = client.simulate_get("/quotas", headers=ADMIN).json["quotas"]
+    assert listed == [
+        {
+            "project_id": "p1",
+            "project_quotas": [{"quota_name": "max_artifact_number", "quota_value": -1}],
+        }
+    ]
+    applied = client.simulate_get("/project-quotas", headers=P1).json[0]["project_quotas"]
+    assert {"quota_name": "max_artifact_number", "quota_value": -1} in applied
+
+
+def test_an_unset_limit_falls_back_on_the_default(client: falcon.testing.TestClient) -> None:
+    client.simulate_put("/quotas/defaults", json={"limits": {"max_artifacts": 1}}, headers=ADMIN)
+    set_limits(client, "p1", {"max_artifacts": None, "max_bytes": 100})
+
+    assert [create(client, name).status_code for name in "ab"] == [201, 403]
+    assert usage(client)["effective_limits"]["max_artifacts"] == 1
+
+
 def test_glare_project_quotas_show_the_callers_own(client: falcon.testing.TestClient) -> None:
     glare_set(client, "p1", max_artifact_number=3, **{"max_uploaded_data:widgets": 100})
 
@@ -238,7 +271,7 @@ def test_only_administrators_manage_quotas(
 @pytest.mark.parametrize(
     "body",
     [
-        {"limits": {"max_artifacts": -1}},
+        {"limits": {"max_artifacts": -2}},
         {"limits": {"max_artifacts": True}},
         {"limits": {"max_things": 1}},
         {"types": {"no-such-type": {"limits": {}}}},
