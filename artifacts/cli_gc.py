@@ -1,4 +1,5 @@
-"""``artifacts gc [--dry-run]``: remove what no one references, while the service runs.
+"""``artifacts scrub`` and ``artifacts gc [--dry-run]``: remove what no one references, while the
+service runs.
 
 ``artifacts scrub`` is the quick pass to run often (abandoned uploads, recorded orphans,
 temporary files); ``gc`` is the whole one (``artifacts.engine.gc``): it also removes content
@@ -8,6 +9,7 @@ whose delete delay has passed and lists every store for objects that no row name
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any
 
 from artifacts.config import Settings
@@ -15,6 +17,10 @@ from artifacts.engine.services import build_services
 
 
 def add_commands(commands: Any) -> None:
+    scrub = commands.add_parser(
+        "scrub", help="abandon stale uploads and delete blob data nothing references any more"
+    )
+    scrub.set_defaults(handler=_scrub)
     gc = commands.add_parser(
         "gc", help="remove unreferenced blob data, abandoned uploads and unnamed store objects"
     )
@@ -22,6 +28,27 @@ def add_commands(commands: Any) -> None:
         "--dry-run", action="store_true", help="list what would be removed and why; remove nothing"
     )
     gc.set_defaults(handler=_gc)
+
+
+def _scrub(settings: Settings, _args: argparse.Namespace) -> int:
+    services = build_services(settings)
+    try:
+        abandoned = services.blobs.sweep_stale_uploads()
+        removed, failing = services.remover.scrub()
+        swept = 0
+        for store in services.stores.values():
+            sweep = getattr(store, "sweep_temporary", None)
+            if sweep is not None:
+                # Abandoned uploads' partial files went with their orphaned keys above; this
+                # catches what no record names, once older than any request may run.
+                swept += sweep(dt.timedelta(seconds=settings.timeout))
+    finally:
+        services.close()
+    print(
+        f"abandoned uploads: {abandoned}; orphaned data removed: {removed}, "
+        f"still failing: {failing}; temporary files removed: {swept}"
+    )
+    return 0 if failing == 0 else 1
 
 
 def _gc(settings: Settings, args: argparse.Namespace) -> int:

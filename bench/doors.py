@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from server_cpu import HEADERS, cpu_seconds
+from measuring import tree_cpu_seconds
+from server_cpu import HEADERS
 
 from artifacts.devserver import process_tree, run_server
 
@@ -115,12 +116,12 @@ def measure(doors: Doors, pids: list[int], door: str, kind: str, n: int) -> tupl
     """Run ``n`` operations; return (server CPU ms per operation, client median wall ms)."""
     calls = [doors.operation(door, kind, i) for i in range(n)]
     walls = []
-    before = cpu_seconds(pids)
+    before = tree_cpu_seconds(pids)
     for call in calls:
         start = time.perf_counter()
         call()
         walls.append(time.perf_counter() - start)
-    spent = cpu_seconds(pids) - before
+    spent = tree_cpu_seconds(pids) - before
     return spent / n * 1000, statistics.median(walls) * 1000
 
 

@@ -47,6 +47,9 @@ from pathlib import Path
 from typing import Any
 
 import blobs  # bench/blobs.py: servers, S3 targets, the cheap HTTP client
+from blob_server import check_download, check_upload, delete_artifact, new_artifact
+from measuring import process_tree, tree_cpu_seconds
+from tiny_http import get_to_null, put_file
 
 from artifacts.store.s3 import S3Store
 
@@ -103,7 +106,7 @@ class CpuMeter:
                 name, pid = line.split()
                 roots[name] = int(pid)
             for group, names in SWIFT_GROUPS.items():
-                self._groups[group] = [p for n in names for p in blobs.process_tree(roots[n])]
+                self._groups[group] = [p for n in names for p in process_tree(roots[n])]
         self._start: dict[str, float] = {}
         self.last: dict[str, float] = {}
 
@@ -112,10 +115,7 @@ class CpuMeter:
         return list(self._groups)
 
     def _seconds(self) -> dict[str, float]:
-        return {
-            group: sum(blobs.cpu_seconds(pid) for pid in pids)
-            for group, pids in self._groups.items()
-        }
+        return {group: tree_cpu_seconds(pids) for group, pids in self._groups.items()}
 
     def start(self) -> None:
         self._start = self._seconds()
@@ -194,15 +194,15 @@ def node_round(
     server: blobs.Server, file: Path, size: int, expected: blobs.Digests, meter: CpuMeter
 ) -> tuple[float, float]:
     """bench/blobs.py's timed round (PUT with sendfile, GET drained), metering the PUT."""
-    artifact_id = blobs._artifact(server)
+    artifact_id = new_artifact(server)
     path = f"/artifacts/images/{artifact_id}/image"
     meter.start()
-    response, _, put = blobs.put_file(server.port, path, file, size)
+    response, _, put = put_file(server.port, path, file, size)
     meter.stop()
-    blobs._check_upload(response, size, expected)
-    response, received, get = blobs.get_to_null(server.port, path)
-    blobs._check_download(response, received, size, expected)
-    blobs._delete(server, artifact_id)
+    check_upload(response, size, expected)
+    response, received, get = get_to_null(server.port, path)
+    check_download(response, received, size, expected)
+    delete_artifact(server, artifact_id)
     return put, get
 
 

@@ -42,10 +42,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from measuring import tree_cpu_seconds  # noqa: E402 - a sibling, shared with blobs.py
+
 from artifacts.devserver import process_tree, run_server  # noqa: E402
 from bench import peers  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 HEADERS = {
     "X-Identity-Status": "Confirmed",
     "X-Project-Id": "p1",
@@ -56,17 +57,6 @@ SCENARIOS = ("show", "list", "filtered", "create", "upload", "download")
 BLOB = os.urandom(1024 * 1024)
 #: Names unique to this run: a peer that was already running keeps what earlier runs made.
 RUN = os.urandom(4).hex()
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / TICK
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -226,7 +216,7 @@ def window(target: Target, scenario: str, count: int, round_number: int) -> dict
             ]
         pids = target.pids()
         load_before = os.getloadavg()[0]
-        cpu_before = cpu_seconds(pids)
+        cpu_before = tree_cpu_seconds(pids)
         started = time.perf_counter()
         for i in range(count):
             if scenario == "show":
@@ -252,7 +242,7 @@ def window(target: Target, scenario: str, count: int, round_number: int) -> dict
             if response.status_code != 200:
                 raise RuntimeError(f"{target.name}: {scenario} -> {response.status_code}")
         seconds = time.perf_counter() - started
-        spent = cpu_seconds(pids) - cpu_before
+        spent = tree_cpu_seconds(pids) - cpu_before
     return {
         "cpu_ms": round(spent / count * 1000, 3),
         "rps": round(count / seconds, 1),
@@ -295,27 +285,35 @@ def summarize(targets: list[Target]) -> dict[str, Any]:
     return report
 
 
-def print_report(report: dict[str, Any]) -> None:
+def _print_table(report: dict[str, Any], title: str, median: str, ratio: str, form: str) -> None:
+    """One figure per scenario and target, with its ratio to ours in brackets."""
     names = list(report)
-    print("\nserver CPU ms per request (median of rounds); in brackets: target / ours, per round")
+    print(f"\n{title}")
     print(f"{'scenario':10}" + "".join(f"{name:>24}" for name in names))
     for scenario in SCENARIOS:
         cells = []
         for name in names:
             row = report[name]["scenarios"].get(scenario)
-            cells.append(
-                f"{row['cpu_ms_median']:>10.2f} ({row['cpu_ratio_to_ours']:>5.2f}×)" if row else ""
-            )
+            cells.append(f"{row[median]:>10{form}} ({row[ratio]:>5.2f}×)" if row else "")
         print(f"{scenario:10}" + "".join(f"{cell:>24}" for cell in cells))
-    print("\nrequests/s, one keep-alive client (median of rounds); in brackets: target / ours")
-    for scenario in SCENARIOS:
-        cells = []
-        for name in names:
-            row = report[name]["scenarios"].get(scenario)
-            cells.append(
-                f"{row['rps_median']:>10.1f} ({row['rps_ratio_to_ours']:>5.2f}×)" if row else ""
-            )
-        print(f"{scenario:10}" + "".join(f"{cell:>24}" for cell in cells))
+
+
+def print_report(report: dict[str, Any]) -> None:
+    names = list(report)
+    _print_table(
+        report,
+        "server CPU ms per request (median of rounds); in brackets: target / ours, per round",
+        "cpu_ms_median",
+        "cpu_ratio_to_ours",
+        ".2f",
+    )
+    _print_table(
+        report,
+        "requests/s, one keep-alive client (median of rounds); in brackets: target / ours",
+        "rps_median",
+        "rps_ratio_to_ours",
+        ".1f",
+    )
     print("\nmemory per process, MB (RSS / USS)")
     for name in names:
         cells = ", ".join(f"{m['rss']}/{m['uss']}" for m in report[name]["memory_mb"].values())

@@ -14,7 +14,7 @@ machine's load average is printed before and after.
 
     .venv/bin/python bench/validators.py --size 1GiB --runs 3
 
-Uses the server, client and sampling helpers of ``bench/blobs.py``.
+Uses the server, client and measurement helpers of ``bench/blobs.py``'s modules.
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import blobs  # a sibling script, importable once its directory is on the path
+# Siblings, importable once this directory is on the path.
+from blob_limits import measure_limits
+from blob_server import REPO, Server
+from measuring import GiB, MiB, Sampler, log, mbps, parse_size, write_data
+from tiny_http import HEADERS, put_file
 
 VARIANTS = ("plain", "noop", "sha512_check", "images")
 
@@ -52,49 +56,49 @@ def install_type(site: Path) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([str(site), str(bench_dir)])}
 
 
-def upload(server: blobs.Server, field: str, file: Path, size: int, interval: float) -> float:
+def upload(server: Server, field: str, file: Path, size: int, interval: float) -> float:
     body = {"name": f"bench-{uuid.uuid4().hex[:12]}"}
     type_name, blob = "bench_blobs", field
     if field == "images":
         type_name, blob = "images", "image"
         body.update(disk_format="raw", container_format="bare")
     url = f"{server.url}/artifacts/{type_name}"
-    created = requests.post(url, json=body, headers=blobs.HEADERS, timeout=30)
+    created = requests.post(url, json=body, headers=HEADERS, timeout=30)
     created.raise_for_status()
     artifact_id = created.json()["id"]
     path = f"/artifacts/{type_name}/{artifact_id}/{blob}"
-    with blobs.Sampler(server.pids, interval):
-        response, _, seconds = blobs.put_file(server.port, path, file, size)
+    with Sampler(server.pids, interval):
+        response, _, seconds = put_file(server.port, path, file, size)
     if response.status != 200:
         raise RuntimeError(f"{field} upload answered {response.status}: {response.body[:300]!r}")
-    requests.delete(f"{url}/{artifact_id}", headers=blobs.HEADERS, timeout=120).raise_for_status()
-    return blobs.mbps(size, seconds)
+    requests.delete(f"{url}/{artifact_id}", headers=HEADERS, timeout=120).raise_for_status()
+    return mbps(size, seconds)
 
 
 def digest_limit(file: Path, size: int) -> float:
     """md5 + sha1 + sha256 on one thread over the data, in process (best of two), in MB/s."""
-    limits, _ = blobs.measure_limits(file, size, 2, None)
+    limits, _ = measure_limits(file, size, 2, None)
     return limits.digest_1thread
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=blobs.parse_size, default=blobs.GiB)
+    parser.add_argument("--size", type=parse_size, default=GiB)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="buffered", help="[server] worker_class")
     parser.add_argument("--json", metavar="PATH")
-    parser.add_argument("--python", default=str(blobs.REPO / ".venv" / "bin" / "python"))
+    parser.add_argument("--python", default=str(REPO / ".venv" / "bin" / "python"))
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="artifacts-bench-validators-"))
     load_before = os.getloadavg()
     try:
         file = workdir / "blob.bin"
-        blobs.write_data(file, args.size)
+        write_data(file, args.size)
         limits = [digest_limit(file, args.size)]
         env = install_type(workdir / "site")
-        server = blobs.Server(
+        server = Server(
             args.python,
             workdir / "server",
             {"driver": "filesystem", "root": "blobs"},
@@ -105,13 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             for field in VARIANTS:  # warm-up: imports and connections in each worker
-                upload(server, field, file, min(args.size, 8 * blobs.MiB), 0.05)
+                upload(server, field, file, min(args.size, 8 * MiB), 0.05)
             rates: dict[str, list[float]] = {field: [] for field in VARIANTS}
             for number in range(args.runs):
                 for field in VARIANTS:
                     rate = upload(server, field, file, args.size, 0.05)
                     rates[field].append(rate)
-                    blobs.log(f"run {number + 1} {field}: {rate:.0f} MB/s")
+                    log(f"run {number + 1} {field}: {rate:.0f} MB/s")
         finally:
             server.stop()
         limits.append(digest_limit(file, args.size))

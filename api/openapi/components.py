@@ -8,6 +8,8 @@ from typing import Any
 JSON = "application/json"
 JSON_PATCH = "application/json-patch+json"
 LOCATION = "application/vnd+openstack.glare-custom-location+json"
+#: Marks what Glare's v1 API does not have: ours alone, absent from a Glare server.
+EXTENSION = "x-artifact-repo-extension"
 
 #: Keys of our type schemas that are not JSON Schema: kept, renamed as OpenAPI extensions.
 _TYPE_KEYS = ("name", "display_name", "version")

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi.components import error_responses, json_content, ref
+from api.openapi.components import EXTENSION, error_responses, json_content, ref
 
-EXTENSION = "x-artifact-repo-extension"
 _TAG = "direct uploads"
 _UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _SHA256 = {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi.components import error_responses
+from api.openapi.components import EXTENSION, error_responses
 
-EXTENSION = "x-artifact-repo-extension"
 _TAG = "resumable uploads"
 
 

@@ -64,6 +64,11 @@ def mark_pending(
     blob.updated_at = now
 
 
+def move_pending(blob: BlobRow, location: str) -> None:
+    """Name the key the upload in flight writes to now, in place of the one it began with."""
+    blob.pending_location = location
+
+
 def mark_checking(blob: BlobRow, now: dt.datetime) -> None:
     blob.status = CHECKING
     blob.updated_at = now

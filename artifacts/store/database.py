@@ -124,6 +124,20 @@ class DatabaseStore:
     def _session(self) -> _TranslatedSession:
         return _TranslatedSession(self._engine, self.name)
 
+    def _new_object(self, key: str) -> StoredObjectRow:
+        """The row of an object being written: unreadable until :meth:`_mark_committed`."""
+        return StoredObjectRow(key=key, size=0, committed=False, created_at=dt.datetime.now(dt.UTC))
+
+    def _mark_committed(self, key: str, size: int) -> StoredObject:
+        """Make an object written by either writer readable, at its final size."""
+        with self._session() as session, session.begin():
+            session.execute(
+                update(StoredObjectRow)
+                .where(StoredObjectRow.key == key)
+                .values(committed=True, size=size)
+            )
+        return StoredObject(store=self.name, key=key, size=size)
+
 
 class _TranslatedSession:
     """A session whose database errors surface as StoreError, as the driver contract says."""
@@ -177,13 +191,7 @@ class DatabaseWriter:
         if self._buffer or not self._started:
             self._flush(bytes(self._buffer))
             self._buffer.clear()
-        with self._store._session() as session, session.begin():
-            session.execute(
-                update(StoredObjectRow)
-                .where(StoredObjectRow.key == self._key)
-                .values(committed=True, size=self._size)
-            )
-        self._result = StoredObject(store=self._store.name, key=self._key, size=self._size)
+        self._result = self._store._mark_committed(self._key, self._size)
         return self._result
 
     def cancel(self) -> None:
@@ -197,14 +205,7 @@ class DatabaseWriter:
     def _flush(self, data: bytes) -> None:
         with self._store._session() as session, session.begin():
             if not self._started:
-                session.add(
-                    StoredObjectRow(
-                        key=self._key,
-                        size=0,
-                        committed=False,
-                        created_at=dt.datetime.now(dt.UTC),
-                    )
-                )
+                session.add(self._store._new_object(self._key))
                 session.flush()
                 self._started = True
             if data:

@@ -11,10 +11,9 @@ bytes past the last full chunk as a partial chunk (replacing the one at its numb
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from artifacts.db.models import StoredChunkRow, StoredObjectRow
 from artifacts.store.base import ReadHandle, StoredObject, StoreError
@@ -66,13 +65,7 @@ class DatabaseResumableWriter:
         if self._result is not None:
             return self._result
         self.flush()
-        with self._store._session() as session, session.begin():
-            session.execute(
-                update(StoredObjectRow)
-                .where(StoredObjectRow.key == self._key)
-                .values(committed=True, size=self._size)
-            )
-        self._result = StoredObject(store=self._store.name, key=self._key, size=self._size)
+        self._result = self._store._mark_committed(self._key, self._size)
         return self._result
 
     def cancel(self) -> None:
@@ -103,11 +96,7 @@ def resume_writer(store: DatabaseStore, key: str, offset: int) -> DatabaseResuma
         if found is None:
             if offset > 0:
                 raise StoreError(f"store {store.name!r}: partial {key!r} is gone")
-            session.add(
-                StoredObjectRow(
-                    key=key, size=0, committed=False, created_at=dt.datetime.now(dt.UTC)
-                )
-            )
+            session.add(store._new_object(key))
             return DatabaseResumableWriter(store, key, seq=0, tail=b"", size=0)
         # Committed already (a crash between the commit and its recording): partial again.
         found.committed = False

@@ -17,7 +17,6 @@ is deleted (the blob service records an abandoned upload's key as an orphan, rem
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -25,34 +24,26 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from artifacts.store._options import Options
 from artifacts.store.base import (
-    CHUNK_SIZE,
     ByteRange,
     InvalidKey,
     InvalidRange,
     ListedObject,
     ObjectNotFound,
     ReadHandle,
-    StoredObject,
     StoreError,
     validate_key,
 )
+from artifacts.store.filesystem_files import ABSENT, read_chunks, unlink_if_present
+from artifacts.store.filesystem_writer import FilesystemWriter
 
 TMP_DIR = "tmp"
 #: Partial objects of resumable uploads: they outlive requests, so the sweep leaves them alone
 #: (their sessions' expiry removes them).
 RESUMABLE_PREFIX = "resumable-"
-
-# A committed key's directory may be pruned by a concurrent delete between our mkdir and our
-# rename; a second attempt recreates it. More than a few in a row means something else is wrong.
-_PUBLISH_ATTEMPTS = 3
-
-# "There is no object here" in all its forms: a missing file, a path through a file (a key
-# that extends another key), a directory (a key that is a prefix of other keys).
-_ABSENT = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 
 
 class FilesystemStore:
@@ -119,7 +110,7 @@ class FilesystemStore:
         """Open the file at ``path`` (``key``'s object, or its partial object)."""
         try:
             file = open(path, "rb")  # noqa: SIM115 - the handle owns it and closes it
-        except _ABSENT:
+        except ABSENT:
             raise ObjectNotFound(f"store {self.name!r} has no object {key!r}") from None
         except OSError as exc:
             raise StoreError(f"store {self.name!r}: cannot open {key!r}: {exc}") from exc
@@ -139,21 +130,21 @@ class FilesystemStore:
         except BaseException:
             file.close()
             raise
-        return ReadHandle(size=size, chunks=_read_chunks(file, start, end, key), file=file)
+        return ReadHandle(size=size, chunks=read_chunks(file, start, end, key), file=file)
 
     def delete(self, key: str) -> None:
         """Remove the file, then the directories it leaves empty (up to, not including, root).
 
         Pruning keeps the fan-out tree from filling with empty directories of deleted
-        artifacts; a commit racing with it retries its rename (see ``_publish``).
+        artifacts; a commit racing with it retries its rename (see ``FilesystemWriter._publish``).
         """
         path = self._path(key)
         try:
             # An upload that died before its commit left only its temporary file.
-            _unlink_if_present(self._temp_path(key))
-            _unlink_if_present(self._resumable_path(key))
+            unlink_if_present(self._temp_path(key))
+            unlink_if_present(self._resumable_path(key))
             path.unlink()
-        except _ABSENT:
+        except ABSENT:
             return
         except OSError as exc:
             raise StoreError(f"store {self.name!r}: cannot delete {key!r}: {exc}") from exc
@@ -180,7 +171,7 @@ class FilesystemStore:
                     file.flush()
                     os.fsync(file.fileno())
             finally:
-                _unlink_if_present(probe)
+                unlink_if_present(probe)
         except OSError as exc:
             raise StoreError(f"store {self.name!r}: {self.root} is not writable: {exc}") from exc
 
@@ -258,176 +249,6 @@ class FilesystemStore:
         if os.path.commonpath([self.root, path]) != str(self.root):
             raise InvalidKey(f"store key {key!r} leaves the store's root")
         return path
-
-
-class FilesystemWriter:
-    """Write to a temporary file; on commit, fsync it and rename it to the key."""
-
-    def __init__(
-        self,
-        store: FilesystemStore,
-        key: str,
-        temp: Path,
-        final: Path,
-        file: BinaryIO,
-        *,
-        size: int = 0,
-    ) -> None:
-        self._store = store
-        self._key = key
-        self._temp = temp
-        self._final = final
-        self._file: BinaryIO | None = file
-        self._size = size
-        self._result: StoredObject | None = None
-        self._cancelled = False
-        self._failed = False
-        self._commit_failed = False
-
-    def write(self, chunk: bytes) -> None:
-        file = self._ensure_writable()
-        try:
-            file.write(chunk)
-        except OSError as exc:
-            self._failed = True
-            raise self._error("cannot write", exc) from exc
-        self._size += len(chunk)
-
-    def commit(self) -> StoredObject:
-        if self._result is not None:
-            return self._result
-        file = self._ensure_writable()
-        self._commit_failed = True  # until proven otherwise: cancel then cleans up the key too
-        self._failed = True
-        try:
-            file.flush()
-            os.fsync(file.fileno())
-            file.close()
-            self._file = None
-            self._publish()
-        except OSError as exc:
-            raise self._error("cannot commit", exc) from exc
-        self._commit_failed = self._failed = False
-        self._result = StoredObject(store=self._store.name, key=self._key, size=self._size)
-        return self._result
-
-    def flush(self) -> None:
-        file = self._ensure_writable()
-        try:
-            file.flush()
-            os.fsync(file.fileno())
-        except OSError as exc:
-            self._failed = True
-            raise self._error("cannot flush", exc) from exc
-
-    def read_back(self) -> ReadHandle:
-        self.flush()
-        return self._store.open_path(self._temp, self._key, None)
-
-    def suspend(self) -> None:
-        """Flush and close, keeping the data: the writer is done, the partial object stays."""
-        self.flush()
-        file = self._file
-        self._file = None
-        self._cancelled = True  # nothing more to do here, and nothing for cancel to remove
-        if file is not None:
-            try:
-                file.close()
-            except OSError as exc:
-                raise self._error("cannot close", exc) from exc
-
-    def cancel(self) -> None:
-        if self._result is not None or self._cancelled:
-            return
-        try:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-            _unlink_if_present(self._temp)
-            if self._commit_failed:
-                _unlink_if_present(self._final)
-        except OSError as exc:
-            raise self._error("cannot discard the upload", exc) from exc
-        self._cancelled = True
-
-    def _publish(self) -> None:
-        """Rename the temporary file to the key, creating directories, all durably."""
-        parent = self._final.parent
-        for attempt in range(_PUBLISH_ATTEMPTS):
-            _makedirs_durable(parent, self._store.root)
-            try:
-                os.replace(self._temp, self._final)
-                break
-            except FileNotFoundError:
-                if not self._temp.exists():
-                    raise  # swept away: the upload is lost
-                if attempt == _PUBLISH_ATTEMPTS - 1:
-                    raise  # our directory was pruned each time
-        _fsync_dir(parent)
-
-    def _ensure_writable(self) -> BinaryIO:
-        if self._result is not None or self._cancelled:
-            raise ValueError(f"writer for {self._key!r} is already committed or cancelled")
-        if self._failed or self._file is None:
-            raise StoreError(f"store {self._store.name!r}: writer for {self._key!r} failed")
-        return self._file
-
-    def _error(self, what: str, exc: OSError) -> StoreError:
-        return StoreError(f"store {self._store.name!r}: {what} {self._key!r}: {exc}")
-
-
-def _read_chunks(file: BinaryIO, start: int, end: int, key: str) -> Iterator[bytes]:
-    """Yield ``[start, end)`` with ``pread``, leaving ``file``'s position alone.
-
-    Reading by offset keeps the two views of a ReadHandle independent: consuming ``chunks``
-    does not move ``file``, which stays where a ``sendfile`` would begin.
-    """
-    offset = start
-    while offset < end:
-        if file.closed:
-            raise StoreError(f"the handle on {key!r} was closed while being read")
-        try:
-            chunk = os.pread(file.fileno(), min(CHUNK_SIZE, end - offset), offset)
-        except OSError as exc:
-            raise StoreError(f"cannot read {key!r}: {exc}") from exc
-        if not chunk:
-            raise StoreError(f"object {key!r} ended at {offset} bytes, before {end}")
-        offset += len(chunk)
-        yield chunk
-
-
-def _makedirs_durable(path: Path, root: Path) -> None:
-    """Create ``path`` and missing ancestors below ``root``, fsyncing each new entry's parent.
-
-    ``os.makedirs`` alone may lose a new directory on power failure: the entry lives in its
-    parent, which must be synced too.
-    """
-    missing: list[Path] = []
-    current = path
-    while not current.is_dir():
-        missing.append(current)
-        if current in (root, current.parent):  # stop at root, or at / if root is gone
-            break
-        current = current.parent
-    for directory in reversed(missing):
-        try:
-            directory.mkdir()
-        except FileExistsError:
-            continue  # a concurrent commit made it
-        _fsync_dir(directory.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _unlink_if_present(path: Path) -> None:
-    with contextlib.suppress(*_ABSENT):
-        path.unlink()
 
 
 def from_options(name: str, options: Mapping[str, Any]) -> FilesystemStore:

@@ -16,6 +16,7 @@ from artifacts.config import Settings
 from artifacts.db.session import Database
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import build_services
+from tests import factories as fx
 from tests.conftest import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_client
 
 
@@ -137,3 +138,9 @@ def direct_s3(
     services = build_services(settings, types=registry, database=database, clock=clock)
     client = falcon.testing.TestClient(create_app(settings, services))
     return DirectS3(client, s3, bucket, services)
+
+
+@pytest.fixture
+def widget(client: falcon.testing.TestClient) -> dict[str, Any]:
+    """A widget of the test types, owned by the default project (p1)."""
+    return fx.create(client, "widgets", name="w", serial="AB-1234")

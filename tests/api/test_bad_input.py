@@ -30,11 +30,6 @@ def _nested(depth: int) -> Any:
     return value
 
 
-@pytest.fixture
-def widget(client: falcon.testing.TestClient) -> dict:
-    return fx.create(client, "widgets", name="w", serial="AB-1234")
-
-
 @pytest.mark.parametrize("bad", [NUL, SURROGATE], ids=["nul", "surrogate"])
 def test_unstorable_strings_in_bodies_are_400(
     client: falcon.testing.TestClient, widget: dict, bad: str

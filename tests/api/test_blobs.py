@@ -83,11 +83,6 @@ def stored_files(settings: Settings) -> list[Path]:
     )
 
 
-@pytest.fixture
-def widget(client: falcon.testing.TestClient) -> dict:
-    return fx.create(client, "widgets", name="w", serial="AB-1234")
-
-
 def path(artifact: dict, blob: str = "manual") -> str:
     return f"/artifacts/widgets/{artifact['id']}/{blob}"
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests import factories as fx
 from tests.api.conftest import ImageStore, StoreApp
-from tests.api.test_resumable import OFFSET_TYPE, TUS
+from tests.api.tus import OFFSET_TYPE, TUS
 from tests.disk_images import ImageMaker, ova, ovf_descriptor, single_disk_ova
 from tests.signing import make_signer
 

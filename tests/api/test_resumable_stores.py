@@ -11,7 +11,7 @@ import pytest
 from tests import factories as fx
 from tests.api.conftest import ImageStore
 from tests.api.test_blobs import OWNER
-from tests.api.test_resumable import OFFSET_TYPE, TUS
+from tests.api.tus import OFFSET_TYPE, TUS
 
 MIB = 1024 * 1024
 

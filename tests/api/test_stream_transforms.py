@@ -3,6 +3,7 @@ stored; they refuse like validators; the size limit holds received and stored by
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -12,11 +13,15 @@ import pytest
 
 from api.app import create_app
 from artifacts.config import Settings
+from artifacts.db.models import BlobRow
 from artifacts.db.session import Database
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.services import build_services
+from artifacts.store.filesystem import FilesystemStore
+from artifacts.store.filesystem_writer import FilesystemWriter
 from tests import factories as fx
-from tests.api.test_resumable import OFFSET_TYPE, TUS
+from tests.api.test_upload_faults import FlakyDatabase, _orphans
+from tests.api.tus import OFFSET_TYPE, TUS
 from tests.plugin_types import Rewritten
 
 OWNER = fx.identity()
@@ -42,6 +47,17 @@ def put(
         headers={**OWNER, "Content-Type": "application/octet-stream"},
     )
     return artifact["id"], result
+
+
+def tus_upload(client: falcon.testing.TestClient, blob: str, body: bytes) -> falcon.testing.Result:
+    """Open a resumable upload of ``blob`` and send ``body`` in one request; its answer."""
+    opened = client.simulate_post(blob, headers={**TUS, **OWNER, "Upload-Length": str(len(body))})
+    assert opened.status_code == 201, opened.text
+    return client.simulate_patch(
+        opened.headers["Location"],
+        body=body,
+        headers={**TUS, **OWNER, "Content-Type": OFFSET_TYPE, "Upload-Offset": "0"},
+    )
 
 
 def stored(settings: Settings) -> list[bytes]:
@@ -99,13 +115,51 @@ def test_a_resumable_upload_is_rewritten_and_its_received_bytes_dropped(
 ) -> None:
     artifact = fx.create(client, "rewritten")
     blob = f"/artifacts/rewritten/{artifact['id']}/data"
-    opened = client.simulate_post(blob, headers={**TUS, **OWNER, "Upload-Length": "3"})
-    assert opened.status_code == 201, opened.text
-    done = client.simulate_patch(
-        opened.headers["Location"],
-        body=b"abc",
-        headers={**TUS, **OWNER, "Content-Type": OFFSET_TYPE, "Upload-Offset": "0"},
-    )
+    done = tus_upload(client, blob, b"abc")
     assert done.status_code == 204, done.text
     assert client.simulate_get(blob, headers=OWNER).content == b"aabbcc!"
     assert stored(settings) == [b"aabbcc!"]
+
+
+def test_a_rewritten_resumable_upload_names_its_output_so_a_crash_leaves_no_unnamed_data(
+    settings: Settings, database: Database, clock: Callable[[], dt.datetime]
+) -> None:
+    flaky = FlakyDatabase(database.engine)
+    named: list[tuple[str, str | None]] = []
+
+    class Watched(FilesystemStore):
+        """Notes what the blob's pending row names as the output opens, then 'crashes'."""
+
+        def open_writer(self, key: str) -> FilesystemWriter:
+            if "-out-" in key:
+                named.append((key, _pending_location(database, artifact["id"])))
+                flaky.down = True  # nothing more reaches the database: as good as a crash
+            return super().open_writer(key)
+
+    # The test clock ticks a second per call, so a one-second lease lapses quickly.
+    services = build_services(
+        dataclasses.replace(settings, upload_lease=1),
+        types=TypeRegistry((Rewritten,)),
+        database=flaky,
+        stores={"default": Watched("default", settings.data_dir)},
+        clock=clock,
+    )
+    client = falcon.testing.TestClient(create_app(settings, services))
+    artifact = fx.create(client, "rewritten")
+    failed = tus_upload(client, f"/artifacts/rewritten/{artifact['id']}/data", b"abc")
+    assert failed.status_code == 503, failed.text
+
+    [(output, recorded)] = named
+    assert recorded == output  # named before a byte of it was written
+    assert _pending_location(database, artifact["id"]) == output  # and still, after the crash
+    flaky.down = False
+    clock()  # the lease's last renewal is a second old now: lapsed
+    assert services.blobs.sweep_stale_uploads() >= 1
+    assert _orphans(database) == [output]  # removed by name, not left to gc's unnamed sweep
+    assert services.remover.scrub() == (1, 0)
+
+
+def _pending_location(database: Database, artifact_id: str) -> str | None:
+    with database.read() as session:
+        row = session.get(BlobRow, (artifact_id, "data", ""))
+        return row.pending_location if row is not None else None

@@ -24,7 +24,7 @@ from artifacts.db import blobs as blob_rows
 from artifacts.db import repository as repo
 from artifacts.db import rows
 from artifacts.db import upload_sessions as session_rows
-from artifacts.db.models import ArtifactRow
+from artifacts.db.models import ArtifactRow, BlobRow
 from artifacts.db.session import Database
 from artifacts.engine import quotas
 from artifacts.engine.contents import ContentRefs
@@ -153,20 +153,7 @@ class PendingUploads:
                 # A lapsed lease (its uploader died): its partial data goes to the sweeper
                 # (unless a resumable session still holds it), its reservation back.
                 quotas.end_upload(session, row.owner, artifact_type.name, existing, committed=None)
-                if (
-                    existing.pending_store
-                    and existing.pending_location
-                    and not session_rows.holds(
-                        session, existing.pending_store, existing.pending_location
-                    )
-                ):
-                    blob_rows.add_orphan(
-                        session,
-                        existing.pending_store,
-                        existing.pending_location,
-                        "upload abandoned",
-                        now,
-                    )
+                _orphan_abandoned(session, existing, now)
             limit, quota_cap = field_limit(
                 session,
                 artifact_type,
@@ -261,24 +248,37 @@ class PendingUploads:
     def reserve_more(self, ref: BlobRef, upload_id: str, owner: str, size: int) -> None:
         """Hold ``size`` more bytes for a streamed upload, if it is still the pending one."""
         with self._db.write() as session:
-            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
-            if blob is None or blob.pending_upload_id != upload_id:
+            blob = _still_pending(session, ref, upload_id)
+            if blob is None:
                 raise Conflict(f"Blob {label(ref.field, ref.key)} was changed during the upload.")
             quotas.reserve(session, owner, ref.type_name, size)
             blob.pending_reserved = (blob.pending_reserved or 0) + size
 
+    def relocate(self, ref: BlobRef, upload_id: str, location: str) -> None:
+        """Name ``location`` as where the upload writes, before it writes there.
+
+        A resumable upload rewritten by its field's transform writes the result beside its
+        received bytes (which its session names): once the pending row names the result too,
+        a crash leaves nothing unnamed, and a lease takeover or the sweep removes it by name.
+        """
+        with self._db.write() as session:
+            blob = _still_pending(session, ref, upload_id)
+            if blob is None:
+                raise Conflict(f"Blob {label(ref.field, ref.key)} was changed during the upload.")
+            blob_rows.move_pending(blob, location)
+
     def mark_checking(self, ref: BlobRef, upload_id: str) -> None:
         """Commit ``checking`` before post-store checks run, so a crash during them is visible."""
         with self._db.write() as session:
-            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
-            if blob is not None and blob.pending_upload_id == upload_id:
+            blob = _still_pending(session, ref, upload_id)
+            if blob is not None:
                 blob_rows.mark_checking(blob, self._clock())
 
     def abort(self, ref: BlobRef, upload_id: str) -> None:
         """Forget a failed upload, restoring the blob as it was before."""
         with self._db.write() as session:
-            blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
-            if blob is None or blob.pending_upload_id != upload_id:
+            blob = _still_pending(session, ref, upload_id)
+            if blob is None:
                 return
             row = session.get(ArtifactRow, ref.artifact_id)
             if row is not None:
@@ -359,18 +359,7 @@ class PendingUploads:
                 blob = blob_rows.get(session, artifact_id, field_name, key, for_update=True)
                 if blob is None or blob.pending_upload_id != upload_id:
                     continue
-                if (
-                    blob.pending_store
-                    and blob.pending_location
-                    and not session_rows.holds(session, blob.pending_store, blob.pending_location)
-                ):
-                    blob_rows.add_orphan(
-                        session,
-                        blob.pending_store,
-                        blob.pending_location,
-                        "upload abandoned",
-                        self._clock(),
-                    )
+                _orphan_abandoned(session, blob, self._clock())
             self.abort(BlobRef("", artifact_id, field_name, key), upload_id)
         return len(stale)
 
@@ -396,3 +385,16 @@ class PendingUploads:
         row.properties = properties
         for column, value in stamp(artifact_type, properties).items():
             setattr(row, column, value)
+
+
+def _still_pending(session: Session, ref: BlobRef, upload_id: str) -> BlobRow | None:
+    """The blob's row, locked, if ``upload_id`` is still the upload in flight on it."""
+    blob = blob_rows.get(session, ref.artifact_id, ref.field, ref.key, for_update=True)
+    return blob if blob is not None and blob.pending_upload_id == upload_id else None
+
+
+def _orphan_abandoned(session: Session, blob: BlobRow, now: dt.datetime) -> None:
+    """Record an abandoned upload's data as an orphan, unless a resumable session holds it."""
+    store, location = blob.pending_store, blob.pending_location
+    if store and location and not session_rows.holds(session, store, location):
+        blob_rows.add_orphan(session, store, location, "upload abandoned", now)

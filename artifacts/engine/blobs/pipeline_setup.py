@@ -8,6 +8,7 @@ the field's transform, and one whose live pipeline saw every byte already (:mod:
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable
 
 from artifacts.engine.digests import Digests
@@ -50,15 +51,17 @@ def prepare(
     *,
     stream: Readable | Callable[[], Readable],
     fed: tuple[Digests, RunningChecks | None] | None,
+    relocate: Callable[[str], None],
 ) -> tuple[RunningTransform | None, RunningChecks | None, Writing, Readable | Digests]:
     """The upload's transform, checks and writer, and where its digests come from: the
-    bytes to read, or the digests of a live pipeline (then nothing is read)."""
+    bytes to read, or the digests of a live pipeline (then nothing is read). ``relocate``
+    records a key the upload writes to other than the target's, before the writer opens."""
     rewritten = RunningTransform.start(begun.transform, begun.upload, target.label)
     if fed is not None and rewritten is None and prewritten is not None:
         return None, fed[1], Writing(prewritten, target.location, prewritten=True), fed[0]
     # Without a pipeline, or rewritten after all: the transform must see the stored bytes.
     source = stream() if callable(stream) else stream
-    return (*open_pipeline(artifact_type, begun, target, prewritten), source)
+    return (*open_pipeline(artifact_type, begun, target, prewritten, relocate=relocate), source)
 
 
 def open_pipeline(
@@ -66,12 +69,15 @@ def open_pipeline(
     begun: Begun,
     target: Target,
     prewritten: BlobWriter | None,
+    *,
+    relocate: Callable[[str], None],
 ) -> tuple[RunningTransform | None, RunningChecks | None, Writing]:
     """Start the transform and the checks (which see the transform's changes); open the
     writer the upload's bytes go to.
 
     A resumable upload's bytes are in the store already (``prewritten``): they are only
-    read, unless a transform rewrites them, which are then written next to them.
+    read, unless a transform rewrites them, which are then written next to them, at a key
+    ``relocate`` records first.
     """
     transform = RunningTransform.start(begun.transform, begun.upload, target.label)
     upload = begun.upload
@@ -89,6 +95,9 @@ def open_pipeline(
         )
     if transform is None:
         return transform, checks, Writing(prewritten, target.location, prewritten=True)
-    location = target.location + "-out"
+    # A fresh key per attempt: a finish retried after a crash must not write where the
+    # takeover of the crashed one recorded an orphan.
+    location = f"{target.location}-out-{uuid.uuid4().hex[:16]}"
+    relocate(location)
     writing = Writing(target.store.open_writer(location), location, rewrites=prewritten)
     return transform, checks, writing

@@ -208,7 +208,13 @@ class Uploader:
         """
         try:
             transform, checks, writing, source = prepare(
-                artifact_type, begun, target, prewritten, stream=stream, fed=fed
+                artifact_type,
+                begun,
+                target,
+                prewritten,
+                stream=stream,
+                fed=fed,
+                relocate=lambda key: self._pending.relocate(ref, target.upload_id, key),
             )
         except BaseException as exc:
             self._end_failed(ref, target, target.location, cause=exc)
