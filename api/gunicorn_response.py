@@ -23,6 +23,8 @@ COALESCE_LIMIT = 64 * 1024
 class CoalescingResponse(wsgi.Response):  # type: ignore[misc]  # gunicorn has no type hints
     """``wsgi.Response`` whose head travels with a small, complete body."""
 
+    headers_sent: bool
+
     def write(self, arg: Any) -> None:
         if (
             self.headers_sent
