@@ -78,7 +78,7 @@ def build_engine(url: str, *, pool: PoolSettings | None = None, echo: bool = Fal
     return create_engine(url, **kwargs)
 
 
-_JSON_SCAN = json.JSONDecoder().scan_once
+_JSON_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
 
 
 def load_json(text: str) -> Any:

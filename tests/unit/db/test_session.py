@@ -18,7 +18,6 @@ def test_postgresql_connections_run_without_jit(pg_url: str) -> None:
     engine.dispose()
 
 
-
 @pytest.mark.parametrize(
     "stored",
     ['"qcow2"', "[]", '{"a": [1, 2.5, null], "b": "\\u00e9"}', "512", "null", " [1] ", "[1]\n"],
