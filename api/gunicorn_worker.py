@@ -18,12 +18,12 @@ as before: buffering them would cost memory or disk per connection and the blob 
 A client announcing ``Expect: 100-continue`` waits for our answer before sending its body, so
 it is dispatched after its head.
 
-Each request costs the worker as few system calls as it can: a kept-alive connection that
-becomes readable is read at once, in the same turn of the loop (not registered for another
-wake-up first); the arbiter's heartbeat is written at most once per :data:`HEARTBEAT_INTERVAL`
-instead of on every turn; and a small answer's head and body leave in one send
-(:mod:`api.gunicorn_response`). At a few hundred requests a second per worker those calls were
-most of a show's server CPU.
+Each request costs the worker as little as it can: a kept-alive connection that becomes
+readable is read at once, in the same turn of the loop (not registered for another wake-up
+first); gunicorn's settings are read once, not looked up on every use
+(:mod:`api.gunicorn_config`); the arbiter's heartbeat is written at most once per
+:data:`HEARTBEAT_INTERVAL` instead of on every turn; and a small answer's head and body leave
+in one send (:mod:`api.gunicorn_response`).
 
 Workers also share one count of the connections each holds (:mod:`api.connection_share`): a
 worker stops accepting while another holds fewer, so kept-alive clients are spread evenly
@@ -43,6 +43,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from api import gunicorn_response
 from api.connection_share import ConnectionShare
+from api.gunicorn_config import SettledConfig
 
 #: Bodies of known length up to this size are read before a thread is taken (the largest JSON
 #: body the API accepts by default).
@@ -62,6 +63,8 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
 
     #: The master's table of connections per worker, made when it builds its first worker.
     share: ConnectionShare | None = None
+    #: gunicorn's ``Config`` in the master; a :class:`SettledConfig` of it once forked.
+    cfg: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # gunicorn builds the worker object in the master, then forks: the slot is reserved
@@ -77,6 +80,7 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
 
     def init_process(self) -> None:
         gunicorn_response.install()
+        self.cfg = SettledConfig(self.cfg)
         super().init_process()
 
     def notify(self) -> None:
