@@ -71,11 +71,11 @@ class Settings:
     max_requests: int = 20000
     max_requests_jitter: int = 2000
     #: Import the application's modules (and the enabled types' plugins) once in gunicorn's
-    #: master, so a worker, at start or when recycled, forks with them loaded: it starts in
-    #: milliseconds instead of spending a second of CPU importing, and the workers share those
-    #: pages with the master. Each worker still builds its own settings, database engine and
-    #: services. The price: a code change needs a restart (or gunicorn's USR2), because
-    #: SIGHUP's new workers fork from the master's already imported code.
+    #: master, so a worker, at start or when recycled, forks with them loaded: it spends ~0.14 s
+    #: of CPU building its services instead of ~0.8 s importing and building, and the workers
+    #: share those pages with the master. Each worker still builds its own settings,
+    #: database engine and services. The price: a code change needs a restart (or gunicorn's
+    #: USR2), because SIGHUP's new workers fork from the master's already imported code.
     preload: bool = True
     default_list_limit: int = 25
     max_list_limit: int = 1000
