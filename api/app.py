@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 
 from api import errors, glance
+from api.cors import CorsMiddleware
 from api.glance import discovery
 from api.glance import faults as glance_faults
 from api.identity import identity_middleware
@@ -37,10 +38,14 @@ def create_app(
     """Build the WSGI app; everything it needs is passed in, nothing is global."""
     metrics = metrics or Metrics()
     services.hooks.listen(metrics.hook_failed)
+    origins = settings.cors_origins
+    cors = [CorsMiddleware(origins, settings.cors_max_age)] if origins else []
     middleware = [
         RequestIdMiddleware(),
         RequestLogMiddleware(),
         MetricsMiddleware(metrics),
+        # Before identification: browsers send preflights without credentials.
+        *cors,
         InputSanitizerMiddleware(),
         # Glare's microversions are the Glare API's; the other doors have their own rules.
         MicroversionMiddleware(other_doors=(glance.PREFIX, CATALOG_PREFIX)),

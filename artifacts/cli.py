@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from artifacts.cli_cors import add_commands as add_cors_commands
 from artifacts.cli_gc import add_commands as add_gc_commands
 from artifacts.cli_quotas import add_commands as add_quota_commands
 from artifacts.config import (
@@ -161,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     scrub.set_defaults(handler=_scrub)
     add_gc_commands(commands)
     add_quota_commands(commands)
+    add_cors_commands(commands)
 
     token = commands.add_parser("token", help="API tokens of the 'tokens' auth mode")
     token_commands = token.add_subparsers(required=True, metavar="ACTION")

@@ -509,6 +509,8 @@ class S3Target:
     region: str
     backend: str
     stop: Callable[[], None] = lambda: None
+    #: The SWIFT_S3_DIR of a Swift this script started (its pids file names its processes).
+    swift_dir: Path | None = None
 
 
 def _boto_client(target: S3Target) -> Any:
@@ -557,6 +559,7 @@ def start_swift(workdir: Path, script: Path) -> S3Target:
         region=env.get("S3_REGION", "us-east-1"),
         backend="swift 2.30 s3api (start_swift_s3.sh, 1 proxy + 1 object server)",
         stop=stop,
+        swift_dir=swift_dir,
     )
 
 

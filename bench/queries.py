@@ -432,15 +432,21 @@ def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, s
             service.list(ctx, "images", params)
         finally:
             event.remove(engine, "before_cursor_execute", capture)
-        statement, parameters = next((s, p) for s, p in reversed(captured) if "LIMIT" in s.upper())
-        with engine.connect() as conn:
-            if engine.dialect.name == "sqlite":
-                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-                plans[title] = "\n".join(str(row[-1]) for row in rows)
-            else:
-                sql = "EXPLAIN (ANALYZE, BUFFERS) " + statement
-                rows = conn.exec_driver_sql(sql, parameters).all()
-                plans[title] = "\n".join(row[0] for row in rows)
+        # Every statement of the list: its page (one per group of a grouped page) and count.
+        explained = []
+        for statement, parameters in captured:
+            with engine.connect() as conn:
+                if engine.dialect.name == "sqlite":
+                    sql = "EXPLAIN QUERY PLAN " + statement
+                    rows = conn.exec_driver_sql(sql, parameters).all()
+                    explained.append("\n".join(str(row[-1]) for row in rows))
+                else:
+                    sql = "EXPLAIN (ANALYZE, BUFFERS) " + statement
+                    rows = conn.exec_driver_sql(sql, parameters).all()
+                    explained.append("\n".join(row[0] for row in rows))
+        plans[title] = "\n\n".join(
+            f"[statement {i} of {len(explained)}]\n{plan}" for i, plan in enumerate(explained, 1)
+        )
     engine.dispose()
     return plans
 

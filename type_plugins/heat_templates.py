@@ -32,7 +32,13 @@ class HeatTemplate(p.BaseArtifact):
     DISPLAY_NAME = "Heat Templates"
     VERSION = "1.0"
 
+    # In Glare's order, which documents keep (clients print fields in the order they arrive).
     fields = {  # noqa: RUF012 - oslo.versionedobjects declares fields as a class-level dict
+        "environments": p.Dict(
+            p.Link(target_type="heat_environments"),
+            mutable=True,
+            description="Heat environments that can be used with this template, by name.",
+        ),
         "template": p.Blob(
             max_size=10 * 1024 * 1024,
             required_on_activate=True,
@@ -43,11 +49,6 @@ class HeatTemplate(p.BaseArtifact):
             max_size=10 * 1024 * 1024,
             stream_validators=[TEMPLATE],
             description="Nested templates: the key is the template's name, the value its body.",
-        ),
-        "environments": p.Dict(
-            p.Link(target_type="heat_environments"),
-            mutable=True,
-            description="Heat environments that can be used with this template, by name.",
         ),
         "default_envs": p.Dict(
             p.String(),

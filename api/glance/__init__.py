@@ -43,7 +43,7 @@ def add_routes(
     limit = settings.max_json_body
     app.add_route(
         f"{PREFIX}/images",
-        images.ImageCollection(services.artifacts, services.imports, declared, limit),
+        images.ImageCollection(services.artifacts, services.imports, declared, limit, image_schema),
     )
     app.add_route(
         f"{PREFIX}/images/{{image_id}}",

@@ -12,13 +12,21 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import falcon
+import jsonschema
 
 from api.glance import listing, wire
 from api.glance.output import write_json
 from api.media import media_type, read_json
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.imports import ImportService
-from artifacts.errors import InvalidInput, MarkerNotFound, NotFound
+from artifacts.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidValue,
+    MarkerNotFound,
+    NotFound,
+)
 from artifacts.model import fields as f
 
 PATCH_MEDIA_TYPES = (wire.PATCH_MEDIA_TYPE, wire.PATCH_MEDIA_TYPE_V20)
@@ -31,11 +39,15 @@ class ImageCollection:
         imports: ImportService,
         declared: Mapping[str, f.Field],
         max_json_body: int,
+        image_schema: Mapping[str, Any],
     ) -> None:
         self._service = service
         self._imports = imports
         self._declared = declared
         self._max_json_body = max_json_body
+        # Glance validates a new image against its image schema (JSON Schema draft 4), so a
+        # value of the wrong type is a 400 here too, not coerced as the Glare door does.
+        self._schema = jsonschema.Draft4Validator(image_schema)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         params = parse_qsl(req.query_string, keep_blank_values=True)
@@ -60,8 +72,29 @@ class ImageCollection:
         body = read_json(req, max_bytes=self._max_json_body, accept=(falcon.MEDIA_JSON,))
         if not isinstance(body, dict):
             raise InvalidInput("Request body must be a JSON object of image attributes.")
-        fields = wire.create_body(body, self._declared)
-        image = wire.to_image(self._service.create(req.context.ctx, wire.TYPE_NAME, fields))
+        for attribute in body:
+            if attribute != "id":
+                wire.refuse_unwritable(attribute)
+        error = jsonschema.exceptions.best_match(self._schema.iter_errors(body))
+        if error is not None:
+            raise InvalidValue(f"Provided object does not match schema 'image': {error.message}")
+        attributes = dict(body)
+        image_id = attributes.pop("id", None)
+        visibility = attributes.pop("visibility", None) or wire.DEFAULT_VISIBILITY
+        fields = wire.create_body(attributes, self._declared)
+        try:
+            created = self._service.create(
+                req.context.ctx,
+                wire.TYPE_NAME,
+                fields,
+                artifact_id=image_id,
+                visibility=visibility,
+            )
+        except Conflict as exc:
+            if image_id is None:
+                raise
+            raise Conflict(f"Image ID {image_id} already exists!") from exc
+        image = wire.to_image(created)
         resp.location = f"{req.prefix}{image['self']}"
         # What Glance announces on a new image: clients (openstacksdk) import only if the
         # method is listed here.
@@ -93,7 +126,9 @@ class ImageItem:
             operations = wire.from_draft_10(operations)
         current = show(self._service, req, image_id)
         patch = wire.artifact_patch(operations, current, self._declared)
-        updated = self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
+        updated = self._service.update(
+            req.context.ctx, wire.TYPE_NAME, image_id, patch, drafts_may_share=True
+        )
         write_json(resp, render(self._imports, [updated])[0])
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
@@ -131,9 +166,14 @@ class ImageTag:
 
 
 class ImageAction:
-    """``POST /v2/images/{id}/actions/deactivate|reactivate``: the status transitions."""
+    """``POST /v2/images/{id}/actions/deactivate|reactivate``: the status transitions.
+
+    Either action is taken from ``active`` or ``deactivated`` only (the one it leads to is a
+    no-op); an image without data cannot be deactivated, nor activated by a "reactivate".
+    """
 
     TARGETS: Mapping[str, str] = {"deactivate": "deactivated", "reactivate": "active"}
+    FROM = ("active", "deactivated")
 
     def __init__(self, service: ArtifactService) -> None:
         self._service = service
@@ -144,6 +184,9 @@ class ImageAction:
         target = self.TARGETS.get(action)
         if target is None:
             raise falcon.HTTPNotFound()
+        status = show(self._service, req, image_id)["status"]
+        if status not in self.FROM:
+            raise Forbidden(f"Not allowed to {action} image in status '{status}'")
         patch = [{"op": "replace", "path": "/status", "value": target}]
         self._service.update(req.context.ctx, wire.TYPE_NAME, image_id, patch)
         resp.status = falcon.HTTP_204

@@ -41,6 +41,8 @@ PASSED = frozenset(
 #: Glance filters on the data (size, digests) that the engine's query language cannot express.
 UNSUPPORTED = frozenset({"size_min", "size_max", "checksum", "os_hash_value", "os_hash_algo"})
 _DIRECTIONS = ("asc", "desc")
+#: What ``visibility=`` may ask for (``all``: every image the caller may see).
+VISIBILITIES = ("public", "private", "shared", "community", "all")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def _filter(key: str, value: str, declared: Mapping[str, Any]) -> list[tuple[str
     if key == "tag":
         return [("tags", value)]
     if key == "visibility":
+        if value not in VISIBILITIES:
+            raise InvalidInput(f"Invalid visibility value: {value}")
         return [] if value == "all" else [("visibility", value)]
     if key == "status":
         statuses = _statuses(value)

@@ -90,6 +90,13 @@ READ_ONLY = frozenset(
         "stores",
     }
 )
+#: A new image's visibility when the request names none: Glance's, which lets members be
+#: added without making the image visible to anyone else first.
+DEFAULT_VISIBILITY = "shared"
+#: Glance keeps these names for itself: a client may not set them (Glance answers 403).
+RESERVED = frozenset({"location", "deleted", "deleted_at"})
+#: ... and every name in this namespace (where import state lives).
+RESERVED_NAMESPACE = "os_glance"
 #: Artifact fields that mean nothing to Glance and are left out of its documents.
 HIDDEN_FIELDS = frozenset({"version", "metadata", "activated_at", BLOB_FIELD, PROPERTIES_FIELD})
 
@@ -186,7 +193,43 @@ def to_image(
     )
     if stores:
         image["stores"] = ",".join(stores)
-    return image
+    return _in_glance_order(image)
+
+
+#: The core attributes in the order Glance writes them, after the image's properties.
+CORE_ORDER = (
+    "name",
+    "disk_format",
+    "container_format",
+    "visibility",
+    "size",
+    "virtual_size",
+    "status",
+    "checksum",
+    "protected",
+    "min_ram",
+    "min_disk",
+    "owner",
+    "os_hidden",
+    "os_hash_algo",
+    "os_hash_value",
+    "id",
+    "created_at",
+    "updated_at",
+    "tags",
+    "self",
+    "file",
+    "schema",
+    "stores",
+)
+_CORE = frozenset(CORE_ORDER)
+
+
+def _in_glance_order(image: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties first, then the core attributes, as Glance 33 writes an image."""
+    ordered = {name: value for name, value in image.items() if name not in _CORE}
+    ordered.update((name, image[name]) for name in CORE_ORDER if name in image)
+    return ordered
 
 
 def _sha256(complete: bool) -> str | None:
@@ -211,10 +254,17 @@ def unsupported_default(attribute: str, value: Any, declared: Mapping[str, Any])
     )
 
 
-def field_path(attribute: str, declared: Mapping[str, Any]) -> str:
-    """The artifact JSON pointer that holds a Glance attribute."""
+def refuse_unwritable(attribute: str) -> None:
+    """Glance's 403 for an attribute no client writes: read-only, or a reserved name."""
     if attribute in READ_ONLY:
         raise Forbidden(f"Attribute '{attribute}' is read-only.")
+    if attribute in RESERVED or attribute.startswith(RESERVED_NAMESPACE):
+        raise Forbidden(f"Attribute '{attribute}' is reserved.")
+
+
+def field_path(attribute: str, declared: Mapping[str, Any]) -> str:
+    """The artifact JSON pointer that holds a Glance attribute."""
+    refuse_unwritable(attribute)
     if attribute in TYPED_ATTRIBUTES or (
         attribute in OPTIONAL_ATTRIBUTES and attribute in declared
     ):
@@ -226,7 +276,7 @@ def field_path(attribute: str, declared: Mapping[str, Any]) -> str:
 
 
 def create_body(body: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
-    """The artifact fields of a Glance create request."""
+    """The artifact fields of a Glance create request (its ``id`` and ``visibility`` aside)."""
     fields: dict[str, Any] = {}
     properties: dict[str, Any] = {}
     for attribute, value in body.items():
@@ -235,12 +285,10 @@ def create_body(body: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[st
         path = field_path(attribute, declared)
         if path.startswith(f"/{PROPERTIES_FIELD}/"):
             properties[attribute] = _property_value(attribute, value)
-        elif value is not None or attribute not in ("name", "visibility", "tags"):
+        elif value is not None or attribute not in ("name", "tags"):
             fields[attribute] = value
     if properties:
         fields[PROPERTIES_FIELD] = properties
-    if fields.get("visibility") == "private":
-        del fields["visibility"]
     return fields
 
 

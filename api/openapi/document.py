@@ -169,13 +169,15 @@ def _list_schema(info: TypeInfo) -> dict[str, Any]:
                 "type": "integer",
                 "minimum": 0,
                 "description": "Matches on all pages; past the server's count limit "
-                "(api.count_limit), that limit, with total_count_limited.",
+                "(api.count_limit), that limit, with total_count_limited; with filters "
+                "tested row by row, the matches among the rows a count may examine "
+                "(api.count_scan_limit) when it stopped there, with total_count_limited.",
             },
             "total_count_limited": {
                 "type": "boolean",
                 "enum": [True],
-                "description": "Present when counting stopped at the count limit: at least "
-                "total_count artifacts match.",
+                "description": "Present when counting stopped at the count limit or at "
+                "the rows it may examine: at least total_count artifacts match.",
             },
         },
     }

@@ -1,7 +1,7 @@
 """Keyset pagination: the condition on rows that come after a marker row in a list's order.
 
 The order is total (the id breaks ties) and NULL sorts as the smallest value in both
-directions, as the list's ORDER BY says (see ``listing.ListCompiler._order_by``).
+directions, as the list's ORDER BY says (see ``listing.ListCompiler.order_by``).
 """
 
 from __future__ import annotations

@@ -87,6 +87,12 @@ NOT_NULL = frozenset(
 _KEY_COLUMNS = frozenset({"version"})
 
 
+def indexed_type_field(fields: Mapping[str, f.Field], name: str) -> bool:
+    """Whether ``name`` is a type's own sortable scalar field, with per-type indexes."""
+    field = fields.get(name)
+    return field is not None and name not in COMMON_FIELDS and field.sortable and field.is_scalar
+
+
 class FilterCompiler:
     """The SQL of one type's (or all types') filters and sort keys."""
 
@@ -122,7 +128,7 @@ class FilterCompiler:
                 if "+" in v:
                     out.append(v)
             return out
-        path = self._containment_path(flt, field)
+        path = self.containment_path(flt, field)
         if path is not None:
             return [_nested(path, v) for v in values]
         if isinstance(field, f.List):
@@ -158,7 +164,7 @@ class FilterCompiler:
             return self.sort_expression(flt.field).ilike(next(taken), escape=LIKE_ESCAPE)
         if isinstance(field, f.Version) and flt.op in ("eq", "neq", "in"):
             return self._version_equality(flt, taken)
-        path = self._containment_path(flt, field)
+        path = self.containment_path(flt, field)
         if path is not None:
             document: Any = ArtifactRow.properties
             if flt.field in COMMON_FIELDS:  # a common dict column such as metadata
@@ -180,7 +186,7 @@ class FilterCompiler:
             return or_(_compare(expr, flt.op, next(taken)), expr.is_(None))
         return _compare(expr, flt.op, next(taken))
 
-    def _containment_path(self, flt: Filter, field: f.Field) -> list[str] | None:
+    def containment_path(self, flt: Filter, field: f.Field) -> list[str] | None:
         """On PostgreSQL, equality inside a JSON document as ``@>``, which a GIN index serves.
 
         ``os_distro=ubuntu`` becomes ``properties @> '{"os_distro": "ubuntu"}'``,

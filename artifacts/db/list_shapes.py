@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy.types import NullType
 
 from artifacts.model.query import Filter
 
@@ -73,3 +76,11 @@ def filter_shape(flt: Filter) -> Hashable:
         flt.or_missing,
         value_shape(flt.value),
     )
+
+
+def param(name: str, values: Mapping[str, Any]) -> Any:
+    """The bind parameter ``name``, carrying this request's value (later ones bring theirs).
+
+    Untyped, so that it takes the type of what it is compared with, as a plain value would.
+    """
+    return bindparam(name, values[name], type_=NullType())

@@ -10,28 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
     String,
     and_,
     bindparam,
+    case,
     func,
     or_,
     select,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from artifacts.errors import MarkerNotFound
 from artifacts.model import fields as f
 from artifacts.model.lifecycle import ACCEPTED
-from artifacts.model.query import AND, RANGE_OP, ListQuery, SortKey
+from artifacts.model.query import AND, RANGE_OP, Filter, ListQuery, SortKey
 
 from . import keyset
-from .list_filters import NOT_NULL, VERSION_BUILD, FilterCompiler
-from .list_shapes import StatementCache, filter_shape
+from .grouped_pages import GroupedPage
+from .list_filters import NOT_NULL, VERSION_BUILD, FilterCompiler, indexed_type_field
+from .list_shapes import StatementCache, filter_shape, param
 from .models import ArtifactRow
 from .reads import ARTIFACT_COLUMNS, ArtifactRecord
 from .version_sql import no_higher_version
@@ -74,25 +75,40 @@ class ListCompiler(FilterCompiler):
             found = self._marker_values(session, query.marker, scope, query, order)
         values = self._values(scope, query)
         values["limit"] = query.limit + 1
-        missing = () if found is None else tuple(v is None for v in found)
         for i, value in enumerate(found or ()):
             values[f"m{i}"] = value
+        if self.groups_first_key(order):
+            shape = (scope.shape, _query_shape(query))
+            page = GroupedPage(self, session, scope, query, order, values, shape)
+            rows = page.rows(found)
+            return rows[: query.limit], len(rows) > query.limit
+        missing = () if found is None else tuple(v is None for v in found)
 
         def build() -> Any:
-            conditions = self._matching(self._base(scope, query), query, values)
+            conditions = self.matching(self.base(scope, query), query, values)
             if found is not None:
-                conditions.append(self._after(order, missing, values))
+                conditions.append(self.after(order, missing, values))
             return (
                 select(*ARTIFACT_COLUMNS)
                 .where(*conditions)
-                .order_by(*self._order_by(order))
-                .limit(_param("limit", values))
+                .order_by(*self.order_by(order))
+                .limit(param("limit", values))
             )
 
-        stmt = self._statement(("page", scope.shape, _query_shape(query), missing), build)
+        stmt = self.statement(("page", scope.shape, _query_shape(query), missing), build)
         # Plain rows, not ORM instances: a page is rendered and dropped, never changed.
         rows = [ArtifactRecord(*row) for row in session.execute(stmt, values)]
         return rows[: query.limit], len(rows) > query.limit
+
+    def groups_first_key(self, order: Sequence[SortKey]) -> bool:
+        """Whether a page in ``order`` is read group by group (:mod:`.grouped_pages`).
+
+        So it is when the first key is a type field with per-type indexes and other keys
+        follow it, except the id in its own direction (which its sort index yields).
+        """
+        if len(order) < 2 or not indexed_type_field(self.fields, order[0].field):
+            return False
+        return list(order[1:]) != [SortKey("id", order[0].descending)]
 
     def count(
         self,
@@ -104,28 +120,70 @@ class ListCompiler(FilterCompiler):
         is_admin: bool,
         member_statuses: Sequence[str] = (ACCEPTED,),
         up_to: int | None = None,
-    ) -> int:
-        """Return how many artifacts the query matches on all of its pages together.
+        scan: int | None = None,
+    ) -> Count:
+        """Count the artifacts the query matches on all of its pages together.
 
         With ``up_to``, stop counting there: the scan ends after that many matches, so "more
-        than N" costs about what a page of N does, however many rows match.
+        than N" costs about what a page of N does, however many rows match. With ``scan``, a
+        query with filters no index serves, tested row by row (:meth:`_per_row`), examines at
+        most that many rows matching its other conditions, and its count is the matches among them
+        (incomplete when that many were examined): a rare combination of two common conditions
+        would otherwise be counted by reading every row of the commoner one.
         """
         scope = _Scope(tuple(type_names), project_id, is_admin, tuple(member_statuses))
         values = self._values(scope, query)
+        if scan is not None and self.per_row_filters(query):
+            values["scan"] = scan + 1  # one more: whether rows were left unexamined
+
+            def build_scan() -> Any:
+                residual: list[ColumnElement[bool]] = []
+                conditions = self.matching(self.base(scope, query), query, values, residual)
+                hit = case((and_(*residual), 1))
+                examined = select(hit.label("hit")).where(*conditions)
+                rows = examined.limit(param("scan", values)).subquery()
+                return select(func.count(), func.count(rows.c.hit)).select_from(rows)
+
+            scan_shape = ("scan count", scope.shape, _query_shape(query))
+            found = session.execute(self.statement(scan_shape, build_scan), values).one()
+            scanned, matched = found
+            return Count(int(matched), complete=int(scanned) <= scan)
         if up_to is not None:
             values["up_to"] = up_to
 
         def build() -> Any:
-            conditions = self._matching(self._base(scope, query), query, values)
+            conditions = self.matching(self.base(scope, query), query, values)
             if up_to is None:
                 return select(func.count()).select_from(ArtifactRow).where(*conditions)
-            matches = select(ArtifactRow.id).where(*conditions).limit(_param("up_to", values))
+            matches = select(ArtifactRow.id).where(*conditions).limit(param("up_to", values))
             return select(func.count()).select_from(matches.subquery())
 
         shape = ("count", scope.shape, _query_shape(query), up_to is None)
-        return int(session.scalar(self._statement(shape, build), values) or 0)
+        return Count(int(session.scalar(self.statement(shape, build), values) or 0), True)
 
-    def _statement(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def per_row_filters(self, query: ListQuery) -> bool:
+        """Whether a bounded count examines rows (see :meth:`count`): AND-ed per-row filters.
+
+        Not with ``latest``, whose "no higher version" needs every filter of its rows.
+        """
+        return not query.latest and any(self._per_row(flt) for flt in query.filters)
+
+    def _per_row(self, flt: Filter) -> bool:
+        """A list or dict filter tested row by row, which no index serves.
+
+        On SQLite that is every one (``json_each``); PostgreSQL's GIN indexes serve
+        containment (``tags @> …``, ``metadata @> …``), an index condition like any other.
+        """
+        field = self.fields[flt.field]
+        if flt.combiner != AND or not isinstance(field, f.List | f.Dict):
+            return False
+        if self.dialect != "postgresql":
+            return True
+        if isinstance(field, f.List):
+            return flt.op == "neq"
+        return self.containment_path(flt, field) is None
+
+    def statement(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """The cached statement of ``shape``, or a new one when a part of it is None."""
         if self.statements is None or None in shape:
             return build()
@@ -144,7 +202,7 @@ class ListCompiler(FilterCompiler):
         return values
 
     @staticmethod
-    def _base(scope: _Scope, query: ListQuery) -> list[ColumnElement[bool]]:
+    def base(scope: _Scope, query: ListQuery) -> list[ColumnElement[bool]]:
         """What the caller may list at all: visible rows of the listed types."""
         visible = visible_to_caller(
             scope.project_id is None,
@@ -160,16 +218,18 @@ class ListCompiler(FilterCompiler):
             base.append(ArtifactRow.type_name.in_(names))
         return base
 
-    def _matching(
+    def matching(
         self,
         base: Sequence[ColumnElement[bool]],
         query: ListQuery,
         values: Mapping[str, Any],
+        per_row: list[ColumnElement[bool]] | None = None,
     ) -> list[ColumnElement[bool]]:
         """The rows of every page: base, filters, and for ``latest`` the top version per name.
 
         The ``or`` filters are one group of alternatives, AND-ed with the rest, where the ``or``
-        tags count as one alternative that wants all of them (Glare's grouping).
+        tags count as one alternative that wants all of them (Glare's grouping). With
+        ``per_row``, the AND-ed list and dict filters go there instead (see :meth:`count`).
         """
         conditions = [*base]
         alternatives = []
@@ -177,9 +237,11 @@ class ListCompiler(FilterCompiler):
         for i, flt in enumerate(query.filters):
             count = len(self.filter_values(flt))
             condition = self.filter_condition(
-                flt, [_param(f"f{i}_{j}", values) for j in range(count)]
+                flt, [param(f"f{i}_{j}", values) for j in range(count)]
             )
-            if flt.combiner == AND:
+            if per_row is not None and self._per_row(flt):
+                per_row.append(condition)
+            elif flt.combiner == AND:
                 conditions.append(condition)
             elif flt.field == "tags":
                 or_tags.append(condition)
@@ -193,7 +255,7 @@ class ListCompiler(FilterCompiler):
             conditions.append(no_higher_version(conditions))
         return conditions
 
-    def _order_by(self, order: Sequence[SortKey]) -> list[Any]:
+    def order_by(self, order: Sequence[SortKey]) -> list[Any]:
         # NULL sorts as the smallest value in both directions on both databases, which is what
         # the keyset condition in _after_marker assumes. Columns that are never NULL get no
         # NULLS clause: PostgreSQL walks a B-tree backwards only for plain "DESC" (which means
@@ -235,23 +297,39 @@ class ListCompiler(FilterCompiler):
 
         shape = ("marker", scope.shape, community, tuple(order))
         values = {"marker": marker, "caller_project": scope.project_id}
-        found = session.execute(self._statement(shape, build), values).one_or_none()
+        found = session.execute(self.statement(shape, build), values).one_or_none()
         if found is None:
             raise MarkerNotFound(marker)
         return tuple(found)
 
-    def _after(
-        self, order: Sequence[SortKey], missing: Sequence[bool], values: Mapping[str, Any]
+    def after(
+        self,
+        order: Sequence[SortKey],
+        missing: Sequence[bool],
+        values: Mapping[str, Any],
+        start: int = 0,
     ) -> ColumnElement[bool]:
-        """Rows after the marker, whose values are the parameters ``m0``, ``m1``, …"""
-        exprs = [self.sort_expression(key.field) for key in order]
+        """Rows after the marker, whose values are the parameters ``m0``, ``m1``, …
+
+        From ``start`` on: the keys before it are equal to the marker's (a group of
+        :mod:`.grouped_pages`), and ``missing`` covers the keys from ``start``.
+        """
+        keys = order[start:]
+        exprs = [self.sort_expression(key.field) for key in keys]
         found = [
-            bindparam(f"m{i}", values[f"m{i}"], type_=cast(Any, expr).type)
+            bindparam(f"m{start + i}", values[f"m{start + i}"], type_=cast(Any, expr).type)
             for i, expr in enumerate(exprs)
         ]
-        not_null = [key.field in NOT_NULL for key in order]
-        descending = [key.descending for key in order]
+        not_null = [key.field in NOT_NULL for key in keys]
+        descending = [key.descending for key in keys]
         return keyset.after(exprs, found, descending, not_null, missing)
+
+
+class Count(NamedTuple):
+    """A count of matches; not ``complete`` when it stopped at its ``scan`` bound."""
+
+    matches: int
+    complete: bool
 
 
 @dataclass(frozen=True)
@@ -284,14 +362,6 @@ def _query_shape(query: ListQuery) -> Hashable | None:
         query.latest,
         asks_for_community(query.filters),
     )
-
-
-def _param(name: str, values: Mapping[str, Any]) -> Any:
-    """The bind parameter ``name``, carrying this request's value (later ones bring theirs).
-
-    Untyped, so that it takes the type of what it is compared with, as a plain value would.
-    """
-    return bindparam(name, values[name], type_=NullType())
 
 
 def _with_tie_breaker(sort: Sequence[SortKey]) -> list[SortKey]:

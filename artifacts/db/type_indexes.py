@@ -2,13 +2,15 @@
 
 Type-specific fields live in the ``properties`` document (ADR 0001), so no migration can know
 them. A field a type declares ``sortable`` is one its users are expected to sort and filter on
-("images in qcow2, newest first", "images by min_ram"); for each, this module derives two
+("images in qcow2, newest first", "images by min_ram"); for each, this module derives three
 B-tree indexes and the statistics the planner needs to choose them::
 
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_images_disk_format ON artifacts
         (type_name, (properties ->> 'disk_format'), created_at, id)
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_s_images_disk_format ON artifacts
         (type_name, (properties ->> 'disk_format') NULLS FIRST, id)
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_n_images_disk_format ON artifacts
+        (type_name, (properties ->> 'disk_format') NULLS FIRST, name, id)
     CREATE STATISTICS IF NOT EXISTS st_t_images_disk_format (dependencies, mcv)
         ON type_name, (properties ->> 'disk_format') FROM artifacts
 
@@ -17,7 +19,10 @@ list queries use, which PostgreSQL requires to match an index. (The DDL is built
 than as an ``Index`` of the model's table, which would become part of the models.) The first
 index serves a filter on the field in the default order (and its keyset pages); the second,
 ordering by the field in either direction (missing values first, as the compiler sorts them;
-the id tie-breaker follows the direction).
+the id tie-breaker follows the direction); the third, the rows of one value by name in
+either direction, so that a sort by the field and then by name (``sort=min_ram:desc,name:asc``)
+reads each group of equal values in order, whatever the two directions (:mod:`.grouped_pages`;
+by the field and then ``created_at``, the first index does the same).
 
 The indexes are not partial (``WHERE type_name = …``), although only one type's rows matter to
 them: PostgreSQL ignores the expression statistics of partial indexes when it estimates a
@@ -33,7 +38,7 @@ kind keeps the index name but needs a new expression): ``--apply`` creates what 
 rebuilds what is stale, so re-running after a plugin upgrade is cheap and always right. An
 object without a fingerprint (created before fingerprints, or by hand) counts as stale.
 
-On SQLite the same two indexes exist per field, on the ``json_extract`` expression the compiler
+On SQLite the same three indexes exist per field, on the ``json_extract`` expression the compiler
 issues there (``CAST(JSON_EXTRACT(properties, '$."disk_format"') AS VARCHAR)``); SQLite has no
 ``NULLS FIRST`` in an index (NULL is its smallest value anyway), no extended statistics (its
 ``ANALYZE`` samples expression indexes like any other) and no comments, so an index is stale
@@ -54,8 +59,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
 from artifacts.model import fields as f
-from artifacts.model.base import COMMON_FIELDS
 
+from .list_filters import indexed_type_field
 from .listing import ListCompiler
 from .sqlite_statistics import ANALYSIS_LIMIT
 
@@ -68,7 +73,8 @@ class TypeIndex:
 
     type_name: str
     field: str
-    #: "filter" (the field, newest first), "sort" (ordered by the field) or "statistics".
+    #: "filter" (the field, newest first), "sort" (ordered by the field), "group" (ordered by
+    #: the field, then by name: :mod:`.grouped_pages`) or "statistics".
     kind: str
     name: str
     ddl: str
@@ -104,6 +110,7 @@ def type_indexes(
         create = "CREATE INDEX CONCURRENTLY IF NOT EXISTS"
         filter_name = _name("ix_t_", type_name, field_name)
         sort_name = _name("ix_s_", type_name, field_name)
+        group_name = _name("ix_n_", type_name, field_name)
         statistics_name = _name("st_t_", type_name, field_name)
         out += [
             TypeIndex(
@@ -123,6 +130,14 @@ def type_indexes(
             TypeIndex(
                 type_name,
                 field_name,
+                "group",
+                group_name,
+                f"{create} {group_name} ON artifacts "
+                f"(type_name, ({expression}) NULLS FIRST, name, id)",
+            ),
+            TypeIndex(
+                type_name,
+                field_name,
                 "statistics",
                 statistics_name,
                 f"CREATE STATISTICS IF NOT EXISTS {statistics_name} (dependencies, mcv) "
@@ -133,11 +148,7 @@ def type_indexes(
 
 
 def _indexed_fields(fields: dict[str, f.Field]) -> list[str]:
-    return [
-        name
-        for name, field in fields.items()
-        if name not in COMMON_FIELDS and field.sortable and field.is_scalar
-    ]
+    return [name for name in fields if indexed_type_field(fields, name)]
 
 
 def _sqlite_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeIndex]:
@@ -148,6 +159,7 @@ def _sqlite_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeInde
         create = "CREATE INDEX IF NOT EXISTS"
         filter_name = _name("ix_t_", type_name, field_name)
         sort_name = _name("ix_s_", type_name, field_name)
+        group_name = _name("ix_n_", type_name, field_name)
         out += [
             TypeIndex(
                 type_name,
@@ -162,6 +174,13 @@ def _sqlite_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeInde
                 "sort",
                 sort_name,
                 f"{create} {sort_name} ON artifacts (type_name, {expression}, id)",
+            ),
+            TypeIndex(
+                type_name,
+                field_name,
+                "group",
+                group_name,
+                f"{create} {group_name} ON artifacts (type_name, {expression}, name, id)",
             ),
         ]
     return out

@@ -101,6 +101,13 @@ def parse_patch(patch: Any) -> list[Step]:
     return steps
 
 
+def visibility_rule(visibility: str) -> str:
+    """The policy rule that decides making an artifact ``visibility``."""
+    if visibility not in lifecycle.VISIBILITIES:
+        raise InvalidValue(f"Unknown artifact visibility: {visibility!r}.")
+    return "artifact:publicize" if visibility == lifecycle.PUBLIC else "artifact:share"
+
+
 class PatchRules:
     """The per-operation rules of one patch of one artifact (see the module docstring)."""
 
@@ -111,12 +118,16 @@ class PatchRules:
         enforce: Enforce,
         validate: Validate,
         read_only: frozenset[str] = frozenset(),
+        drafts_may_share: bool = False,
     ) -> None:
         self._fields = fields
         self._enforce = enforce
         self._validate = validate
         #: Names a document carries that no patch may write (e.g. ``display_type_name``).
         self._read_only = read_only
+        #: Whether a drafted artifact may already be shared or public (Glance's images may;
+        #: Glare's artifacts stay private until active).
+        self._drafts_may_share = drafts_may_share
 
     def apply(self, steps: list[Step], document: dict[str, Any]) -> dict[str, Any]:
         """Apply every step in order, checking each; return the patched document."""
@@ -210,11 +221,14 @@ class PatchRules:
             raise InvalidValue(f"Unknown artifact visibility: {wanted!r}.")
         if wanted == current == lifecycle.PRIVATE:
             return
-        if wanted != lifecycle.PRIVATE and before["status"] != lifecycle.ACTIVE:
+        allowed = (
+            (lifecycle.ACTIVE, lifecycle.DRAFTED) if self._drafts_may_share else (lifecycle.ACTIVE,)
+        )
+        if wanted != lifecycle.PRIVATE and before["status"] not in allowed:
             raise Forbidden(f"Only an active artifact can be made {wanted}.")
         if lifecycle.PUBLIC in (wanted, current):
             # Withdrawing a public artifact breaks its consumers just as publishing it exposes
             # it: both are the publicize decision.
-            self._enforce("artifact:publicize")
+            self._enforce(visibility_rule(lifecycle.PUBLIC))
         elif wanted != current:
-            self._enforce("artifact:share")
+            self._enforce(visibility_rule(wanted))

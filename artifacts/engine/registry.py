@@ -16,7 +16,7 @@ from typing import Any
 
 from artifacts.errors import Forbidden, TypeNotFound, TypeRegistrationError
 from artifacts.model._ovo import ovo_base
-from artifacts.model.base import COMMON_FIELDS, BaseArtifact
+from artifacts.model.base import COMMON_FIELDS, DOCUMENT_ORDER, BaseArtifact
 from artifacts.model.fields import Field
 from artifacts.model.hooks import HOOK_NAMES
 from artifacts.model.schema import DocumentValidator, type_schema
@@ -47,6 +47,13 @@ class ArtifactType:
     def fields(self) -> dict[str, Field]:
         """Every field, common ones first; built once (each request reads it several times)."""
         return self.cls.declared_fields()
+
+    @cached_property
+    def document_order(self) -> tuple[str, ...]:
+        """The order of an artifact document's fields: the type's own, then the common ones,
+        as Glare writes them."""
+        own = tuple(name for name in self.fields if name not in COMMON_FIELDS)
+        return (*own, *DOCUMENT_ORDER)
 
     @property
     def version(self) -> str:

@@ -118,6 +118,7 @@ def build_services(
             default=settings.default_list_limit,
             maximum=settings.max_list_limit,
             count=settings.count_limit,
+            scan=settings.count_scan_limit,
         ),
         clock=clock,
         remover=remover,

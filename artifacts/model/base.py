@@ -100,6 +100,22 @@ def _common_fields() -> dict[str, f.Field]:
 
 
 COMMON_FIELDS: Mapping[str, f.Field] = _common_fields()
+#: The common fields in the order Glare writes them, after a type's own fields: clients print
+#: a document's fields in the order they arrive (glareclient's tables).
+DOCUMENT_ORDER: tuple[str, ...] = (
+    "id",
+    "name",
+    "owner",
+    "status",
+    "created_at",
+    "updated_at",
+    "activated_at",
+    "description",
+    "tags",
+    "metadata",
+    "visibility",
+    "version",
+)
 
 #: The read-only field every artifact document carries: its type's display name, which lists
 #: filter and sort by as Glare's do (``display_type_name=like:Heat%``).

@@ -47,6 +47,8 @@ MAX_PART_SIZE = 5 * 1024 * MiB
 DEFAULT_PART_SIZE = 8 * MiB
 #: Parts one upload keeps in flight: enough to hide a round trip, few enough to bound memory.
 DEFAULT_PARTS_IN_FLIGHT = 4
+#: botocore's choices for the checksum of each request body.
+REQUEST_CHECKSUMS = ("when_supported", "when_required")
 #: Presigned URLs signed with SigV4 live at most a week.
 MAX_PRESIGN_EXPIRY = dt.timedelta(days=7)
 
@@ -78,6 +80,8 @@ class S3Store:
         addressing_style: str | None = None,
         parts_in_flight: int = DEFAULT_PARTS_IN_FLIGHT,
         read_ahead: bool = True,
+        payload_signing: bool = True,
+        request_checksums: str | None = None,
     ) -> None:
         """Build the client (unless one is given), without contacting S3.
 
@@ -92,6 +96,12 @@ class S3Store:
         ``parts_in_flight`` bounds the parts one upload sends at once (its memory is
         ``(parts_in_flight + 1) * part_size``); ``read_ahead`` reads a download's next chunk
         while the current one is sent. Both run on a pool of ``max_pool_connections`` threads.
+        ``payload_signing=False`` sends bodies as ``UNSIGNED-PAYLOAD`` even on plain http,
+        where botocore otherwise hashes every byte with sha256 for the signature (and a
+        service such as Swift's s3api hashes it again to check it); ``request_checksums``
+        ("when_supported" or "when_required") overrides botocore's default for the CRC32 of
+        each body. Both trade an integrity check of the bytes in transit for CPU: see
+        docs/storage.md.
         """
         if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
             raise ValueError(f"part_size must be between {MIN_PART_SIZE} and {MAX_PART_SIZE}")
@@ -99,6 +109,8 @@ class S3Store:
             raise ValueError("give both access_key and secret_key, or neither")
         if parts_in_flight < 1:
             raise ValueError("parts_in_flight must be at least 1")
+        if request_checksums not in (None, *REQUEST_CHECKSUMS):
+            raise ValueError(f"request_checksums must be one of {', '.join(REQUEST_CHECKSUMS)}")
         prefix = prefix.strip("/")
         if prefix:
             validate_key(prefix)
@@ -110,6 +122,14 @@ class S3Store:
         self.read_ahead = read_ahead
         self.pool = StorePool(name, max_pool_connections)
         if client is None:
+            s3_config: dict[str, Any] = {}
+            if addressing_style:
+                s3_config["addressing_style"] = addressing_style
+            if not payload_signing:
+                s3_config["payload_signing_enabled"] = False
+            checksums = {}
+            if request_checksums is not None:
+                checksums["request_checksum_calculation"] = request_checksums
             config = Config(
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
@@ -117,7 +137,8 @@ class S3Store:
                 max_pool_connections=max_pool_connections,
                 tcp_keepalive=True,
                 signature_version="s3v4",
-                s3={"addressing_style": addressing_style} if addressing_style else None,
+                s3=s3_config or None,
+                **checksums,
             )
             # A session of our own: boto3's default session is not safe to share between
             # threads, and must not pick up another store's credentials.
@@ -233,7 +254,7 @@ class S3Store:
         return str(created["UploadId"])
 
     def send_part(
-        self, key: str, name: str, upload_id: str, number: int, body: bytes
+        self, key: str, name: str, upload_id: str, number: int, body: bytes | bytearray
     ) -> dict[str, Any]:
         """Send ``body`` as part ``number`` of a multipart upload; the part as Complete takes it.
 
@@ -303,6 +324,8 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     object is 10 000 parts); ``max_pool_connections``, ``connect_timeout``, ``read_timeout``
     (seconds), ``max_attempts``; ``addressing_style`` ("path" or "virtual");
     ``parts_in_flight`` (parts one upload sends at once) and ``read_ahead`` (true/false);
+    ``payload_signing`` (true/false) and ``request_checksums`` ("when_supported",
+    "when_required");
     ``direct_uploads``, ``presigned_downloads``, ``direct_upload_expiry``,
     ``presigned_download_expiry``, ``direct_part_size``, ``public_endpoint_url`` (direct
     transfers, :mod:`.s3_direct`).
@@ -322,12 +345,18 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
     addressing_style = reader.optional_str("addressing_style")
     parts_in_flight = reader.optional_int("parts_in_flight", DEFAULT_PARTS_IN_FLIGHT, minimum=1)
     read_ahead = reader.optional_bool("read_ahead", True)
+    payload_signing = reader.optional_bool("payload_signing", True)
+    request_checksums = reader.optional_str("request_checksums")
     direct = read_options(reader, default_part_size=part_size, min_part_size=MIN_PART_SIZE)
     reader.finish()
     if part_size > MAX_PART_SIZE:
         raise reader.error(f"option 'part_size' must be at most {MAX_PART_SIZE}")
     if (access_key is None) != (secret_key is None):
         raise reader.error("give both 'access_key' and 'secret_key', or neither")
+    if request_checksums not in (None, *REQUEST_CHECKSUMS):
+        raise reader.error(
+            f"option 'request_checksums' must be one of {', '.join(REQUEST_CHECKSUMS)}"
+        )
     if addressing_style not in (None, "path", "virtual", "auto"):
         raise reader.error("option 'addressing_style' must be 'path', 'virtual' or 'auto'")
     if prefix.strip("/"):
@@ -351,6 +380,8 @@ def from_options(name: str, options: Mapping[str, Any]) -> S3Store:
         addressing_style=addressing_style,
         parts_in_flight=parts_in_flight,
         read_ahead=read_ahead,
+        payload_signing=payload_signing,
+        request_checksums=request_checksums,
     )
     if direct.uploads or direct.downloads:
         store.direct = DirectTransfers(

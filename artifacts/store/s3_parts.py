@@ -78,7 +78,7 @@ class PartSender:
         """How many parts were handed to the sender, stored or not (the last part's number)."""
         return self._next - 1
 
-    def send(self, body: bytes) -> None:
+    def send(self, body: bytes | bytearray) -> None:
         """Queue ``body`` as the next part; wait first while ``parts_in_flight`` are out."""
         self._check()
         if self._next > MAX_PARTS:

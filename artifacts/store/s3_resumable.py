@@ -34,7 +34,7 @@ from artifacts.store.base import (
     StoreError,
     validate_key,
 )
-from artifacts.store.s3_parts import PartSender
+from artifacts.store.s3_buffer import PartBuffer
 
 if TYPE_CHECKING:
     from artifacts.store.s3 import S3Store
@@ -62,23 +62,17 @@ class S3ResumableWriter:
         self._store = store
         self._key = key
         self._name = store.object_name(key)
-        self._parts = PartSender(store, key, upload_id=upload_id, parts=parts)
-        self._buffer = bytearray(tail)
+        self._buffer = PartBuffer(
+            store, key, upload_id=upload_id, parts=parts, tail=tail, eager=True
+        )
+        self._parts = self._buffer.sender
         self._size = size
         self._result: StoredObject | None = None
         self._done = False
-        self._failed = False
 
     def write(self, chunk: bytes) -> None:
         self._ensure_writable()
-        part_size = self._store.part_size
-        view = memoryview(chunk).cast("B")
-        while view:
-            room = part_size - len(self._buffer)
-            self._buffer += view[:room]
-            view = view[room:]
-            if len(self._buffer) == part_size:
-                self._send_part()
+        self._buffer.write(chunk)
         self._size += len(chunk)
 
     def flush(self) -> None:
@@ -97,10 +91,10 @@ class S3ResumableWriter:
                 store.client.put_object(
                     Bucket=store.bucket,
                     Key=store.object_name(f"{_tails(self._key)}/{self._size}"),
-                    Body=bytes(self._buffer),
+                    Body=self._buffer.peek(),
                 )
         except StoreError:
-            self._failed = True
+            self._buffer.failed = True
             raise
 
     def suspend(self) -> None:
@@ -127,10 +121,10 @@ class S3ResumableWriter:
         if self._parts.upload_id is None and not self._buffer and self._size > 0:
             return
         store = self._store
-        self._failed = True
+        self._buffer.failed = True
         if self._parts.upload_id is not None:
             if self._buffer or not self._parts.count:
-                self._send_part()
+                self._buffer.send()
             parts = self._parts.finish()
             with store.translate_errors("write", self._key):
                 store.client.complete_multipart_upload(
@@ -143,10 +137,10 @@ class S3ResumableWriter:
         elif self._buffer or self._size == 0:
             with store.translate_errors("write", self._key):
                 store.client.put_object(
-                    Bucket=store.bucket, Key=self._name, Body=bytes(self._buffer)
+                    Bucket=store.bucket, Key=self._name, Body=self._buffer.take()
                 )
-        self._buffer = bytearray()
-        self._failed = False
+        self._buffer.drop()
+        self._buffer.failed = False
 
     def cancel(self) -> None:
         """Remove everything: the open upload, the tails, and the object if it was completed."""
@@ -156,19 +150,8 @@ class S3ResumableWriter:
         self._parts.stop()
         self._store.delete(self._key)  # aborts open multipart uploads, drops the tails
 
-    def _send_part(self) -> None:
-        try:
-            self._parts.send(bytes(self._buffer))
-        except StoreError:
-            self._failed = True
-            raise
-        self._buffer.clear()
-
     def _ensure_writable(self) -> None:
-        if self._result is not None or self._done:
-            raise ValueError(f"writer for {self._key!r} is already committed or let go")
-        if self._failed:
-            raise StoreError(f"store {self._store.name!r}: writer for {self._key!r} failed")
+        self._buffer.check(self._result is not None or self._done, "committed or let go")
 
 
 def resume_writer(store: S3Store, key: str, offset: int) -> S3ResumableWriter:

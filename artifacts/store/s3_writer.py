@@ -1,8 +1,8 @@
 """Streaming a new object into S3: one PutObject if it fits a part, else a multipart upload.
 
-The writer fills a buffer of one part; a full part goes to a :class:`.PartSender`, which
-keeps a few parts in flight on the store's pool while the buffer fills again. Memory per
-upload is therefore at most ``(parts_in_flight + 1) * part_size``.
+The writer fills a :class:`.PartBuffer` of one part; a full part goes to a
+:class:`.PartSender`, which keeps a few parts in flight on the store's pool while the buffer
+fills again. Memory per upload is therefore at most ``(parts_in_flight + 1) * part_size``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from artifacts.store.base import StoredObject, StoreError
-from artifacts.store.s3_parts import PartSender
+from artifacts.store.s3_buffer import PartBuffer
 
 if TYPE_CHECKING:
     from artifacts.store.s3 import S3Store
@@ -25,12 +25,11 @@ class S3Writer:
         self._store = store
         self._key = key
         self._name = store.object_name(key)
-        self._buffer = bytearray()
         self._size = 0
-        self._parts = PartSender(store, key, upload_id=None, parts=[])
+        self._buffer = PartBuffer(store, key, upload_id=None, parts=[], eager=False)
+        self._parts = self._buffer.sender
         self._result: StoredObject | None = None
         self._cancelled = False
-        self._failed = False
         self._commit_failed = False
 
     def write(self, chunk: bytes) -> None:
@@ -40,28 +39,21 @@ class S3Writer:
         PutObject. A part that failed in the background fails this call or a later one.
         """
         self._ensure_writable()
-        part_size = self._store.part_size
-        view = memoryview(chunk).cast("B")
-        while view:
-            if len(self._buffer) == part_size:
-                self._send_part()
-            room = part_size - len(self._buffer)
-            self._buffer += view[:room]
-            view = view[room:]
+        self._buffer.write(chunk)
         self._size += len(chunk)
 
     def commit(self) -> StoredObject:
         if self._result is not None:
             return self._result
         self._ensure_writable()
-        self._commit_failed = self._failed = True  # until proven otherwise (see cancel)
+        self._commit_failed = self._buffer.failed = True  # until proven otherwise (see cancel)
         store, bucket = self._store, self._store.bucket
         if self._parts.upload_id is None:
             with store.translate_errors("write", self._key):
-                store.client.put_object(Bucket=bucket, Key=self._name, Body=bytes(self._buffer))
+                store.client.put_object(Bucket=bucket, Key=self._name, Body=self._buffer.take())
         else:
             if self._buffer:
-                self._send_part()
+                self._buffer.send()
             parts = self._parts.finish()
             with store.translate_errors("write", self._key):
                 store.client.complete_multipart_upload(
@@ -70,8 +62,7 @@ class S3Writer:
                     UploadId=self._parts.upload_id,
                     MultipartUpload={"Parts": parts},
                 )
-        self._buffer = bytearray()
-        self._commit_failed = self._failed = False
+        self._commit_failed = self._buffer.failed = False
         self._result = StoredObject(store=store.name, key=self._key, size=self._size)
         return self._result
 
@@ -84,7 +75,7 @@ class S3Writer:
         if self._result is not None or self._cancelled:
             return
         store = self._store
-        self._buffer = bytearray()
+        self._buffer.drop()
         self._parts.stop()
         upload_id = self._parts.upload_id
         if upload_id is not None:
@@ -104,16 +95,6 @@ class S3Writer:
             store.delete(self._key)
         self._cancelled = True
 
-    def _send_part(self) -> None:
-        try:
-            self._parts.send(bytes(self._buffer))
-        except StoreError:
-            self._failed = True
-            raise
-        self._buffer.clear()
-
     def _ensure_writable(self) -> None:
-        if self._result is not None or self._cancelled:
-            raise ValueError(f"writer for {self._key!r} is already committed or cancelled")
-        if self._failed:
-            raise StoreError(f"store {self._store.name!r}: writer for {self._key!r} failed")
+        finished = self._result is not None or self._cancelled
+        self._buffer.check(finished, "committed or cancelled")

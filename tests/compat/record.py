@@ -212,7 +212,12 @@ def fill_expected_ours(path: Path) -> int:
         engine = build_engine(f"sqlite:///{scratch}/replay.db")
         migrate.upgrade(engine)
         answers: list[dict[str, Any]] = []
-        replay(document, ours.sender(Database(engine), ours.glare_types(), Path(scratch)), answers)
+        database = Database(engine)
+        if path.parent.name == "glance":
+            send = ours.glance_sender(database, Path(scratch))
+        else:
+            send = ours.sender(database, ours.glare_types(), Path(scratch))
+        replay(document, send, answers)
         engine.dispose()
     filled = 0
     for exchange, answer in zip(document["exchanges"], answers, strict=True):
@@ -270,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fill_ours:
         from tests.compat.replay import recordings
 
-        for path in recordings("glare"):
+        for path in [*recordings("glare"), *recordings("glance")]:
             if not args.names or path.stem in args.names:
                 print(f"{path.stem}: expected_ours set on {fill_expected_ours(path)} exchanges")
         return 0

@@ -122,11 +122,16 @@ def schema_view(body: Any) -> Any:
 
 
 def replay(
-    recording: dict[str, Any], send: Send, answers: list[dict[str, Any]] | None = None
+    recording: dict[str, Any],
+    send: Send,
+    answers: list[dict[str, Any]] | None = None,
+    *,
+    ordered: Callable[[str], bool] = lambda key: True,
 ) -> list[str]:
     """Run every exchange in order; return one readable line per difference.
 
-    ``answers``, when given, receives our normalised response to every exchange.
+    ``answers``, when given, receives our normalised response to every exchange. The keys of
+    every object must come in the peer's order, among those ``ordered`` names.
     """
     ids = IdMap()
     problems = []
@@ -146,7 +151,40 @@ def replay(
                 side["json"] = schema_view(side["json"])
         if ours != wanted:
             problems.append(_describe(number, request, wanted, ours))
+        elif "json" in answer and not exchange.get("deviation"):
+            problems.extend(
+                f"#{number} {request['method']} {request['path']}\n   key order at {where}"
+                for where in _order_differences(
+                    exchange["response"].get("json"), answer["json"], ordered
+                )
+            )
     return problems
+
+
+def _order_differences(
+    peer: Any, ours: Any, ordered: Callable[[str], bool], where: str = "body"
+) -> list[str]:
+    """Where an object's keys, the same on both sides, come in another order than the peer's:
+    clients print documents in the order their keys arrive (glareclient's tables)."""
+    if isinstance(peer, dict) and isinstance(ours, dict):
+        if set(peer) == set(ours):
+            mine = [key for key in ours if ordered(key)]
+            theirs = [key for key in peer if ordered(key)]
+            if mine != theirs:
+                return [f"{where}: peer {theirs} ours {mine}"]
+        return [
+            found
+            for key in peer
+            if key in ours
+            for found in _order_differences(peer[key], ours[key], ordered, f"{where}.{key}")
+        ]
+    if isinstance(peer, list) and isinstance(ours, list) and len(peer) == len(ours):
+        return [
+            found
+            for index, (a, b) in enumerate(zip(peer, ours, strict=True))
+            for found in _order_differences(a, b, ordered, f"{where}[{index}]")
+        ]
+    return []
 
 
 def _describe(

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -257,6 +258,38 @@ def test_openstack_protected_and_hidden_images(
     assert refused.returncode != 0
     assert "protected" in refused.stderr + refused.stdout
     assert [item["ID"] for item in unhidden] == [image_id]
+
+
+def test_openstack_image_create_public_with_a_chosen_id_as_install_guides_do(
+    clients: Path, sqlite_server: Server, image_file: Path, no_identity: str
+) -> None:
+    """``openstack image create --public --file …``: the visibility is sent at creation,
+    before the data; the member's ``--community`` likewise, and ``--id`` is kept."""
+    env = _openstack_env(sqlite_server, no_identity)
+    openstack = [str(clients / "bin" / "openstack")]
+    chosen = str(uuid.uuid4())
+
+    create = [
+        "image", "create", "--file", str(image_file), "--disk-format", "raw",
+        "--container-format", "bare", "--public", "--id", chosen, "osc-public", "-f", "json",
+    ]  # fmt: skip
+    public = json.loads(_run([*openstack, *create], env={**env, "OS_TOKEN": ADMIN_TOKEN}))
+    seen = json.loads(_run([*openstack, "image", "show", chosen, "-f", "json"], env=env))
+    community = [
+        "image", "create", "--disk-format", "raw", "--container-format", "bare", "--community",
+        "osc-community", "-f", "json",
+    ]  # fmt: skip
+    queued = json.loads(_run([*openstack, *community], env=env))
+    refused = subprocess.run(
+        [*openstack, "image", "create", "--public", "osc-not-admin"],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+
+    assert (public["id"], public["visibility"], public["status"]) == (chosen, "public", "active")
+    assert seen["visibility"] == "public"
+    assert (queued["visibility"], queued["status"]) == ("community", "queued")
+    assert refused.returncode != 0
+    assert "403" in refused.stderr + refused.stdout
 
 
 @pytest.fixture(scope="module")

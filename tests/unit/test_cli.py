@@ -7,6 +7,7 @@ import pytest
 from artifacts.cli import _fresh_metrics_dir, _gunicorn_command, command_summaries, main
 from artifacts.config import Settings
 from artifacts.db import migrate
+from tests.conftest import s3_client, s3_store_toml
 
 
 @pytest.fixture(autouse=True)
@@ -209,3 +210,25 @@ def test_metrics_directory_is_emptied_at_start_and_per_bind(tmp_path: Path) -> N
     other = _fresh_metrics_dir(tmp_path, "127.0.0.1:9495")
     assert other != first
     assert other.parent == tmp_path.resolve() / "metrics"
+
+
+def test_bucket_cors_sets_shows_and_removes_a_buckets_rules(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    s3_endpoint: str,
+) -> None:
+    s3_client(s3_endpoint).create_bucket(Bucket="cli-cors")
+    config = tmp_path / "artifacts.toml"
+    filesystem = '[stores.default]\ndriver = "filesystem"\nroot = "blobs"\n'
+    config.write_text(filesystem + s3_store_toml(s3_endpoint, "cli-cors", "p", name="s3"))
+    monkeypatch.setenv("ARTIFACTS_CONFIG", str(config))
+    origin = "https://app.example.org"
+    assert main(["bucket-cors", "s3", "--allow", origin]) == 0
+    assert main(["bucket-cors", "s3", "--show"]) == 0
+    output = capsys.readouterr().out
+    assert f"bucket 'cli-cors' allows {origin}" in output
+    assert '"ETag"' in output
+    assert main(["bucket-cors", "s3", "--remove"]) == 0
+    assert main(["bucket-cors", "default", "--show"]) == 2  # not an s3 store
+    assert "no s3 store named 'default'" in capsys.readouterr().out

@@ -167,3 +167,13 @@ def test_pool_and_server_settings_from_toml_and_environment(tmp_path: Path) -> N
 def test_bad_server_and_pool_settings_are_refused(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(environ=environ)
+
+
+def test_settings_read_origins_and_refuse_what_is_not_one() -> None:
+    settings = load_settings(
+        environ={"ARTIFACTS_CORS_ORIGINS": "https://a.example.org, http://127.0.0.1:8080"}
+    )
+    assert settings.cors_origins == ("https://a.example.org", "http://127.0.0.1:8080")
+    for bad in ("https://a.example.org/path", "a.example.org", "*,https://a.example.org"):
+        with pytest.raises(ConfigError, match="allowed_origins"):
+            load_settings(environ={"ARTIFACTS_CORS_ORIGINS": bad})

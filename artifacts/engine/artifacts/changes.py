@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,14 +16,15 @@ from artifacts.engine.blobs import IN_FLIGHT, blob_values
 from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner, caller_of
 from artifacts.engine.loading import load_visible
-from artifacts.engine.patching import PatchRules, parse_patch
+from artifacts.engine.patching import PatchRules, parse_patch, visibility_rule
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.versions import writable_properties
-from artifacts.errors import Conflict
+from artifacts.errors import Conflict, InvalidValue
 from artifacts.model import fields as f
 from artifacts.model import lifecycle, text
 from artifacts.model.hooks import HookContext
+from artifacts.model.validators import UUID_PATTERN
 
 from .lifecycle import stamp_times, update_events
 from .rendering import DISPLAY_TYPE_NAME, render, wire_document
@@ -34,6 +36,7 @@ from .rules import (
     row_values,
 )
 
+_UUID = re.compile(UUID_PATTERN)
 #: Changes that can make a public artifact's name and version clash with another public one.
 _PUBLIC_SCOPE = frozenset({"name", "version", "visibility"})
 
@@ -59,22 +62,33 @@ class ArtifactWriter:
         self._new_id = new_id
 
     def create(
-        self, ctx: RequestContext, type_name: str, body: Mapping[str, Any]
+        self,
+        ctx: RequestContext,
+        type_name: str,
+        body: Mapping[str, Any],
+        *,
+        artifact_id: str | None = None,
+        visibility: str = lifecycle.PRIVATE,
     ) -> dict[str, Any]:
         artifact_type = self._types.writable(type_name)
         self._policy.enforce(ctx, "artifact:create")
         fields = artifact_type.fields
         for name, value in body.items():
             check_writable_on_create(fields, name, value)
+        if artifact_id is not None and not _UUID.match(artifact_id):
+            raise InvalidValue(f"An artifact id is a UUID, not {artifact_id!r}.")
+        owner = ctx.project_id or ""
+        if visibility != lifecycle.PRIVATE:
+            self._policy.enforce(ctx, visibility_rule(visibility), Target(owner=owner))
         now = self._clock()
         document = {name: field.to_json(field.initial_value()) for name, field in fields.items()}
         document.update({name: fields[name].coerce_input(value) for name, value in body.items()})
         document.update(
             {
-                "id": self._new_id(),
-                "owner": ctx.project_id or "",
+                "id": artifact_id or self._new_id(),
+                "owner": owner,
                 "status": lifecycle.DRAFTED,
-                "visibility": lifecycle.PRIVATE,
+                "visibility": visibility,
                 "created_at": f.format_datetime(now),
                 "updated_at": f.format_datetime(now),
                 "activated_at": None,
@@ -95,6 +109,10 @@ class ArtifactWriter:
                 changed=frozenset(body),
             )
         with self._db.write() as session:
+            if artifact_id is not None and repo.get(session, artifact_id, type_name=None):
+                raise Conflict(f"An artifact with id {artifact_id} already exists.")
+            if visibility == lifecycle.PUBLIC:
+                check_public_name(session, type_name, document["id"], obj)
             check_links(session, ctx, self._types, artifact_type, obj, names=set(body))
             self._hooks.before(artifact_type, "before_create", obj, hook)
             quotas.charge_artifact(session, document["owner"], type_name)
@@ -111,6 +129,8 @@ class ArtifactWriter:
         type_name: str,
         artifact_id: str,
         patch: Any,
+        *,
+        drafts_may_share: bool = False,
     ) -> dict[str, Any]:
         """Apply an RFC 6902 JSON patch atomically, operation by operation (engine.patching)."""
         artifact_type = self._types.writable(type_name)
@@ -129,6 +149,7 @@ class ArtifactWriter:
                 enforce=lambda rule: self._policy.enforce(ctx, rule, target),
                 validate=artifact_type.validator.validate,
                 read_only=frozenset({DISPLAY_TYPE_NAME}),
+                drafts_may_share=drafts_may_share,
             )
             after = rules.apply(steps, {**before, DISPLAY_TYPE_NAME: artifact_type.display_name})
             del after[DISPLAY_TYPE_NAME]

@@ -34,6 +34,9 @@ class ListLimits:
     maximum: int = 1000
     #: Matches a ``total_count`` counts before it stops (``Page.total_count_limited``); 0: all.
     count: int = 1_000
+    #: Rows a bounded count with per-row filters examines at most (``ListCompiler.count``);
+    #: 0: no bound. Only with ``count``: exact counts are exact.
+    scan: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class Page:
     query: ListQuery
     #: Every artifact matching the query (not only this page), when the query asked for it.
     total_count: int | None = None
-    #: True when counting stopped at the count limit: at least ``total_count`` match.
+    #: True when counting stopped at the count limit, or at the rows it may examine: at least
+    #: ``total_count`` match.
     total_count_limited: bool = False
 
 
@@ -117,6 +121,8 @@ class ArtifactReader:
             "member_statuses": member_statuses,
         }
         count_limit = self._limits.count if count_up_to is None and self._limits.count else None
+        scan = self._limits.scan if count_limit is not None and self._limits.scan else None
+        complete = True
         with self._db.read() as session:
             rows, more = compiler.select_page(session, **scope)
             total = None
@@ -126,7 +132,8 @@ class ArtifactReader:
                     # The first page holds every match: it is the count.
                     total = len(rows) if up_to is None else min(len(rows), up_to)
                 else:
-                    total = compiler.count(session, **scope, up_to=up_to)
+                    counted = compiler.count(session, **scope, up_to=up_to, scan=scan)
+                    total, complete = counted
             if all_types:
                 items = [render_common(self._types, row) for row in rows]
             else:
@@ -134,13 +141,13 @@ class ArtifactReader:
                 blobs = reads.blobs_of(session.connection(), [row.id for row in rows])
                 items = [render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
-        limited = count_limit is not None and total is not None and total > count_limit
+        over = count_limit is not None and total is not None and total > count_limit
         return Page(
             items=items,
             next_marker=next_marker,
             query=query,
-            total_count=count_limit if limited else total,
-            total_count_limited=limited,
+            total_count=count_limit if over else total,
+            total_count_limited=over or not complete,
         )
 
     def _parse_limit(self, raw: str | None) -> int:

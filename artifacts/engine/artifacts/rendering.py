@@ -12,7 +12,7 @@ from artifacts.engine.blobs import blob_values
 from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.engine.versions import readable_properties
 from artifacts.model import fields as f
-from artifacts.model.base import COMMON_FIELDS
+from artifacts.model.base import DOCUMENT_ORDER
 
 #: Every artifact document names its type's display name (Glare's read-only field).
 DISPLAY_TYPE_NAME = "display_type_name"
@@ -42,7 +42,7 @@ def render(
             document[name] = properties[name]
         else:
             document[name] = field.to_json(field.initial_value())
-    rendered = {name: document[name] for name in fields}
+    rendered = {name: document[name] for name in artifact_type.document_order}
     rendered[DISPLAY_TYPE_NAME] = artifact_type.display_name
     return rendered
 
@@ -50,8 +50,7 @@ def render(
 def render_common(types: TypeRegistry, row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
     """The document of an artifact listed or shown through "all": its common fields only."""
     values = _common_wire_values(row)
-    document = {name: values[name] for name in COMMON_FIELDS}
-    document["type_name"] = row.type_name
+    document = {"type_name": row.type_name, **{name: values[name] for name in DOCUMENT_ORDER}}
     known = row.type_name in types
     document[DISPLAY_TYPE_NAME] = types.get(row.type_name).display_name if known else row.type_name
     return document

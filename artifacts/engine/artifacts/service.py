@@ -25,6 +25,7 @@ from artifacts.engine.context import RequestContext
 from artifacts.engine.hooks import HookRunner
 from artifacts.engine.policy import Policy
 from artifacts.engine.registry import ArtifactType, TypeRegistry
+from artifacts.model import lifecycle
 
 from .changes import ArtifactWriter
 from .deletion import ArtifactDeleter
@@ -88,17 +89,28 @@ class ArtifactService:
         The page carries ``total_count`` when ``count`` is set (Glare's lists always do) or the
         query asks for it with ``total_count=true``: counting costs a query over every page.
         ``count_up_to`` bounds it (a front door that shows "more than N" need not count a
-        million rows); without it the count stops past ``ListLimits.count`` matches and the
-        page says so (``total_count_limited``), so no list reads every row of a large type.
+        million rows); without it the count stops past ``ListLimits.count`` matches, or, with
+        filters tested row by row, after examining ``ListLimits.scan`` rows, and the page says so
+        (``total_count_limited``), so no list reads every row of a large type.
         """
         return self._reader.list(ctx, type_name, params, count=count, count_up_to=count_up_to)
 
     # --- writes --------------------------------------------------------------------------------
 
     def create(
-        self, ctx: RequestContext, type_name: str, body: Mapping[str, Any]
+        self,
+        ctx: RequestContext,
+        type_name: str,
+        body: Mapping[str, Any],
+        *,
+        artifact_id: str | None = None,
+        visibility: str = lifecycle.PRIVATE,
     ) -> dict[str, Any]:
-        return self._writer.create(ctx, type_name, body)
+        """Create a drafted artifact; ``artifact_id`` and ``visibility`` are Glance's to choose
+        (a client-chosen UUID, and a visibility the policy allows the caller to give)."""
+        return self._writer.create(
+            ctx, type_name, body, artifact_id=artifact_id, visibility=visibility
+        )
 
     def update(
         self,
@@ -106,9 +118,16 @@ class ArtifactService:
         type_name: str,
         artifact_id: str,
         patch: Any,
+        *,
+        drafts_may_share: bool = False,
     ) -> dict[str, Any]:
-        """Apply an RFC 6902 JSON patch atomically, operation by operation (engine.patching)."""
-        return self._writer.update(ctx, type_name, artifact_id, patch)
+        """Apply an RFC 6902 JSON patch atomically, operation by operation (engine.patching).
+
+        ``drafts_may_share`` lets a drafted artifact be shared or made public (Glance's rule
+        for images); otherwise only an active one may (Glare's)."""
+        return self._writer.update(
+            ctx, type_name, artifact_id, patch, drafts_may_share=drafts_may_share
+        )
 
     def delete(self, ctx: RequestContext, type_name: str, artifact_id: str) -> None:
         """Delete the artifact, then its blob data (what cannot be deleted becomes an orphan)."""

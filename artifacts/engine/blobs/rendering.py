@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,14 +17,15 @@ def blob_descriptor(type_name: str, blob: BlobRow | BlobRecord) -> dict[str, Any
     if blob.key:
         path += f"/{blob.key}"
     complete = blob.location is not None or blob.external_url is not None
+    # In Glare's order: the clients print a blob's keys as they come (glare upload's table).
     return {
         "url": blob.external_url or path,
-        "size": blob.size if complete else None,
+        "status": blob.status,
+        "external": blob.external_url is not None,
         "md5": blob.md5 if complete else None,
         "sha1": blob.sha1 if complete else None,
         "sha256": blob.sha256 if complete else None,
-        "external": blob.external_url is not None,
-        "status": blob.status,
+        "size": blob.size if complete else None,
         "content_type": blob.content_type if complete else None,
     }
 
@@ -31,13 +33,16 @@ def blob_descriptor(type_name: str, blob: BlobRow | BlobRecord) -> dict[str, Any
 def blob_values(
     type_name: str, fields: Mapping[str, f.Field], blobs: Iterable[BlobRow | BlobRecord]
 ) -> dict[str, Any]:
-    """Group an artifact's blob rows into field values (a descriptor, or a dict of them)."""
+    """Group an artifact's blob rows into field values (a descriptor, or a dict of them).
+
+    A folder lists its keys in the order they were first uploaded, as Glare's does.
+    """
     values: dict[str, Any] = {
         name: {} if isinstance(field, f.BlobDict) else None
         for name, field in fields.items()
         if field.is_blob
     }
-    for blob in blobs:
+    for blob in sorted(blobs, key=_upload_order):
         if blob.field not in values:
             continue
         if isinstance(fields[blob.field], f.BlobDict):
@@ -45,3 +50,7 @@ def blob_values(
         else:
             values[blob.field] = blob_descriptor(type_name, blob)
     return values
+
+
+def _upload_order(blob: BlobRow | BlobRecord) -> tuple[dt.datetime, str]:
+    return blob.created_at, blob.key

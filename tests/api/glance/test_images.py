@@ -25,7 +25,7 @@ def test_a_created_image_is_queued_with_glance_attributes_and_its_properties(
     image = make_image(os_distro="ubuntu", hypervisor_type="kvm", min_ram=512)
 
     assert image["status"] == "queued"
-    assert image["visibility"] == "private"
+    assert image["visibility"] == "shared"  # Glance's default
     assert image["owner"] == "p1"
     assert image["size"] is None
     assert image["checksum"] is None

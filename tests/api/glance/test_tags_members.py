@@ -28,7 +28,7 @@ def test_tags_are_added_idempotently_and_removed(
 def test_sharing_walk_through_with_glance_member_statuses(
     client: falcon.testing.TestClient, make_image: ImageMaker
 ) -> None:
-    image = make_image(b"x")
+    image = make_image(b"x", visibility="private")
     members = f"/v2/images/{image['id']}/members"
 
     while_private = client.simulate_post(members, json={"member": "p2"}, headers=OWNER)

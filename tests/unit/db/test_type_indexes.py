@@ -22,7 +22,7 @@ FIELDS = prepare_type(Widget).fields
 def test_indexes_and_statistics_per_sortable_type_field() -> None:
     indexes = type_indexes.type_indexes("widgets", FIELDS)
 
-    assert [i.field for i in indexes[::3]] == ["colour", "size", "weight", "made_at", "api_version"]
+    assert [i.field for i in indexes[::4]] == ["colour", "size", "weight", "made_at", "api_version"]
     size = {i.kind: i for i in indexes if i.field == "size"}
     expression = "(CAST(artifacts.properties ->> 'size' AS BIGINT))"
     assert size["filter"].ddl == (
@@ -32,6 +32,10 @@ def test_indexes_and_statistics_per_sortable_type_field() -> None:
     assert size["sort"].ddl == (
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_s_widgets_size ON artifacts "
         f"(type_name, {expression} NULLS FIRST, id)"
+    )
+    assert size["group"].ddl == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_n_widgets_size ON artifacts "
+        f"(type_name, {expression} NULLS FIRST, name, id)"
     )
     assert size["statistics"].ddl == (
         "CREATE STATISTICS IF NOT EXISTS st_t_widgets_size (dependencies, mcv) "
@@ -51,7 +55,7 @@ def test_sqlite_indexes_are_on_the_compiled_json_extract_expression() -> None:
     indexes = type_indexes.type_indexes("widgets", FIELDS, "sqlite")
 
     size = {i.kind: i for i in indexes if i.field == "size"}
-    assert set(size) == {"filter", "sort"}  # SQLite has no extended statistics
+    assert set(size) == {"filter", "sort", "group"}  # SQLite has no extended statistics
     expression = "CAST(CAST(JSON_EXTRACT(properties, '$.\"size\"') AS VARCHAR) AS BIGINT)"
     assert size["filter"].ddl == (
         "CREATE INDEX IF NOT EXISTS ix_t_widgets_size ON artifacts "
@@ -59,6 +63,10 @@ def test_sqlite_indexes_are_on_the_compiled_json_extract_expression() -> None:
     )
     assert size["sort"].ddl == (
         f"CREATE INDEX IF NOT EXISTS ix_s_widgets_size ON artifacts (type_name, {expression}, id)"
+    )
+    assert size["group"].ddl == (
+        "CREATE INDEX IF NOT EXISTS ix_n_widgets_size ON artifacts "
+        f"(type_name, {expression}, name, id)"
     )
 
 
@@ -136,7 +144,7 @@ def test_a_sqlite_index_whose_field_changed_kind_is_stale_and_rebuilt(
     )
     try:
         type_indexes.apply(database.engine, before)
-        assert [s.state for s in type_indexes.inspect(database.engine, after)] == ["stale"] * 2
+        assert [s.state for s in type_indexes.inspect(database.engine, after)] == ["stale"] * 3
         assert type_indexes.apply(database.engine, after) == after
         assert {s.state for s in type_indexes.inspect(database.engine, after)} == {"ok"}
     finally:
@@ -153,7 +161,7 @@ def test_an_index_whose_field_changed_kind_is_stale_and_rebuilt(database: Databa
     try:
         type_indexes.apply(database.engine, before)
         states = type_indexes.inspect(database.engine, after)
-        assert [s.state for s in states] == ["stale", "stale", "stale"]
+        assert [s.state for s in states] == ["stale"] * 4
         assert type_indexes.apply(database.engine, after) == after
         assert {s.state for s in type_indexes.inspect(database.engine, after)} == {"ok"}
         with database.engine.connect() as conn:

@@ -46,6 +46,8 @@ def test_builds_every_builtin_driver(tmp_path: Path) -> None:
                 "addressing_style": "path",
                 "parts_in_flight": "2",
                 "read_ahead": "false",
+                "payload_signing": "false",
+                "request_checksums": "when_required",
             },
             "scratch": {"driver": "memory"},
         },
@@ -59,7 +61,11 @@ def test_builds_every_builtin_driver(tmp_path: Path) -> None:
     assert (images.bucket, images.prefix, images.part_size) == ("b", "prod", 16 * 1024 * 1024)
     assert images.client.meta.config.max_pool_connections == 8
     assert (images.parts_in_flight, images.read_ahead) == (2, False)
-    assert images.client.meta.config.s3 == {"addressing_style": "path"}
+    assert images.client.meta.config.s3 == {
+        "addressing_style": "path",
+        "payload_signing_enabled": False,
+    }
+    assert images.client.meta.config.request_checksum_calculation == "when_required"
     config = images.client.meta.config
     assert config.retries == {"total_max_attempts": 5, "mode": "standard"}
     assert (config.connect_timeout, config.read_timeout) == (2, 60)
@@ -85,6 +91,8 @@ def test_builds_every_builtin_driver(tmp_path: Path) -> None:
         ({"x": {"driver": "s3", "bucket": "b", "addressing_style": "dns"}}, "addressing_style"),
         ({"x": {"driver": "s3", "bucket": "b", "parts_in_flight": 0}}, "at least 1"),
         ({"x": {"driver": "s3", "bucket": "b", "read_ahead": "maybe"}}, "true or false"),
+        ({"x": {"driver": "s3", "bucket": "b", "payload_signing": 2}}, "true or false"),
+        ({"x": {"driver": "s3", "bucket": "b", "request_checksums": "always"}}, "when_required"),
     ],
 )
 def test_bad_settings_are_config_errors(settings: Any, message: str) -> None:

@@ -394,3 +394,52 @@ def test_reading_ahead_stops_when_the_reader_is_closed(real_case: StoreCase) -> 
     handle.close()  # the next chunk is being read ahead: the body closes once it arrives
     assert read_object(store, key) == data
     assert read_object(store, key, ByteRange(3, 2 * 1024 * 1024)) == data[3 : 2 * 1024 * 1024 + 1]
+
+
+@pytest.fixture(params=("s3", "s3_swift"))
+def unsigned_store(request: pytest.FixtureRequest, prefix: str) -> S3Store:
+    """A store that sends UNSIGNED-PAYLOAD, on moto and on Swift."""
+    options: dict[str, Any] = {"payload_signing": False, "request_checksums": "when_required"}
+    if request.param == "s3":
+        request.getfixturevalue("s3_admin")
+        return make_s3_store(request.getfixturevalue("s3_endpoint"), prefix, **options)
+    store: S3Store = request.getfixturevalue("swift_store_factory")(prefix, **options)
+    return store
+
+
+def sent_headers(store: S3Store) -> list[dict[str, str]]:
+    """The headers of every UploadPart and PutObject the store's client sends from now on."""
+    seen: list[dict[str, str]] = []
+
+    def record(request: Any, **_: Any) -> None:
+        seen.append(
+            {
+                k.lower(): v.decode() if isinstance(v, bytes) else v
+                for k, v in request.headers.items()
+            }
+        )
+
+    for operation in ("UploadPart", "PutObject"):
+        store.client.meta.events.register(f"before-send.s3.{operation}", record)
+    return seen
+
+
+def test_unsigned_payload_is_sent_as_such_and_stored_intact(unsigned_store: S3Store) -> None:
+    # Swift's s3api accepts it for PutObject and UploadPart; nothing hashes the body for the
+    # signature or for a CRC32 on either side.
+    seen = sent_headers(unsigned_store)
+    small, large = new_key(), new_key()
+    data = payload(2 * PART + 11)
+    write_object(unsigned_store, small, [b"tiny"])
+    chunks = [data[i : i + 1024 * 1024] for i in range(0, len(data), 1024 * 1024)]
+    write_object(unsigned_store, large, chunks)
+    assert [h["x-amz-content-sha256"] for h in seen] == ["UNSIGNED-PAYLOAD"] * 4
+    assert not any(name.startswith("x-amz-checksum") for h in seen for name in h)
+    assert read_object(unsigned_store, small) == b"tiny"
+    assert read_object(unsigned_store, large) == data
+
+
+def test_payloads_are_signed_by_default_on_plain_http(s3_store: S3Store) -> None:
+    seen = sent_headers(s3_store)
+    write_object(s3_store, new_key(), [b"signed"])
+    assert seen[0]["x-amz-content-sha256"] != "UNSIGNED-PAYLOAD"
