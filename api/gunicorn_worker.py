@@ -18,6 +18,13 @@ as before: buffering them would cost memory or disk per connection and the blob 
 A client announcing ``Expect: 100-continue`` waits for our answer before sending its body, so
 it is dispatched after its head.
 
+Each request costs the worker as little as it can: a kept-alive connection that becomes
+readable is read at once, in the same turn of the loop (not registered for another wake-up
+first); gunicorn's settings are read once, not looked up on every use
+(:mod:`api.gunicorn_config`); the arbiter's heartbeat is written at most once per
+:data:`HEARTBEAT_INTERVAL` instead of on every turn; and a small answer's head and body leave
+in one send (:mod:`api.gunicorn_response`).
+
 Workers also share one count of the connections each holds (:mod:`api.connection_share`): a
 worker stops accepting while another holds fewer, so kept-alive clients are spread evenly
 instead of piling onto whichever worker the kernel woke first.
@@ -34,13 +41,17 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from api import gunicorn_response
 from api.connection_share import ConnectionShare
+from api.gunicorn_config import SettledConfig
 
 #: Bodies of known length up to this size are read before a thread is taken (the largest JSON
 #: body the API accepts by default).
 BUFFERED_BODY_LIMIT = 1024 * 1024
 #: Seconds a client has to send its whole request head (and a buffered body).
 HEAD_TIMEOUT = 30.0
+#: Seconds between two heartbeats to the arbiter (at most: half the worker timeout).
+HEARTBEAT_INTERVAL = 1.0
 _RECV = 65536
 _HEAD_END = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*$", re.I | re.M)
@@ -52,6 +63,8 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
 
     #: The master's table of connections per worker, made when it builds its first worker.
     share: ConnectionShare | None = None
+    #: gunicorn's ``Config`` in the master; a :class:`SettledConfig` of it once forked.
+    cfg: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # gunicorn builds the worker object in the master, then forks: the slot is reserved
@@ -63,6 +76,23 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
             cls.share = ConnectionShare(2 * self.cfg.workers + 4)
         self.slot = cls.share.reserve()
         self.claimed = False
+        self.last_heartbeat = 0.0
+
+    def init_process(self) -> None:
+        gunicorn_response.install()
+        self.cfg = SettledConfig(self.cfg)
+        super().init_process()
+
+    def notify(self) -> None:
+        """Tell the arbiter we are alive, once per interval rather than on every loop turn.
+
+        The heartbeat is a ``utime`` of the worker's file; the arbiter only kills a worker
+        silent for the whole timeout, which is at least twice ``self.timeout`` here.
+        """
+        now = time.monotonic()
+        if now - self.last_heartbeat >= min(HEARTBEAT_INTERVAL, self.timeout / 2):
+            self.last_heartbeat = now
+            super().notify()
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         """Accept only while no other worker holds fewer connections, then run the loop."""
@@ -101,20 +131,30 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
 
     def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
         """A kept-alive connection has a new request coming: gather it like a new one."""
-        self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
         if self.cfg.is_ssl:
+            self.poller.unregister(client)
             self.enqueue_req(conn)
             return
-        self._gather(conn)
+        # The socket is still non-blocking (gthread left it so for the poller) and has bytes:
+        # read them now rather than wait for the poller to say so again.
+        self._gather(conn, client)
 
-    def _gather(self, conn: TConn) -> None:
-        conn.sock.setblocking(False)
+    def _gather(self, conn: TConn, readable: Any = None) -> None:
+        """Collect the connection's next request on the loop; ``readable``: it has bytes now."""
+        now = time.monotonic()
         conn.buffered = bytearray()
-        conn.timeout = time.monotonic() + self.cfg.keepalive
-        conn.head_deadline = time.monotonic() + HEAD_TIMEOUT
+        conn.timeout = now + self.cfg.keepalive
+        conn.head_deadline = now + HEAD_TIMEOUT
         self.pending_conns.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+        on_bytes = partial(self._on_bytes, conn)
+        if readable is None:
+            conn.sock.setblocking(False)
+            self.poller.register(conn.sock, selectors.EVENT_READ, on_bytes)
+            return
+        # Same events, new callback: the selector changes its record without a system call.
+        self.poller.modify(conn.sock, selectors.EVENT_READ, on_bytes)
+        on_bytes(readable)
 
     def _on_bytes(self, conn: TConn, client: Any) -> None:
         try:
@@ -177,7 +217,7 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
         """Give the parser the bytes gathered on the event loop, then handle as gthread does."""
         buffered = getattr(conn, "buffered", None)
         if buffered:
-            conn.sock.setblocking(True)
+            # gthread's handle makes the socket blocking again before it reads.
             conn.init()
             conn.parser.unreader.unread(bytes(buffered))
             conn.buffered = bytearray()

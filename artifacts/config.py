@@ -71,6 +71,13 @@ class Settings:
     #: workers of a node do not restart together); 0 disables it.
     max_requests: int = 20000
     max_requests_jitter: int = 2000
+    #: Import the application's modules (and the enabled types' plugins) once in gunicorn's
+    #: master, so a worker, at start or when recycled, forks with them loaded: it spends ~0.14 s
+    #: of CPU building its services instead of ~0.8 s importing and building, and the workers
+    #: share those pages with the master. Each worker still builds its own settings,
+    #: database engine and services. The price: a code change needs a restart (or gunicorn's
+    #: USR2), because SIGHUP's new workers fork from the master's already imported code.
+    preload: bool = True
     default_list_limit: int = 25
     max_list_limit: int = 1000
     #: A list's ``total_count`` is exact up to this many matches; past it the count stops and
@@ -209,6 +216,7 @@ _TOML_KEYS: Mapping[tuple[str, str], str] = {
     ("server", "keepalive"): "keepalive",
     ("server", "max_requests"): "max_requests",
     ("server", "max_requests_jitter"): "max_requests_jitter",
+    ("server", "preload"): "preload",
     ("server", "log_level"): "log_level",
     ("api", "default_list_limit"): "default_list_limit",
     ("api", "max_list_limit"): "max_list_limit",

@@ -19,7 +19,7 @@ other; a figure is the CPU time of the target's processes (gunicorn master and w
 Glare's process tree; Glance's uWSGI tree and its PostgreSQL cluster) from ``/proc``, divided
 by the requests, and the window's requests per second. Each window records the load average
 before and after it. The ratio of a peer to ``ours`` is taken per round and its median
-reported; resident memory (RSS and USS) per process is read at the end.
+reported; resident memory (RSS, PSS and USS) per process is read at the end.
 
     flock /tmp/artifacts-bench.lock .venv-test/bin/python bench/server_cpu.py --glare --glance \\
         --log-level-pair --rounds 3 --json side_by_side.json
@@ -60,18 +60,20 @@ RUN = os.urandom(4).hex()
 
 
 def memory_mb(pid: int) -> dict[str, float]:
-    """RSS and USS (pages of this process alone) in MB."""
-    rss = uss = 0
+    """RSS, PSS (shared pages divided among their sharers) and USS (this process alone), MB."""
+    rss = pss = uss = 0
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             name, _, value = line.partition(":")
             if name == "Rss":
                 rss = int(value.split()[0])
+            elif name == "Pss":
+                pss = int(value.split()[0])
             elif name in ("Private_Clean", "Private_Dirty"):
                 uss += int(value.split()[0])
     except OSError:
         pass
-    return {"rss": round(rss / 1024, 1), "uss": round(uss / 1024, 1)}
+    return {"rss": round(rss / 1024, 1), "pss": round(pss / 1024, 1), "uss": round(uss / 1024, 1)}
 
 
 class Api:
@@ -314,9 +316,10 @@ def print_report(report: dict[str, Any]) -> None:
         "rps_ratio_to_ours",
         ".1f",
     )
-    print("\nmemory per process, MB (RSS / USS)")
+    print("\nmemory per process, MB (RSS / PSS / USS)")
     for name in names:
-        cells = ", ".join(f"{m['rss']}/{m['uss']}" for m in report[name]["memory_mb"].values())
+        memory = report[name]["memory_mb"].values()
+        cells = ", ".join(f"{m['rss']}/{m['pss']}/{m['uss']}" for m in memory)
         print(f"  {name:16} {cells}")
 
 

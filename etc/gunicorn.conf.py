@@ -34,6 +34,7 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
 from api.gunicorn_hooks import (  # noqa: E402  (needs the environment set above)
     child_exit,
+    on_starting,
     post_worker_init,
 )
 
@@ -74,6 +75,7 @@ __all__ = [
     "loglevel",
     "max_requests",
     "max_requests_jitter",
+    "on_starting",
     "post_worker_init",
     "threads",
     "timeout",

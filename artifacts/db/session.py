@@ -8,6 +8,7 @@ read-modify-write cycles across processes instead of failing them at commit time
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -77,6 +78,27 @@ def build_engine(url: str, *, pool: PoolSettings | None = None, echo: bool = Fal
     return create_engine(url, **kwargs)
 
 
+_JSON_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
+
+
+def load_json(text: str) -> Any:
+    """``json.loads`` for SQLite's JSON columns, without its per-call overhead.
+
+    A list page decodes a hundred small column values (tags, metadata, blob digests, …);
+    ``json.loads`` spends ~1.5 µs on each before its C scanner starts, the scanner alone
+    ~0.3 µs. The values were written by ``json.dumps``, so they start at their first
+    character and end at their last, which is all the scanner needs; anything else (space
+    around a value written by hand, invalid text) goes through ``json.loads`` and its errors.
+    """
+    try:
+        value, end = _JSON_SCAN(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
+
+
 def _use_wal(cursor: Any) -> None:
     """Switch the database to WAL, waiting while another connection holds its lock.
 
@@ -99,7 +121,9 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"isolation_level": None})
+    engine = create_engine(
+        url, echo=echo, connect_args={"isolation_level": None}, json_deserializer=load_json
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -30,6 +30,11 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _PROJECT_ID = re.compile(r"^[A-Za-z0-9_.@:-]+$")
 
 
+def storable(value: str) -> bool:
+    """Whether both databases can store ``value`` (no NUL, no unpaired surrogate)."""
+    return _UNSTORABLE.search(value) is None
+
+
 def check_text(value: str, what: str, *, max_length: int | None = MAX_TEXT_LENGTH) -> str:
     """Return ``value`` if both databases can store it and it is not too long."""
     found = _UNSTORABLE.search(value)

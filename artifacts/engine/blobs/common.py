@@ -6,13 +6,16 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from artifacts.engine.digests import Digests
 from artifacts.engine.registry import ArtifactType
 from artifacts.errors import InvalidInput
 from artifacts.model import fields as f
-from artifacts.store.base import CHUNK_SIZE
+from artifacts.store.base import CHUNK_SIZE, BlobStore
+
+if TYPE_CHECKING:
+    from artifacts.store.s3_direct import DirectTransfers
 
 #: Request bytes read per step: large enough that per-chunk costs (thread hand-offs to the
 #: digest lanes, store calls) vanish, small enough to keep an upload's memory bounded.
@@ -101,3 +104,17 @@ def wire_values(artifact_type: ArtifactType, document: Mapping[str, Any]) -> dic
         name: field.from_document(document.get(name))
         for name, field in artifact_type.fields.items()
     }
+
+
+def direct_transfers(store: BlobStore) -> DirectTransfers | None:
+    """The store's direct (presigned, multipart) transfers, if it is an S3 store with them.
+
+    The S3 modules, and boto3 with them (~20 MB a worker), are imported only when a store has
+    direct transfers, which only an S3 store built from them does: a filesystem deployment's
+    workers never load them.
+    """
+    if getattr(store, "direct", None) is None:
+        return None
+    from artifacts.store.s3_direct import transfers
+
+    return transfers(store)

@@ -32,7 +32,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -52,14 +52,16 @@ from artifacts.errors import (
     ServiceUnavailable,
 )
 from artifacts.store.base import BlobStore, StoreError
-from artifacts.store.s3_direct import MAX_PARTS, DirectTransfers, UploadedPart, transfers
 
 from . import sessions
-from .common import CONTENT_TYPE, BlobRef, StoreChoice, store_key
+from .common import CONTENT_TYPE, BlobRef, StoreChoice, direct_transfers, store_key
 from .direct_session import DirectSession, HandleReader, JoinedObject, session_of
 from .pending import PendingUploads
 from .removal import DataRemover
 from .upload import Uploader
+
+if TYPE_CHECKING:
+    from artifacts.store.s3_direct import DirectTransfers, UploadedPart
 
 #: Presigned part URLs handed out per answer; a client asks for the next ones with ``first``.
 URL_PAGE = 1000
@@ -112,13 +114,15 @@ class DirectUploads:
         if sha256 is not None and not _SHA256.match(sha256):
             raise InvalidInput("sha256 must be 64 lowercase hexadecimal digits.")
         store_name = self._choice.for_field(ref.type_name, ref.field)
-        direct = transfers(self._stores[store_name])
+        direct = direct_transfers(self._stores[store_name])
         if direct is None or not direct.settings.uploads:
             # A 409, not a 501: the service implements it, this blob's store is not set up for
             # it (another field or type may be), and the client's other ways still work.
             raise Conflict(
                 f"Store {store_name!r} takes no direct uploads; use PUT or a resumable upload."
             )
+        from artifacts.store.s3_direct import MAX_PARTS
+
         part_size = max(direct.settings.part_size, -(-length // MAX_PARTS))
         upload_id = str(uuid.uuid4())
         location = store_key(ref.artifact_id, ref.field, ref.key, upload_id)
@@ -332,7 +336,7 @@ class DirectUploads:
 
     def _direct(self, current: DirectSession) -> DirectTransfers:
         store = self._stores.get(current.store)
-        direct = transfers(store) if store is not None else None
+        direct = direct_transfers(store) if store is not None else None
         if direct is None:
             raise Conflict("The upload's store takes no direct uploads any more; abort it.")
         return direct

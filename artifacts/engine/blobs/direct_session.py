@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from artifacts.db import upload_sessions as rows
 from artifacts.db.models import UploadSessionRow
 from artifacts.db.rows import aware
 from artifacts.store.base import BlobStore, ReadHandle, StoredObject
-from artifacts.store.s3_direct import UploadedPart
 
 from .common import BlobRef
+
+if TYPE_CHECKING:
+    from artifacts.store.s3_direct import UploadedPart
 
 
 @dataclass(frozen=True)

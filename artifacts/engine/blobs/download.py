@@ -25,10 +25,9 @@ from artifacts.errors import Conflict, NotFound, ServiceUnavailable
 from artifacts.model.base import BaseArtifact
 from artifacts.model.hooks import BlobEvent, HookContext
 from artifacts.store.base import BlobStore, ByteRange, ReadHandle, StoreError
-from artifacts.store.s3_direct import transfers
 
 from .access import BlobAccess
-from .common import BlobInfo, BlobRef, label, wire_values
+from .common import BlobInfo, BlobRef, direct_transfers, label, wire_values
 
 
 @dataclass
@@ -136,7 +135,7 @@ class Downloads:
             except StoreError as exc:
                 raise ServiceUnavailable(f"The blob store failed: {exc}") from exc
 
-        direct = transfers(store)
+        direct = direct_transfers(store)
         presign = None
         if direct is not None and direct.settings.downloads:
 
