@@ -267,6 +267,12 @@ class DuplicateArtifact(Conflict):
     code = "duplicate_artifact"
 
 
+class ArtifactIdTaken(Conflict):
+    """A create names an id an artifact (of any type) already has."""
+
+    code = "artifact_id_taken"
+
+
 class NewerSchema(Conflict):
     """The artifact was written by a newer version of its type's plugin than this node runs."""
 

@@ -20,7 +20,7 @@ from api.media import media_type, read_json
 from artifacts.engine.artifacts import ArtifactService
 from artifacts.engine.imports import ImportService
 from artifacts.errors import (
-    Conflict,
+    ArtifactIdTaken,
     Forbidden,
     InvalidInput,
     InvalidValue,
@@ -72,6 +72,7 @@ class ImageCollection:
         body = read_json(req, max_bytes=self._max_json_body, accept=(falcon.MEDIA_JSON,))
         if not isinstance(body, dict):
             raise InvalidInput("Request body must be a JSON object of image attributes.")
+        # Glance refuses unwritable attributes (403) before it validates values (400).
         for attribute in body:
             if attribute != "id":
                 wire.refuse_unwritable(attribute)
@@ -90,10 +91,9 @@ class ImageCollection:
                 artifact_id=image_id,
                 visibility=visibility,
             )
-        except Conflict as exc:
-            if image_id is None:
-                raise
-            raise Conflict(f"Image ID {image_id} already exists!") from exc
+        except ArtifactIdTaken as exc:
+            # Glance's words; another conflict (a name already used) keeps its own.
+            raise ArtifactIdTaken(f"Image ID {image_id} already exists!") from exc
         image = wire.to_image(created)
         resp.location = f"{req.prefix}{image['self']}"
         # What Glance announces on a new image: clients (openstacksdk) import only if the

@@ -20,7 +20,7 @@ from artifacts.engine.patching import PatchRules, parse_patch, visibility_rule
 from artifacts.engine.policy import Policy, Target
 from artifacts.engine.registry import TypeRegistry
 from artifacts.engine.versions import writable_properties
-from artifacts.errors import Conflict, InvalidValue
+from artifacts.errors import ArtifactIdTaken, Conflict, InvalidValue
 from artifacts.model import fields as f
 from artifacts.model import lifecycle, text
 from artifacts.model.hooks import HookContext
@@ -110,7 +110,7 @@ class ArtifactWriter:
             )
         with self._db.write() as session:
             if artifact_id is not None and repo.get(session, artifact_id, type_name=None):
-                raise Conflict(f"An artifact with id {artifact_id} already exists.")
+                raise ArtifactIdTaken(f"An artifact with id {artifact_id} already exists.")
             if visibility == lifecycle.PUBLIC:
                 check_public_name(session, type_name, document["id"], obj)
             check_links(session, ctx, self._types, artifact_type, obj, names=set(body))

@@ -42,6 +42,17 @@ def test_a_client_chosen_id_is_kept_once(client: falcon.testing.TestClient) -> N
     assert bad.status_code == 400
 
 
+def test_a_chosen_id_with_a_name_already_used_is_the_name_conflict(
+    client: falcon.testing.TestClient,
+) -> None:
+    assert _create(client).status_code == 201
+
+    again = _create(client, id=str(uuid.uuid4()))
+
+    assert again.status_code == 409
+    assert "Image ID" not in again.json["message"]
+
+
 def test_an_id_taken_by_another_type_is_a_conflict(client: falcon.testing.TestClient) -> None:
     widget = fx.create(client, "widgets", name="w")
 
