@@ -159,7 +159,8 @@ class RecordingClient:
     def __init__(self, fail_on: str | None = None) -> None:
         self.calls: list[tuple[str, int]] = []
         self.objects: dict[str, bytes] = {}
-        self.parts: list[bytes] = []
+        # By part number: a writer sends several parts at once, so they arrive in any order.
+        self.parts: dict[int, bytes] = {}
         self.fail_on = fail_on
 
     def _record(self, name: str, size: int = 0) -> None:
@@ -179,12 +180,12 @@ class RecordingClient:
 
     def upload_part(self, *, Body: bytes, PartNumber: int, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
         self._record("upload_part", len(Body))
-        self.parts.append(Body)
+        self.parts[PartNumber] = Body
         return {"ETag": f'"{PartNumber}"'}
 
     def complete_multipart_upload(self, *, Key: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N803
         self._record("complete_multipart_upload")
-        self.objects[Key] = b"".join(self.parts)
+        self.objects[Key] = b"".join(self.parts[n] for n in sorted(self.parts))
         return {}
 
     def abort_multipart_upload(self, **kwargs: Any) -> dict[str, Any]:
@@ -220,7 +221,7 @@ def test_writer_holds_at_most_one_part() -> None:
     writer.commit()
     total = sum(odd)
     full, last = divmod(total, PART)
-    sent = [size for name, size in client.calls if name == "upload_part"]
+    sent = [len(client.parts[n]) for n in sorted(client.parts)]
     assert sent == [PART] * full + ([last] if last else [])
     assert client.calls[0] == ("create_multipart_upload", 0)
     assert client.calls[-1] == ("complete_multipart_upload", 0)
