@@ -268,21 +268,18 @@ class GatedClient(RecordingClient):
         self.gate.wait(10)
         with self.lock:
             self.waiting -= 1
-            self.parts_by_number[kwargs["PartNumber"]] = kwargs["Body"]
+            self.parts[kwargs["PartNumber"]] = kwargs["Body"]
         return {"ETag": f'"{kwargs["PartNumber"]}"'}
 
     def complete_multipart_upload(self, *, Key: str, MultipartUpload: Any, **kwargs: Any) -> Any:  # noqa: N803
         numbers = [part["PartNumber"] for part in MultipartUpload["Parts"]]
-        assert numbers == sorted(self.parts_by_number)
-        self.objects[Key] = b"".join(self.parts_by_number[n] for n in numbers)
+        assert numbers == sorted(self.parts)
+        self.objects[Key] = b"".join(self.parts[n] for n in numbers)
         return {}
-
-    parts_by_number: dict[int, bytes]
 
 
 def test_parts_go_out_in_parallel_and_the_writer_waits_when_enough_are_out() -> None:
     client = GatedClient()
-    client.parts_by_number = {}
     store = S3Store("s3", BUCKET, "", client=client, part_size=PART, parts_in_flight=3)
     writer = store.open_writer("k")
     data = payload(6 * PART + 10)
