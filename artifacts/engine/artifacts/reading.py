@@ -124,6 +124,7 @@ class ArtifactReader:
         scan = self._limits.scan if count_limit is not None and self._limits.scan else None
         complete = True
         with self._db.read() as session:
+            compiler.plan_for_values(session, query)
             rows, more = compiler.select_page(session, **scope)
             total = None
             if count or query.total_count:
