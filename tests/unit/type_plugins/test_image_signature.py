@@ -11,6 +11,7 @@ import pytest
 
 from artifacts import plugin as p
 from tests.signing import NOW, make_signer
+from type_plugins.images import signature, signature_checks
 from type_plugins.images.signature import KEY_TYPES, SignatureValidator
 
 DATA = b"\x00disk image bytes\xff" * 5000
@@ -123,6 +124,23 @@ def test_the_trust_store_must_be_a_directory(tmp_path: Path) -> None:
         SignatureValidator().configure({"trust_store": str(tmp_path / "missing")})
     with pytest.raises(ValueError, match="unknown options"):
         SignatureValidator().configure({"truststore": str(tmp_path)})
+
+
+@pytest.mark.parametrize(("version", "offered"), [("49.0.1", True), ("50.0.2", False)])
+def test_the_binary_curves_are_offered_by_cryptographys_release(
+    monkeypatch: pytest.MonkeyPatch, version: str, offered: bool
+) -> None:
+    monkeypatch.setattr(signature.importlib.metadata, "version", lambda name: version)
+    assert ("SECT571K1" in signature._binary_curves()) is offered
+
+
+def test_a_curve_missing_from_cryptography_is_refused_with_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer = make_signer(tmp_path, "ECC_SECP384R1")
+    monkeypatch.setitem(signature_checks.CURVES, "ECC_SECP384R1", "SECT9999")
+    with pytest.raises(p.BlobRejected, match="has no curve SECT9999"):
+        validator(tmp_path).start(_upload(signer.properties(DATA)))
 
 
 def _upload(fields: dict[str, Any]) -> p.Upload:
