@@ -109,10 +109,11 @@ class ListCompiler(FilterCompiler):
         metadata or a common column depends on how many rows have the value: on a million
         artifacts, ``disk_format=qcow2&tags=ubuntu`` newest first is a walk of the
         ``disk_format`` index that stops after ~2,400 rows (3 ms), but its generic plan reads
-        every tagged image and sorts them (20 ms). So such a list is planned for its values
-        (``plan_cache_mode``, for this transaction only), which costs its statements their
-        planning (~1 ms each). A list filtered by name (and version) is served by the name index
-        whatever the values, and keeps the cheaper generic plan, as a list with no filter does.
+        every tagged ``qcow2`` image and sorts them (20 ms). So such a list is planned for its
+        values (``plan_cache_mode``, for this transaction only), which costs each of its
+        statements its planning (0.4-0.7 ms on a million rows). A list filtered by name (and
+        version) is served by the name index whatever the values, and keeps the cheaper
+        generic plan, as a list with no filter does.
         """
         if self.dialect != "postgresql":
             return
