@@ -21,7 +21,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
@@ -100,27 +99,6 @@ class ListCompiler(FilterCompiler):
         # Plain rows, not ORM instances: a page is rendered and dropped, never changed.
         rows = [ArtifactRecord(*row) for row in session.execute(stmt, values)]
         return rows[: query.limit], len(rows) > query.limit
-
-    def plan_for_values(self, session: Session, query: ListQuery) -> None:
-        """Have PostgreSQL plan this transaction's statements for their values, when they matter.
-
-        psycopg prepares a statement it has sent five times, and PostgreSQL may then keep one
-        generic plan for every value. Which plan is right for a filter on a type field, a tag,
-        metadata or a common column depends on how many rows have the value: on a million
-        artifacts, ``disk_format=qcow2&tags=ubuntu`` newest first is a walk of the
-        ``disk_format`` index that stops after ~2,400 rows (3 ms), but its generic plan reads
-        every tagged ``qcow2`` image and sorts them (20 ms). So such a list is planned for its
-        values (``plan_cache_mode``, for this transaction only), which costs each of its
-        statements its planning (0.4-0.7 ms on a million rows). A list filtered by name (and
-        version) is served by the name index whatever the values, and keeps the cheaper
-        generic plan, as a list with no filter does.
-        """
-        if self.dialect != "postgresql":
-            return
-        fields = {flt.field for flt in query.filters}
-        if not fields or ("name" in fields and fields <= {"name", "version"}):
-            return
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     def groups_first_key(self, order: Sequence[SortKey]) -> bool:
         """Whether a page in ``order`` is read group by group (:mod:`.grouped_pages`).

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from artifacts.db import list_shapes, listing, reads, visibility
+from artifacts.db import list_plans, list_shapes, listing, reads, visibility
 from artifacts.db.session import Database
 from artifacts.engine.context import RequestContext
 from artifacts.engine.policy import Policy, Target
@@ -124,7 +124,7 @@ class ArtifactReader:
         scan = self._limits.scan if count_limit is not None and self._limits.scan else None
         complete = True
         with self._db.read() as session:
-            compiler.plan_for_values(session, query)
+            list_plans.plan_for_values(session, self._db.dialect, query)
             rows, more = compiler.select_page(session, **scope)
             total = None
             if count or query.total_count:

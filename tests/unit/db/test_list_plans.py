@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from artifacts.db.listing import ListCompiler
+from artifacts.db.list_plans import plan_for_values
 from artifacts.db.session import Database
 from artifacts.engine.registry import prepare_type
 from artifacts.model.query import ListQuery, parse_filters
@@ -20,9 +20,8 @@ def _query(raw: str) -> ListQuery:
 
 
 def _plan_mode(database: Database, raw: str) -> str | None:
-    compiler = ListCompiler(database.dialect, FIELDS)
     with database.read() as session:
-        compiler.plan_for_values(session, _query(raw))
+        plan_for_values(session, database.dialect, _query(raw))
         if database.dialect != "postgresql":
             return None
         return str(session.execute(text("SHOW plan_cache_mode")).scalar())
