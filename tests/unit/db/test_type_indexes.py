@@ -57,17 +57,32 @@ def test_sqlite_indexes_are_on_the_compiled_json_extract_expression() -> None:
     size = {i.kind: i for i in indexes if i.field == "size"}
     assert set(size) == {"filter", "sort", "group"}  # SQLite has no extended statistics
     expression = "CAST(CAST(JSON_EXTRACT(properties, '$.\"size\"') AS VARCHAR) AS BIGINT)"
+    row_tests = "owner, visibility, tags"
     assert size["filter"].ddl == (
         "CREATE INDEX IF NOT EXISTS ix_t_widgets_size ON artifacts "
-        f"(type_name, {expression}, created_at, id)"
+        f"(type_name, {expression}, created_at, id, {row_tests})"
     )
     assert size["sort"].ddl == (
-        f"CREATE INDEX IF NOT EXISTS ix_s_widgets_size ON artifacts (type_name, {expression}, id)"
+        "CREATE INDEX IF NOT EXISTS ix_s_widgets_size ON artifacts "
+        f"(type_name, {expression}, id, {row_tests})"
     )
     assert size["group"].ddl == (
         "CREATE INDEX IF NOT EXISTS ix_n_widgets_size ON artifacts "
-        f"(type_name, {expression}, name, id)"
+        f"(type_name, {expression}, name, id, {row_tests})"
     )
+
+
+def test_sqlite_indexes_carry_what_a_list_tests_of_each_row() -> None:
+    # The caller's visibility, the tags and the fields that hide rows from lists: a list
+    # walking the index rejects rows without reading them from the table.
+    fields = dict(FIELDS, hidden=p.Boolean(hides_from_lists=True))
+
+    indexes = type_indexes.type_indexes("widgets", fields, "sqlite")
+
+    hidden = "CAST(JSON_EXTRACT(properties, '$.\"hidden\"') AS BOOLEAN)"
+    assert {i.kind for i in indexes} == {"filter", "sort", "group"}
+    for index in indexes:
+        assert index.ddl.endswith(f", owner, visibility, tags, {hidden})"), index.ddl
 
 
 def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
