@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 HASHES = {"SHA-224": hashes.SHA224, "SHA-256": hashes.SHA256, "SHA-384": hashes.SHA384}
@@ -28,7 +30,10 @@ def _key(key_type: str) -> Any:
     if key_type == "RSA-PSS":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if key_type == "DSA":
-        return dsa.generate_private_key(key_size=2048)
+        # Deprecated by cryptography 51, and still one of Glance's key types.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            return dsa.generate_private_key(key_size=2048)
     curve = getattr(ec, key_type.removeprefix("ECC_"))
     return ec.generate_private_key(curve())
 
