@@ -469,6 +469,10 @@ QUERIES = {
     ],
     # Every Glare-door list counts its matches; unfiltered, that is every visible image.
     "g. unfiltered, with total_count": ["limit=25&total_count=true"],
+    # A catalog's tag page: one tag of 40 (~4 % of the images), no other filter.
+    "h. tag only, newest first": [
+        f"tags={t}&sort=created_at:desc&limit=25" for t in ("ubuntu", "gpu")
+    ],
 }
 
 
@@ -485,6 +489,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "e. name filter, newest first": ordered_by(lambda i: i["created_at"], True),
     "f. type field, then a second key": lambda body: None,
     "g. unfiltered, with total_count": lambda body: None,
+    "h. tag only, newest first": ordered_by(lambda i: i["created_at"], True),
 }
 
 
