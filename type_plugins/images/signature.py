@@ -10,7 +10,8 @@ not meant for signing, or a key that is not of the named type is a refusal: 400,
 The signature scheme is Glance's (python-cursive's), so an image signed for Glance verifies
 here unchanged: ``img_signature`` is the base64 signature of the image data; ``RSA-PSS`` uses
 MGF1 with the same hash and the largest salt; the ECC key types are ECDSA on the named curve;
-``DSA``; the binary ECC curves while the installed ``cryptography`` still has them.
+``DSA`` and the binary ECC curves while the installed ``cryptography`` still has them (release
+50 removed the curves, release 51 deprecated DSA).
 
 Certificates come from the operator's trust store, a directory of PEM (or DER) files named
 ``<uuid>.pem`` (``[validators.image_signature] trust_store``): trust is the operator's decision,
