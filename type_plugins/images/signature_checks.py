@@ -16,7 +16,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.utils import CryptographyDeprecationWarning
 
 from artifacts import plugin as p
@@ -46,8 +46,17 @@ def _dsa_allowed() -> Iterator[None]:
         yield
 
 
-with _dsa_allowed():
-    _DSA_PUBLIC_KEY: type | None = getattr(dsa, "DSAPublicKey", None)
+def _dsa_public_key() -> type | None:
+    """``cryptography``'s DSA public key class, or None once it has no DSA."""
+    with _dsa_allowed():
+        try:
+            from cryptography.hazmat.primitives.asymmetric import dsa
+        except ImportError:
+            return None
+        return getattr(dsa, "DSAPublicKey", None)
+
+
+_DSA_PUBLIC_KEY = _dsa_public_key()
 
 
 def load_certificate(data: bytes, uuid: str) -> x509.Certificate:

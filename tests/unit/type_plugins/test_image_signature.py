@@ -93,6 +93,15 @@ def test_a_key_of_another_type_is_refused(tmp_path: Path) -> None:
         validator(tmp_path).start(_upload(as_rsa))
 
 
+def test_dsa_is_refused_clearly_once_cryptography_has_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer = make_signer(tmp_path, "DSA")
+    monkeypatch.setattr(signature_checks, "_DSA_PUBLIC_KEY", None)
+    with pytest.raises(p.BlobRejected, match="no longer has DSA"):
+        validator(tmp_path).start(_upload(signer.properties(DATA)))
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
