@@ -38,8 +38,8 @@ def _dsa_allowed() -> Iterator[None]:
     Glance verifies DSA signatures, so an image signed for it must verify here too. Release 51
     of ``cryptography`` deprecated DSA, warning at every use of its names and at every DSA
     certificate's key, and will remove it; then a DSA signature is refused as the binary curves
-    are. The filter is narrow (that category, that message), so a thread that races another
-    through the global filter list can at worst silence one more DSA warning.
+    are. The filter is narrow (that category, that message): should two threads race through
+    the global filter list and leave it in place, it silences DSA's warning and nothing else.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "DSA", CryptographyDeprecationWarning)
