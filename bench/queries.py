@@ -46,6 +46,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -601,6 +602,8 @@ def run_queries(
             results.append(paging)
     finally:
         server.stop()
+        if not args.keep:  # the server's data directory and log
+            shutil.rmtree(workdir, ignore_errors=True)
     return {"results": [asdict(r) for r in results], "paging_walk_median_ms": walk_ms}
 
 
