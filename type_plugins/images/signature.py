@@ -144,7 +144,7 @@ class SignatureValidator(p.StreamValidator):
         from type_plugins.images import signature_checks
 
         signature_checks.check_certificate(certificate, named[CERTIFICATE], self._clock())
-        key = signature_checks.public_key(certificate)
+        key = signature_checks.public_key(certificate, named[CERTIFICATE])
         signature_checks.check_key_type(key, named[KEY_TYPE])
         return signature_checks.SignatureCheck(
             HASHES[named[HASH_METHOD]], key, signature, named[KEY_TYPE]

@@ -93,10 +93,16 @@ def check_certificate(certificate: x509.Certificate, uuid: str, now: dt.datetime
         )
 
 
-def public_key(certificate: x509.Certificate) -> Any:
-    """The certificate's public key, whatever its type."""
-    with _dsa_allowed():
-        return certificate.public_key()
+def public_key(certificate: x509.Certificate, uuid: str) -> Any:
+    """The certificate's public key, or a refusal for a key ``cryptography`` cannot load."""
+    try:
+        with _dsa_allowed():
+            return certificate.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        raise p.BlobRejected(
+            f"certificate {uuid} holds a key this service's cryptography cannot use",
+            field=CERTIFICATE,
+        ) from None
 
 
 def check_key_type(key: Any, key_type: str) -> None:

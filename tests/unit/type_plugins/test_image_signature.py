@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from artifacts import plugin as p
 from tests.signing import NOW, make_signer
@@ -100,6 +102,16 @@ def test_dsa_is_refused_clearly_once_cryptography_has_none(
     monkeypatch.setattr(signature_checks, "_DSA_PUBLIC_KEY", None)
     with pytest.raises(p.BlobRejected, match="no longer has DSA"):
         validator(tmp_path).start(_upload(signer.properties(DATA)))
+
+
+def test_a_certificate_key_cryptography_cannot_load_is_refused() -> None:
+    class Unloadable:
+        def public_key(self) -> None:
+            raise UnsupportedAlgorithm("no such key type here")
+
+    certificate = cast(x509.Certificate, Unloadable())
+    with pytest.raises(p.BlobRejected, match="cannot use"):
+        signature_checks.public_key(certificate, "0c6b3d6e-7d2c-4b35-9a5e-2c5b1f0e9a11")
 
 
 @pytest.mark.parametrize(
