@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import queries
+import query_data
 
 from artifacts.db.list_shapes import StatementCache
 from artifacts.db.session import Database, build_engine
@@ -66,7 +66,7 @@ def main() -> int:
     url = args.url
     if url is None:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-statements-')}/artifacts.db"
-        queries.seed_sqlite(url, args.artifacts, 200, 5)
+        query_data.seed_sqlite(url, args.artifacts, 200, 5)
     service = ArtifactService(
         Database(build_engine(url)), TypeRegistry(list(discover_types())), Policy()
     )

@@ -25,7 +25,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from queries import CALLER, log, prepare
+from queries import CALLER, prepare
+from query_data import log
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
