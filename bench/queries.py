@@ -45,25 +45,24 @@ import contextlib
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from query_data import DISK_FORMATS, POPULAR, log, seed_database, seed_sqlite
+from query_plans import explain
+from query_timing import measure, measure_paging, ordered_by
 
 from artifacts.devserver import run_server
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-CALLER = {"X-Project-Id": "p1", "X-User-Id": "bench"}
 # --- the server --------------------------------------------------------------------------------
 
 
@@ -91,178 +90,6 @@ class Server:
 
     def stop(self) -> None:
         self.running.stop()
-
-
-# --- the queries -------------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    name: str
-    query: str
-    requests: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    items: int
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def timed(session: Any, path: str, query: str) -> tuple[float, dict[str, Any]]:
-    began = time.perf_counter()
-    response = session.get(f"{path}?{query}", headers=CALLER, timeout=60)
-    elapsed = (time.perf_counter() - began) * 1000
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {path}?{query} -> {response.status_code}: {response.text[:500]}")
-    return elapsed, response.json()
-
-
-def measure(
-    name: str,
-    session: Any,
-    base: str,
-    queries: list[str],
-    runs: int,
-    warmup: int,
-    check: Callable[[dict[str, Any]], None],
-) -> Result:
-    """Time ``runs`` requests cycling through ``queries`` (after ``warmup`` untimed ones)."""
-    path = f"{base}/artifacts/images"
-    for i in range(warmup):
-        timed(session, path, queries[i % len(queries)])
-    samples: list[float] = []
-    items = 0
-    for i in range(runs):
-        elapsed, body = timed(session, path, queries[i % len(queries)])
-        check(body)
-        samples.append(elapsed)
-        items = len(body["artifacts"])
-    return Result(
-        name,
-        queries[0],
-        runs,
-        round(statistics.median(samples), 2),
-        round(percentile(samples, 0.99), 2),
-        round(max(samples), 2),
-        items,
-    )
-
-
-def measure_paging(session: Any, base: str, walks: int, depth: int) -> tuple[Result, float]:
-    """Walk ``depth`` pages of 25 by ``next`` links, ``walks`` times; time every page."""
-    path = f"{base}/artifacts/images"
-    samples: list[float] = []
-    walk_ms: list[float] = []
-    for w in range(walks + 1):
-        url = f"{path}?limit=25"
-        seen: set[str] = set()
-        total = 0.0
-        for _ in range(depth):
-            parts = urlsplit(url)
-            elapsed, body = timed(session, f"{base}{parts.path}", parts.query)
-            ids = [item["id"] for item in body["artifacts"]]
-            assert not seen & set(ids), "pages overlap"
-            seen |= set(ids)
-            total += elapsed
-            if w:  # the first walk warms up
-                samples.append(elapsed)
-            if "next" not in body:  # a small table: fewer than ``depth`` pages
-                assert len(ids) <= 25, "a page ran long"
-                break
-            assert len(ids) == 25, "a page ran short"
-            url = base + body["next"]
-        if w:
-            walk_ms.append(total)
-    result = Result(
-        f"paging {depth} pages deep",
-        "limit=25&marker=…",
-        len(samples),
-        round(statistics.median(samples), 2),
-        round(percentile(samples, 0.99), 2),
-        round(max(samples), 2),
-        25,
-    )
-    return result, round(statistics.median(walk_ms), 1)
-
-
-def ordered_by(key: Callable[[dict[str, Any]], Any], reverse: bool) -> Callable[[dict], None]:
-    def check(body: dict[str, Any]) -> None:
-        values = [key(item) for item in body["artifacts"]]
-        assert values == sorted(values, reverse=reverse), "wrong order"
-
-    return check
-
-
-# --- EXPLAIN -----------------------------------------------------------------------------------
-
-
-def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, str]:
-    """EXPLAIN the SQL the service's compiler issues for each query.
-
-    PostgreSQL: ``EXPLAIN (ANALYZE, BUFFERS)``; SQLite: ``EXPLAIN QUERY PLAN``.
-    """
-    from urllib.parse import parse_qsl
-
-    from sqlalchemy import event
-
-    from artifacts.db.session import Database, build_engine
-    from artifacts.engine.artifacts import ArtifactService
-    from artifacts.engine.context import RequestContext
-    from artifacts.engine.policy import Policy
-    from artifacts.engine.registry import TypeRegistry, discover_types
-
-    engine = build_engine(url)
-    service = ArtifactService(Database(engine), TypeRegistry(list(discover_types())), Policy())
-    ctx = RequestContext(project_id="p1", user_id="bench", request_id="bench")
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if (
-            statement.lstrip().upper().startswith("SELECT ARTIFACTS.ID")
-            or "FROM artifacts" in statement
-        ):
-            captured.append((statement, parameters))
-
-    plans: dict[str, str] = {}
-    for title, query in queries.items():
-        params = parse_qsl(query, keep_blank_values=True)
-        if "marker" in title:
-            # Walk to the page asked for, or to the last one a small data set has.
-            page = service.list(ctx, "images", params)
-            for _ in range(marker_depth - 2):
-                if page.next_marker is None:
-                    break
-                page = service.list(ctx, "images", [*params, ("marker", page.next_marker)])
-            if page.next_marker is not None:
-                params = [*params, ("marker", page.next_marker)]
-        captured.clear()
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
-            service.list(ctx, "images", params)
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
-        # Every statement of the list: its page (one per group of a grouped page) and count.
-        explained = []
-        for statement, parameters in captured:
-            with engine.connect() as conn:
-                if engine.dialect.name == "sqlite":
-                    sql = "EXPLAIN QUERY PLAN " + statement
-                    rows = conn.exec_driver_sql(sql, parameters).all()
-                    explained.append("\n".join(str(row[-1]) for row in rows))
-                else:
-                    sql = "EXPLAIN (ANALYZE, BUFFERS) " + statement
-                    rows = conn.exec_driver_sql(sql, parameters).all()
-                    explained.append("\n".join(row[0] for row in rows))
-        plans[title] = "\n\n".join(
-            f"[statement {i} of {len(explained)}]\n{plan}" for i, plan in enumerate(explained, 1)
-        )
-    engine.dispose()
-    return plans
 
 
 # --- main --------------------------------------------------------------------------------------

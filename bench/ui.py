@@ -25,8 +25,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from queries import CALLER, prepare
+from queries import prepare
 from query_data import log
+from query_timing import CALLER
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
