@@ -47,7 +47,8 @@ def explain(url: str, queries: dict[str, str], marker_depth: int) -> dict[str, s
         captured.clear()
         event.listen(engine, "before_cursor_execute", capture)
         try:
-            service.list(ctx, "images", params)
+            # Counted, as every list through the Glare door is.
+            service.list(ctx, "images", params, count=True)
         finally:
             event.remove(engine, "before_cursor_execute", capture)
         # Every statement of the list: its page (one per group of a grouped page) and count.
