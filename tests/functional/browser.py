@@ -78,15 +78,22 @@ class Browser:
         return list(self.driver.find_elements(By.CSS_SELECTOR, css))
 
     def follow(self, css: str) -> None:
-        """Click a link or submit button and wait until the next page has replaced this one."""
-        from selenium.webdriver.support import expected_conditions
+        """Click a link or submit button and wait until the next page has replaced this one.
+
+        The page is told apart from its successor by a mark set in its window, not by an
+        element of it going stale: mid-navigation, chromedriver may answer a question about an
+        old element with an unknown error instead of a stale reference. Errors while the next
+        page loads are retried.
+        """
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.wait import WebDriverWait
 
-        page = self.find("html")
+        self.driver.execute_script("window.__followed = true")
         self.find(css).click()
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
-        WebDriverWait(self.driver, 20).until(
-            lambda driver: driver.execute_script("return document.readyState") == "complete"
+        WebDriverWait(self.driver, 20, ignored_exceptions=(WebDriverException,)).until(
+            lambda driver: driver.execute_script(
+                "return window.__followed !== true && document.readyState === 'complete'"
+            )
         )
 
     def texts(self, css: str) -> list[str]:
