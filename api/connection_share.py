@@ -18,10 +18,15 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+import time
 
 _ROW = struct.Struct("=qq")  # pid (0: free, -1: reserved for a worker being forked), connections
 _FREE = 0
 _RESERVED = -1
+#: The count of a slot that no accepting worker holds: never fewer than anyone's.
+_UNCLAIMED = 2**62
+#: Seconds a worker found alive is taken to be alive without asking the kernel again.
+ALIVE_FOR = 1.0
 
 
 class ConnectionShare:
@@ -31,6 +36,12 @@ class ConnectionShare:
         self._slots = slots
         self._map = mmap.mmap(-1, slots * _ROW.size)  # anonymous and shared across fork
         self._rows = memoryview(self._map).cast("q")
+        self._counts = self._rows[1::2]
+        for slot in range(slots):
+            self._counts[slot] = _UNCLAIMED
+        # pid -> when it was last found alive: the table is read on every turn of a worker's
+        # loop, and a signal per peer per turn would cost more than the rest of the check.
+        self._seen_alive: dict[int, float] = {}
 
     def reserve(self) -> int | None:
         """In the master, before a fork: a slot for the new worker (None when all are taken)."""
@@ -39,7 +50,7 @@ class ConnectionShare:
             pid = rows[2 * slot]
             if pid == _FREE or (pid > 0 and not _alive(pid)):
                 rows[2 * slot] = _RESERVED
-                rows[2 * slot + 1] = 0
+                rows[2 * slot + 1] = _UNCLAIMED
                 return slot
         return None
 
@@ -51,18 +62,34 @@ class ConnectionShare:
     def release(self, slot: int) -> None:
         """A worker leaving frees its slot at once (a crashed one's is freed by ``reserve``)."""
         self._rows[2 * slot] = _FREE
+        self._rows[2 * slot + 1] = _UNCLAIMED
 
     def publish(self, slot: int, connections: int) -> None:
         self._rows[2 * slot + 1] = connections
 
     def fewer_elsewhere(self, slot: int) -> bool:
         """Whether another live worker holds fewer connections than ``slot`` does."""
+        counts = self._counts
+        mine = counts[slot]
+        if min(counts) >= mine:  # the usual answer, found without a loop in Python
+            return False
         rows = self._rows
-        mine = rows[2 * slot + 1]
-        for other in range(self._slots):
-            pid = rows[2 * other]
-            if other != slot and pid > 0 and rows[2 * other + 1] < mine and _alive(pid):
-                return True
+        for other, count in enumerate(counts):
+            if count < mine and other != slot:
+                pid = rows[2 * other]
+                if pid > 0 and self._alive(pid):
+                    return True
+        return False
+
+    def _alive(self, pid: int) -> bool:
+        """Whether ``pid`` runs, asking the kernel at most once per :data:`ALIVE_FOR`."""
+        now = time.monotonic()
+        if now - self._seen_alive.get(pid, -ALIVE_FOR) < ALIVE_FOR:
+            return True
+        if _alive(pid):
+            self._seen_alive[pid] = now
+            return True
+        self._seen_alive.pop(pid, None)
         return False
 
 

@@ -94,8 +94,19 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
             self.last_heartbeat = now
             super().notify()
 
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Accept only while no other worker holds fewer connections than this one.
+
+        gunicorn's loop asks for accepting on every turn while this worker has room; deciding
+        here, rather than undoing its choice afterwards, keeps the listener's registration
+        unchanged from turn to turn instead of adding and removing it twice a request.
+        """
+        if enabled and self.share is not None and self.slot is not None and self.claimed:
+            enabled = not self.share.fewer_elsewhere(self.slot)
+        super().set_accept_enabled(enabled)
+
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
-        """Accept only while no other worker holds fewer connections, then run the loop."""
+        """Publish this worker's connections, settle accepting, then run the loop."""
         if self.share is not None and self.slot is not None:
             if not self.claimed:
                 # Claimed at the first turn of the loop, not at fork: a worker still loading
@@ -104,10 +115,7 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
                 self.claimed = True
             self.share.publish(self.slot, self.nr_conns)
             if self.alive:
-                self.set_accept_enabled(
-                    self.nr_conns < self.worker_connections
-                    and not self.share.fewer_elsewhere(self.slot)
-                )
+                self.set_accept_enabled(self.nr_conns < self.worker_connections)
             else:
                 # Stopping: free the slot once, for the worker that replaces this one.
                 self.share.release(self.slot)
