@@ -30,8 +30,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, bindparam, select
 
 from artifacts.model.query import ListQuery, SortKey
 
@@ -58,7 +57,7 @@ class GroupedPage:
     """One page of a list whose first sort key is a type field with more keys after it."""
 
     compiler: ListCompiler
-    session: Session
+    connection: Connection
     scope: _Scope
     query: ListQuery
     order: Sequence[SortKey]
@@ -122,7 +121,7 @@ class GroupedPage:
             return select(expr).where(*conditions).order_by(*ordered).limit(1)
 
         key = ("group value", *self.shape, group is None)
-        row = self.session.execute(compiler.statement(key, build), values).first()
+        row = self.connection.execute(compiler.statement(key, build), values).first()
         return None if row is None else _Group(row[0], missing=False)
 
     def _group_rows(
@@ -202,4 +201,4 @@ class GroupedPage:
         self, key: tuple[Any, ...], build: Callable[[], Any], values: dict[str, Any]
     ) -> list[ArtifactRecord]:
         stmt = self.compiler.statement(key, build)
-        return [ArtifactRecord(*row) for row in self.session.execute(stmt, values)]
+        return [ArtifactRecord(*row) for row in self.connection.execute(stmt, values)]

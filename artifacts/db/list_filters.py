@@ -26,6 +26,7 @@ from sqlalchemy import (
     collate,
     false,
     func,
+    literal_column,
     not_,
     or_,
     select,
@@ -261,14 +262,15 @@ class FilterCompiler:
         (artifacts.db.type_indexes) has the constant: PostgreSQL's generic plans and SQLite's
         planner (which matches an index expression only to an identical expression) could
         not use the index. On SQLite the literal is the JSON path ``$."name"``, as
-        ``json_extract`` takes it. Field names are lowercase identifiers (the registry
-        checks), safe as literals.
+        ``json_extract`` takes it. The literal is part of the compiled text, not a parameter
+        rendered at execution (``literal_execute``), which would have SQLAlchemy rewrite the
+        statement's text on every execution. Field names are lowercase identifiers (the
+        registry checks); quotes are doubled all the same.
         """
         if self.dialect == "postgresql":
             document = type_coerce(ArtifactRow.properties, JSONB)
-            return document[bindparam(None, name, literal_execute=True)]
-        path = bindparam(None, f'$."{name}"', type_=String(), literal_execute=True)
-        return ArtifactRow.properties[path]
+            return document[_sql_string(name)]
+        return ArtifactRow.properties[_sql_string(f'$."{name}"')]
 
     # ordering
 
@@ -309,6 +311,12 @@ class FilterCompiler:
             case "boolean":
                 return element.as_boolean()
         return text
+
+
+def _sql_string(text: str) -> ColumnElement[str]:
+    """``text`` as an SQL string literal in the statement's text."""
+    quoted = text.replace("'", "''")
+    return literal_column(f"'{quoted}'", String())
 
 
 def _nested(path: Sequence[str], value: Any) -> Any:

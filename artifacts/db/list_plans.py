@@ -11,8 +11,7 @@ the values, and keeps the cheaper generic plan, as a list with no filter does.
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
 from artifacts.model.query import ListQuery
 
@@ -20,7 +19,7 @@ from artifacts.model.query import ListQuery
 _NAME_FIELDS = frozenset({"name", "version"})
 
 
-def plan_for_values(session: Session, dialect: str, query: ListQuery) -> None:
+def plan_for_values(connection: Connection, dialect: str, query: ListQuery) -> None:
     """Plan the transaction's statements for their values, where the values decide the plan.
 
     ``plan_cache_mode`` is set for this transaction only; it costs each of its statements its
@@ -31,4 +30,4 @@ def plan_for_values(session: Session, dialect: str, query: ListQuery) -> None:
     fields = {flt.field for flt in query.filters}
     if not fields or ("name" in fields and fields <= _NAME_FIELDS):
         return
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

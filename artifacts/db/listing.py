@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     String,
     and_,
     bindparam,
@@ -22,7 +23,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session
 
 from artifacts.errors import MarkerNotFound
 from artifacts.model import fields as f
@@ -59,7 +59,7 @@ class ListCompiler(FilterCompiler):
 
     def select_page(
         self,
-        session: Session,
+        connection: Connection,
         *,
         type_names: Sequence[str],
         query: ListQuery,
@@ -72,14 +72,14 @@ class ListCompiler(FilterCompiler):
         order = _with_tie_breaker(query.sort)
         found = None
         if query.marker is not None:
-            found = self._marker_values(session, query.marker, scope, query, order)
+            found = self._marker_values(connection, query.marker, scope, query, order)
         values = self._values(scope, query)
         values["limit"] = query.limit + 1
         for i, value in enumerate(found or ()):
             values[f"m{i}"] = value
         if self.groups_first_key(order):
             shape = (scope.shape, _query_shape(query))
-            page = GroupedPage(self, session, scope, query, order, values, shape)
+            page = GroupedPage(self, connection, scope, query, order, values, shape)
             rows = page.rows(found)
             return rows[: query.limit], len(rows) > query.limit
         missing = () if found is None else tuple(v is None for v in found)
@@ -97,7 +97,7 @@ class ListCompiler(FilterCompiler):
 
         stmt = self.statement(("page", scope.shape, _query_shape(query), missing), build)
         # Plain rows, not ORM instances: a page is rendered and dropped, never changed.
-        rows = [ArtifactRecord(*row) for row in session.execute(stmt, values)]
+        rows = [ArtifactRecord(*row) for row in connection.execute(stmt, values)]
         return rows[: query.limit], len(rows) > query.limit
 
     def groups_first_key(self, order: Sequence[SortKey]) -> bool:
@@ -112,7 +112,7 @@ class ListCompiler(FilterCompiler):
 
     def count(
         self,
-        session: Session,
+        connection: Connection,
         *,
         type_names: Sequence[str],
         query: ListQuery,
@@ -145,7 +145,7 @@ class ListCompiler(FilterCompiler):
                 return select(func.count(), func.count(rows.c.hit)).select_from(rows)
 
             scan_shape = ("scan count", scope.shape, _query_shape(query))
-            found = session.execute(self.statement(scan_shape, build_scan), values).one()
+            found = connection.execute(self.statement(scan_shape, build_scan), values).one()
             scanned, matched = found
             return Count(int(matched), complete=int(scanned) <= scan)
         if up_to is not None:
@@ -159,7 +159,7 @@ class ListCompiler(FilterCompiler):
             return select(func.count()).select_from(matches.subquery())
 
         shape = ("count", scope.shape, _query_shape(query), up_to is None)
-        return Count(int(session.scalar(self.statement(shape, build), values) or 0), True)
+        return Count(int(connection.scalar(self.statement(shape, build), values) or 0), True)
 
     def per_row_filters(self, query: ListQuery) -> bool:
         """Whether a bounded count examines rows (see :meth:`count`): AND-ed per-row filters.
@@ -273,7 +273,7 @@ class ListCompiler(FilterCompiler):
 
     def _marker_values(
         self,
-        session: Session,
+        connection: Connection,
         marker: str,
         scope: _Scope,
         query: ListQuery,
@@ -297,7 +297,7 @@ class ListCompiler(FilterCompiler):
 
         shape = ("marker", scope.shape, community, tuple(order))
         values = {"marker": marker, "caller_project": scope.project_id}
-        found = session.execute(self.statement(shape, build), values).one_or_none()
+        found = connection.execute(self.statement(shape, build), values).one_or_none()
         if found is None:
             raise MarkerNotFound(marker)
         return tuple(found)

@@ -16,7 +16,7 @@ test compares them over every visibility, caller and membership status.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import (
     BindParameter,
@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from artifacts.model.lifecycle import (
     ACCEPTED,
@@ -110,7 +110,7 @@ def _visibility_condition(
     else:
         conditions.append(
             and_(
-                ArtifactRow.visibility.in_(MEMBER_VISIBILITIES),
+                one_of(ArtifactRow.visibility, MEMBER_VISIBILITIES),
                 _membership(project_id, member_statuses),
             )
         )
@@ -153,6 +153,18 @@ def membership_status(
     return session.scalars(stmt).one_or_none()
 
 
+def one_of(
+    column: ColumnElement[str] | InstrumentedAttribute[str], values: Iterable[str]
+) -> ColumnElement[bool]:
+    """``column IN (…)`` of fixed values, each its own bound parameter.
+
+    ``in_()`` of a plain list makes an "expanding" parameter, which SQLAlchemy writes into the
+    statement's text anew on every execution (~65 µs for a list page's statement). These
+    values never change, so the text stays as it was compiled.
+    """
+    return column.in_([literal(value, String()) for value in sorted(values)])
+
+
 def asks_for_community(filters: Sequence[Filter]) -> bool:
     """Return whether a list filters on ``visibility`` for community artifacts explicitly."""
     for flt in filters:
@@ -172,7 +184,7 @@ def _membership(
         .where(
             MemberRow.artifact_id == ArtifactRow.id,
             MemberRow.project_id == project_id,
-            MemberRow.status.in_(statuses),
+            one_of(MemberRow.status, statuses),
         )
         .exists()
     )

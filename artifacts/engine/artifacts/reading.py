@@ -124,8 +124,11 @@ class ArtifactReader:
         scan = self._limits.scan if count_limit is not None and self._limits.scan else None
         complete = True
         with self._db.read() as session:
-            list_plans.plan_for_values(session, self._db.dialect, query)
-            rows, more = compiler.select_page(session, **scope)
+            # Core statements on the transaction's connection: the ORM would only wrap rows
+            # that are rendered and dropped.
+            connection = session.connection()
+            list_plans.plan_for_values(connection, self._db.dialect, query)
+            rows, more = compiler.select_page(connection, **scope)
             total = None
             if count or query.total_count:
                 up_to = count_up_to if count_limit is None else count_limit + 1
@@ -133,13 +136,13 @@ class ArtifactReader:
                     # The first page holds every match: it is the count.
                     total = len(rows) if up_to is None else min(len(rows), up_to)
                 else:
-                    counted = compiler.count(session, **scope, up_to=up_to, scan=scan)
+                    counted = compiler.count(connection, **scope, up_to=up_to, scan=scan)
                     total, complete = counted
             if all_types:
                 items = [render_common(self._types, row) for row in rows]
             else:
                 assert artifact_type is not None
-                blobs = reads.blobs_of(session.connection(), [row.id for row in rows])
+                blobs = reads.blobs_of(connection, [row.id for row in rows])
                 items = [render(artifact_type, row, blobs[row.id]) for row in rows]
         next_marker = rows[-1].id if more and rows else None
         over = count_limit is not None and total is not None and total > count_limit

@@ -69,7 +69,11 @@ def _walk(compiler: ListCompiler, session: Session, sort: str, filters: str, lim
     while True:
         query = _query(sort, filters, limit=limit, marker=marker)
         page, more = compiler.select_page(
-            session, type_names=["widgets"], query=query, project_id="p1", is_admin=False
+            session.connection(),
+            type_names=["widgets"],
+            query=query,
+            project_id="p1",
+            is_admin=False,
         )
         assert len(page) <= limit
         walked += page
@@ -86,7 +90,7 @@ def _expected(session: Session, sort: str, filters: str) -> list[str]:
     if order[-1].field != "id":
         order.append(SortKey("id", order[-1].descending))
     page, _ = everything.select_page(
-        session, type_names=["widgets"], query=query, project_id="p1", is_admin=False
+        session.connection(), type_names=["widgets"], query=query, project_id="p1", is_admin=False
     )
     visible = [row for row in page if row.owner == "p1" or row.visibility == "public"]
     return [row.id for row in sorted(visible, key=functools.cmp_to_key(_comparer(order)))]
@@ -159,7 +163,7 @@ def test_a_page_over_many_groups_finishes_with_one_statement(
         _insert(session)
         with _statements(database) as issued:
             page, more = compiler.select_page(
-                session,
+                session.connection(),
                 type_names=["widgets"],
                 query=_query("size:asc,name:desc", limit=40),
                 project_id="p1",
@@ -188,7 +192,7 @@ def test_the_statements_read_the_groups_index(database: Database, compiler: List
             _insert(session)
             with _statements(database) as issued:
                 compiler.select_page(
-                    session,
+                    session.connection(),
                     type_names=["widgets"],
                     query=_query("size:desc,name:asc", limit=2),
                     project_id="p1",

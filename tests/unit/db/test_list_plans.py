@@ -21,7 +21,7 @@ def _query(raw: str) -> ListQuery:
 
 def _plan_mode(database: Database, raw: str) -> str | None:
     with database.read() as session:
-        plan_for_values(session, database.dialect, _query(raw))
+        plan_for_values(session.connection(), database.dialect, _query(raw))
         if database.dialect != "postgresql":
             return None
         return str(session.execute(text("SHOW plan_cache_mode")).scalar())

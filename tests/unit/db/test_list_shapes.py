@@ -55,7 +55,11 @@ def _names(
     compiler: ListCompiler, session: Session, query: ListQuery, project: str | None = "p1"
 ) -> list[str]:
     page, _ = compiler.select_page(
-        session, type_names=["widgets"], query=query, project_id=project, is_admin=False
+        session.connection(),
+        type_names=["widgets"],
+        query=query,
+        project_id=project,
+        is_admin=False,
     )
     return [row.name for row in page]
 
@@ -140,7 +144,11 @@ def test_marker_pages_share_statements_and_continue_where_the_last_ended(
         while True:
             query = _query("sort=size:desc", limit=3, marker=marker)
             page, more = compiler.select_page(
-                session, type_names=["widgets"], query=query, project_id="p1", is_admin=False
+                session.connection(),
+                type_names=["widgets"],
+                query=query,
+                project_id="p1",
+                is_admin=False,
             )
             walked += page
             if not more:

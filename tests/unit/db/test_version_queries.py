@@ -189,7 +189,7 @@ def test_latest_is_the_highest_visible_matching_version_per_name(
         compiler = listing.ListCompiler(database.dialect, FIELDS)
         query = ListQuery(filters=filters, latest=True, limit=100)
         found, _ = compiler.select_page(
-            rollback_session,
+            rollback_session.connection(),
             type_names=["widgets"],
             query=query,
             project_id=project,
