@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from artifacts.db import reads
@@ -12,7 +13,7 @@ from artifacts.engine.blobs import blob_values
 from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.engine.versions import readable_properties
 from artifacts.model import fields as f
-from artifacts.model.base import DOCUMENT_ORDER
+from artifacts.model.base import COMMON_FIELDS
 
 #: Every artifact document names its type's display name (Glare's read-only field).
 DISPLAY_TYPE_NAME = "display_type_name"
@@ -27,30 +28,56 @@ def render(
 
     Type-specific values are stored in their wire form (``rows.row_values`` writes datetimes
     with ``format_datetime``), so they are copied rather than parsed and formatted again:
-    rendering is most of a list page's work.
+    rendering is most of a list page's work, and each field's place in the document is
+    worked out once per type (:func:`_own_fields`), not once per row.
     """
-    fields = artifact_type.fields
-    document = _common_wire_values(row)
     properties = readable_properties(artifact_type, row)
-    blob_documents = blob_values(row.type_name, fields, blobs)
-    for name, field in fields.items():
-        if name in document:
-            continue
-        if field.is_blob:
-            document[name] = blob_documents[name]
+    own = _own_fields(artifact_type)
+    blob_documents = blob_values(row.type_name, artifact_type.fields, blobs) if own.blobs else {}
+    rendered: dict[str, Any] = {}
+    for name, is_blob, field in own.fields:
+        if is_blob:
+            rendered[name] = blob_documents[name]
         elif name in properties:
-            document[name] = properties[name]
+            rendered[name] = properties[name]
         else:
-            document[name] = field.to_json(field.initial_value())
-    rendered = {name: document[name] for name in artifact_type.document_order}
+            rendered[name] = field.to_json(field.initial_value())
+    rendered.update(_common_wire_values(row))
     rendered[DISPLAY_TYPE_NAME] = artifact_type.display_name
     return rendered
+
+
+@dataclass(frozen=True)
+class _OwnFields:
+    """A type's own fields in document order: (name, is a blob, field)."""
+
+    fields: tuple[tuple[str, bool, f.Field], ...]
+    blobs: bool
+
+
+#: id of a type -> (the type, its own fields); the type is held so that its id stays its own.
+_OWN_FIELDS: dict[int, tuple[ArtifactType, _OwnFields]] = {}
+
+
+def _own_fields(artifact_type: ArtifactType) -> _OwnFields:
+    known = _OWN_FIELDS.get(id(artifact_type))
+    if known is not None and known[0] is artifact_type:
+        return known[1]
+    fields = artifact_type.fields
+    own = tuple(
+        (name, fields[name].is_blob, fields[name])
+        for name in artifact_type.document_order
+        if name not in COMMON_FIELDS
+    )
+    layout = _OwnFields(own, any(is_blob for _, is_blob, _ in own))
+    _OWN_FIELDS[id(artifact_type)] = (artifact_type, layout)
+    return layout
 
 
 def render_common(types: TypeRegistry, row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
     """The document of an artifact listed or shown through "all": its common fields only."""
     values = _common_wire_values(row)
-    document = {"type_name": row.type_name, **{name: values[name] for name in DOCUMENT_ORDER}}
+    document = {"type_name": row.type_name, **values}
     known = row.type_name in types
     document[DISPLAY_TYPE_NAME] = types.get(row.type_name).display_name if known else row.type_name
     return document
@@ -65,19 +92,20 @@ def wire_document(fields: Mapping[str, f.Field], values: Mapping[str, Any]) -> d
 
 
 def _common_wire_values(row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
+    """The common fields, in :data:`DOCUMENT_ORDER`."""
     return {
         "id": row.id,
         "name": row.name,
-        "version": row.version,
         "owner": row.owner,
-        "visibility": row.visibility,
         "status": row.status,
-        "description": row.description,
-        "tags": list(row.tags),
-        "metadata": dict(row.metadata_),
         "created_at": _wire_time(row.created_at),
         "updated_at": _wire_time(row.updated_at),
         "activated_at": _wire_time(row.activated_at),
+        "description": row.description,
+        "tags": list(row.tags),
+        "metadata": dict(row.metadata_),
+        "visibility": row.visibility,
+        "version": row.version,
     }
 
 
