@@ -20,7 +20,8 @@ it is dispatched after its head.
 
 Each request costs the worker as little as it can: a kept-alive connection that becomes
 readable is read at once, in the same turn of the loop (not registered for another wake-up
-first); gunicorn's settings are read once, not looked up on every use
+first); the thread that answered a request puts its kept-alive connection back on the poller
+itself, without a wake-up of the loop; gunicorn's settings are read once, not looked up on every use
 (:mod:`api.gunicorn_config`); the arbiter's heartbeat is written at most once per
 :data:`HEARTBEAT_INTERVAL` instead of on every turn; and a small answer's head and body leave
 in one send (:mod:`api.gunicorn_response`).
@@ -36,10 +37,11 @@ import errno
 import re
 import selectors
 import time
+from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from api import gunicorn_response
 from api.connection_share import ConnectionShare
@@ -56,6 +58,8 @@ _RECV = 65536
 _HEAD_END = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*$", re.I | re.M)
 _NEEDS_THREAD = re.compile(rb"^(transfer-encoding|expect|upgrade)[ \t]*:", re.I | re.M)
+#: A request thread's answer that it has put its kept-alive connection back on the poller.
+_KEPT = object()
 
 
 class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
@@ -220,6 +224,59 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
         self.pending_conns.remove(conn)
         self.nr_conns -= 1
         conn.close()
+
+    def enqueue_req(self, conn: TConn) -> None:
+        """Hand the connection to a thread, which puts a kept-alive one back on the poller."""
+        future = self.tpool.submit(self._serve, conn)
+        future.add_done_callback(partial(self._served, conn))
+
+    def _serve(self, conn: TConn) -> Any:
+        """Handle a request; keep its connection alive from this thread when that is all."""
+        result = self.handle(conn)
+        if result is True and self._keep_alive_here(conn):
+            return _KEPT
+        return result
+
+    def _served(self, conn: TConn, future: Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None and future.result() is _KEPT:
+            return
+        self.method_queue.defer(self.finish_request, conn, future)
+
+    def _keep_alive_here(self, conn: TConn) -> bool:
+        """Register a kept-alive connection with the poller, as ``finish_request`` would.
+
+        gthread hands every finished request back to the event loop (a pipe write, a wake-up
+        and a turn of the loop) only to put the socket back on the poller. epoll may be told
+        of a socket from any thread, and a socket is added last, once its record is complete,
+        so the loop only sees it when it is ready. Everything else (closing, bytes read
+        ahead, TLS and HTTP/2 connections, a stopping worker) still goes back to the loop.
+        """
+        if (
+            not self.alive
+            or self.cfg.is_ssl
+            or conn.is_http2
+            or conn.parser.unreader.buf.getvalue()
+        ):
+            return False
+        conn.sock.setblocking(False)
+        conn.set_timeout()
+        self.keepalived_conns.append(conn)
+        try:
+            self.poller.register(
+                conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
+            )
+        except (KeyError, OSError, ValueError):
+            self.keepalived_conns.remove(conn)
+            return False
+        if not self.alive:
+            # The worker began stopping meanwhile, maybe after capping the others.
+            conn.timeout = min(conn.timeout, time.monotonic() + STOP_KEEPALIVE_LINGER)
+        return True
+
+    def _cap_keepalive(self, deadline: float) -> None:
+        """gthread's cap on kept-alive connections, over a copy: threads append to the deque."""
+        for conn in tuple(self.keepalived_conns):
+            conn.timeout = min(conn.timeout, deadline)
 
     def handle(self, conn: TConn) -> Any:
         """Give the parser the bytes gathered on the event loop, then handle as gthread does."""

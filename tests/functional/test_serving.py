@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,6 +170,31 @@ def test_an_upload_leaves_the_next_pipelined_request_intact(three_workers: Serve
         assert json.loads(body)["status"] == "ok"
 
 
+def test_pipelined_and_one_by_one_reads_on_one_connection_are_answered_in_order(
+    three_workers: Server,
+) -> None:
+    artifact_id = _create(three_workers)
+    show = (
+        f"GET /artifacts/images/{artifact_id} HTTP/1.1\r\nHost: x\r\n"
+        f"X-Project-Id: {OWNER['X-Project-Id']}\r\nX-User-Id: u1\r\n\r\n"
+    ).encode()
+    with _Client(three_workers) as client:
+        # Three requests in one send: the ones read ahead with the first are answered after it.
+        client.sock.sendall(show + HEALTHZ + show)
+        answers = [client.response() for _ in range(3)]
+        assert [status for status, _, _ in answers] == [200, 200, 200]
+        assert json.loads(answers[0][2])["id"] == artifact_id
+        assert json.loads(answers[1][2])["status"] == "ok"
+        assert json.loads(answers[2][2])["id"] == artifact_id
+        # Then one at a time, each after the answer before it, as keep-alive clients send.
+        for _ in range(50):
+            client.sock.sendall(show)
+            status, _, body = client.response()
+            assert status == 200
+            assert json.loads(body)["id"] == artifact_id
+        assert client.pending == b""
+
+
 def test_an_upload_after_100_continue_is_read_whole(three_workers: Server) -> None:
     data = b"x" * (2 * MIB + 5)
     artifact_id = _create(three_workers)
@@ -192,3 +220,57 @@ def test_an_upload_cut_short_is_refused_and_its_connection_closed(three_workers:
         f"{three_workers.url}/artifacts/images/{artifact_id}", headers=OWNER, timeout=30
     )
     assert shown.json()["image"] is None
+
+
+@pytest.fixture
+def reloaded(tmp_path: Path) -> Iterator[Server]:
+    """A server of its own: the test replaces its workers."""
+    yield from start_server(tmp_path, workers=2)
+
+
+def _keep_asking(
+    url: str, stop: threading.Event, answered: list[int], failures: list[BaseException]
+) -> None:
+    """Send one request after the other on one keep-alive session until ``stop``."""
+    with requests.Session() as session:
+        while not stop.is_set():
+            try:
+                response = session.get(url, headers=OWNER, timeout=TIMEOUT)
+            except requests.RequestException as exc:
+                failures.append(exc)
+                return
+            answered.append(response.status_code)
+
+
+def test_workers_replaced_by_a_reload_under_keep_alive_traffic_lose_no_request(
+    reloaded: Server,
+) -> None:
+    """SIGHUP replaces every worker while clients keep sending: each request is answered."""
+    server = reloaded
+    stop = threading.Event()
+    answered: list[int] = []
+    failures: list[BaseException] = []
+    url = f"{server.url}/artifacts/images/{_create(server)}"
+    clients = [
+        threading.Thread(target=_keep_asking, args=(url, stop, answered, failures))
+        for _ in range(4)
+    ]
+    try:
+        old = set(server.wait_for_workers(2))
+        for thread in clients:
+            thread.start()
+        for _ in range(2):
+            time.sleep(0.5)
+            os.kill(server.pid, signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and set(server.workers()) & old:
+                time.sleep(0.1)
+            old = set(server.wait_for_workers(2))
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(TIMEOUT)
+    assert failures == []
+    assert len(answered) > 100
+    assert set(answered) == {200}
