@@ -54,6 +54,13 @@ BUFFERED_BODY_LIMIT = 1024 * 1024
 HEAD_TIMEOUT = 30.0
 #: Seconds between two heartbeats to the arbiter (at most: half the worker timeout).
 HEARTBEAT_INTERVAL = 1.0
+#: Seconds a worker that leaves new connections to a less loaded one waits before it looks
+#: at the table again.
+ACCEPT_RECHECK = 0.02
+#: A worker holding this many more connections than another asks a client to reconnect...
+SHED_EXCESS = 2
+#: ... at most once per this many seconds.
+SHED_INTERVAL = 0.05
 _RECV = 65536
 _HEAD_END = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*$", re.I | re.M)
@@ -81,6 +88,40 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
         self.slot = cls.share.reserve()
         self.claimed = False
         self.last_heartbeat = 0.0
+        self.last_shed = 0.0
+        self.deferring = False
+
+    @property
+    def max_keepalived(self) -> int:
+        """gthread's cap on kept-alive connections, 0 while this worker sheds one.
+
+        A kept-alive connection stays with the worker that accepted it. When a worker is
+        replaced (``max_requests``, a reload), its clients reconnect to the workers that are
+        up, and the new one starts with none: after a few replacements, one worker may hold
+        most connections. gthread answers with ``Connection: close`` when this cap is reached;
+        a worker holding :data:`SHED_EXCESS` more connections than another reports the cap
+        reached for one response every :data:`SHED_INTERVAL`, and that client reconnects to
+        the least loaded worker (the only one accepting). Nothing is cut: the response is
+        whole, and says the connection ends with it.
+        """
+        if self._sheds_a_connection():
+            return 0
+        return self._max_keepalived
+
+    @max_keepalived.setter
+    def max_keepalived(self, value: int) -> None:
+        self._max_keepalived = value
+
+    def _sheds_a_connection(self) -> bool:
+        if self.share is None or self.slot is None or not self.claimed:
+            return False
+        now = time.monotonic()
+        if now - self.last_shed < SHED_INTERVAL:
+            return False
+        if self.share.excess(self.slot, self.nr_conns) < SHED_EXCESS:
+            return False
+        self.last_shed = now
+        return True
 
     def init_process(self) -> None:
         gunicorn_response.install()
@@ -105,8 +146,10 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
         here, rather than undoing its choice afterwards, keeps the listener's registration
         unchanged from turn to turn instead of adding and removing it twice a request.
         """
+        self.deferring = False
         if enabled and self.share is not None and self.slot is not None and self.claimed:
-            enabled = not self.share.fewer_elsewhere(self.slot)
+            self.deferring = self.share.fewer_elsewhere(self.slot)
+            enabled = not self.deferring
         super().set_accept_enabled(enabled)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
@@ -124,6 +167,10 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
                 # Stopping: free the slot once, for the worker that replaces this one.
                 self.share.release(self.slot)
                 self.slot = None
+        if self.deferring:
+            # The others may have caught up meanwhile, and then each of them defers to this
+            # worker; nothing else would wake it to accept until a client of its own speaks.
+            timeout = min(timeout, ACCEPT_RECHECK)
         super().wait_for_and_dispatch_events(timeout)
 
     def accept(self, listener: Any) -> None:

@@ -225,7 +225,7 @@ def test_an_upload_cut_short_is_refused_and_its_connection_closed(three_workers:
 @pytest.fixture
 def reloaded(tmp_path: Path) -> Iterator[Server]:
     """A server of its own: the test replaces its workers."""
-    yield from start_server(tmp_path, workers=2)
+    yield from start_server(tmp_path, workers=3)
 
 
 def _keep_asking(
@@ -256,7 +256,7 @@ def test_workers_replaced_by_a_reload_under_keep_alive_traffic_lose_no_request(
         for _ in range(4)
     ]
     try:
-        old = set(server.wait_for_workers(2))
+        old = set(server.wait_for_workers(3))
         for thread in clients:
             thread.start()
         for _ in range(2):
@@ -265,7 +265,7 @@ def test_workers_replaced_by_a_reload_under_keep_alive_traffic_lose_no_request(
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and set(server.workers()) & old:
                 time.sleep(0.1)
-            old = set(server.wait_for_workers(2))
+            old = set(server.wait_for_workers(3))
         time.sleep(0.5)
     finally:
         stop.set()
@@ -274,3 +274,42 @@ def test_workers_replaced_by_a_reload_under_keep_alive_traffic_lose_no_request(
     assert failures == []
     assert len(answered) > 100
     assert set(answered) == {200}
+
+
+def test_connections_piled_onto_one_worker_by_a_reload_spread_out_again(
+    reloaded: Server,
+) -> None:
+    """After a reload the clients reconnect to whichever new worker is up first; a worker
+    ahead of another by two or more asks one client at a time to reconnect elsewhere."""
+    server = reloaded
+    stop = threading.Event()
+    answered: list[int] = []
+    failures: list[BaseException] = []
+    url = f"{server.url}/artifacts/images/{_create(server)}"
+    clients = [
+        threading.Thread(target=_keep_asking, args=(url, stop, answered, failures))
+        for _ in range(12)
+    ]
+    try:
+        old = set(server.wait_for_workers(3))
+        for thread in clients:
+            thread.start()
+        time.sleep(0.5)
+        os.kill(server.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and set(server.workers()) & old:
+            time.sleep(0.1)
+        server.wait_for_workers(3)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            held = _worker_connections(server)
+            if sum(held) == 12 and max(held) - min(held) <= 1:
+                break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(TIMEOUT)
+    assert failures == []
+    assert sum(held) == 12
+    assert max(held) - min(held) <= 1, held
