@@ -81,17 +81,18 @@ class ConnectionShare:
                     return True
         return False
 
-    def excess(self, slot: int, mine: int) -> int:
-        """How many more connections ``mine`` is than the fewest another live worker holds."""
+    def ahead(self, slot: int, mine: int, by: int) -> bool:
+        """Whether ``mine`` is at least ``by`` more than the fewest another live worker holds."""
         counts = self._counts
-        fewest = _UNCLAIMED
+        if mine - min(counts) < by:  # the usual answer, found without a loop in Python
+            return False
         rows = self._rows
         for other, count in enumerate(counts):
-            if other != slot and count < fewest:
+            if other != slot and mine - count >= by:
                 pid = rows[2 * other]
                 if pid > 0 and self._alive(pid):
-                    fewest = count
-        return 0 if fewest == _UNCLAIMED else mine - fewest
+                    return True
+        return False
 
     def _alive(self, pid: int) -> bool:
         """Whether ``pid`` runs, asking the kernel at most once per :data:`ALIVE_FOR`."""

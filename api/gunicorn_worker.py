@@ -28,7 +28,8 @@ in one send (:mod:`api.gunicorn_response`).
 
 Workers also share one count of the connections each holds (:mod:`api.connection_share`): a
 worker stops accepting while another holds fewer, so kept-alive clients are spread evenly
-instead of piling onto whichever worker the kernel woke first.
+instead of piling onto whichever worker the kernel woke first; one left ahead by reloads or
+recycled workers asks a client at a time to reconnect (``max_keepalived`` below).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has
         now = time.monotonic()
         if now - self.last_shed < SHED_INTERVAL:
             return False
-        if self.share.excess(self.slot, self.nr_conns) < SHED_EXCESS:
+        if not self.share.ahead(self.slot, self.nr_conns, SHED_EXCESS):
             return False
         self.last_shed = now
         return True

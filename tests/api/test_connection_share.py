@@ -36,8 +36,9 @@ def test_a_worker_defers_only_to_a_live_worker_holding_fewer() -> None:
     share.publish(other, 1)
     assert share.fewer_elsewhere(mine)
     assert not share.fewer_elsewhere(other)
-    assert share.excess(mine, 2) == 1
-    assert share.excess(other, 1) == -1
+    assert share.ahead(mine, 2, 1)
+    assert not share.ahead(mine, 2, 2)
+    assert not share.ahead(other, 1, 1)
 
 
 def test_slots_no_worker_accepts_on_are_never_the_fewest() -> None:
@@ -47,7 +48,7 @@ def test_slots_no_worker_accepts_on_are_never_the_fewest() -> None:
     reserved = share.reserve()  # a worker being forked: not accepting yet
     assert reserved is not None
     assert not share.fewer_elsewhere(mine)
-    assert share.excess(mine, 5) == 0
+    assert not share.ahead(mine, 5, 1)
     gone = _claimed(share, os.getppid())
     share.release(gone)
     assert not share.fewer_elsewhere(mine)
@@ -59,4 +60,4 @@ def test_a_crashed_workers_stale_count_is_ignored() -> None:
     _claimed(share, _dead_pid())  # holds 0 connections on paper, and no longer runs
     share.publish(mine, 3)
     assert not share.fewer_elsewhere(mine)
-    assert share.excess(mine, 3) == 0
+    assert not share.ahead(mine, 3, 1)
