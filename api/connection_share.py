@@ -69,17 +69,7 @@ class ConnectionShare:
 
     def fewer_elsewhere(self, slot: int) -> bool:
         """Whether another live worker holds fewer connections than ``slot`` does."""
-        counts = self._counts
-        mine = counts[slot]
-        if min(counts) >= mine:  # the usual answer, found without a loop in Python
-            return False
-        rows = self._rows
-        for other, count in enumerate(counts):
-            if count < mine and other != slot:
-                pid = rows[2 * other]
-                if pid > 0 and self._alive(pid):
-                    return True
-        return False
+        return self.ahead(slot, self._counts[slot], 1)
 
     def ahead(self, slot: int, mine: int, by: int) -> bool:
         """Whether ``mine`` is at least ``by`` more than the fewest another live worker holds."""
