@@ -49,11 +49,17 @@ class ArtifactType:
         return self.cls.declared_fields()
 
     @cached_property
+    def own_fields(self) -> tuple[tuple[str, Field], ...]:
+        """The type's own fields (not the common ones), in declaration order."""
+        return tuple(
+            (name, field) for name, field in self.fields.items() if name not in COMMON_FIELDS
+        )
+
+    @cached_property
     def document_order(self) -> tuple[str, ...]:
         """The order of an artifact document's fields: the type's own, then the common ones,
         as Glare writes them."""
-        own = tuple(name for name in self.fields if name not in COMMON_FIELDS)
-        return (*own, *DOCUMENT_ORDER)
+        return (*(name for name, _ in self.own_fields), *DOCUMENT_ORDER)
 
     @property
     def version(self) -> str:

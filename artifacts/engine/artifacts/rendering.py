@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from artifacts.db import reads
@@ -13,7 +12,6 @@ from artifacts.engine.blobs import blob_values
 from artifacts.engine.registry import ArtifactType, TypeRegistry
 from artifacts.engine.versions import readable_properties
 from artifacts.model import fields as f
-from artifacts.model.base import COMMON_FIELDS
 
 #: Every artifact document names its type's display name (Glare's read-only field).
 DISPLAY_TYPE_NAME = "display_type_name"
@@ -29,14 +27,13 @@ def render(
     Type-specific values are stored in their wire form (``rows.row_values`` writes datetimes
     with ``format_datetime``), so they are copied rather than parsed and formatted again:
     rendering is most of a list page's work, and each field's place in the document is
-    worked out once per type (:func:`_own_fields`), not once per row.
+    worked out once per type (``ArtifactType.own_fields``), not once per row.
     """
     properties = readable_properties(artifact_type, row)
-    own = _own_fields(artifact_type)
-    blob_documents = blob_values(row.type_name, artifact_type.fields, blobs) if own.blobs else {}
+    blob_documents = blob_values(row.type_name, artifact_type.fields, blobs)
     rendered: dict[str, Any] = {}
-    for name, is_blob, field in own.fields:
-        if is_blob:
+    for name, field in artifact_type.own_fields:
+        if field.is_blob:
             rendered[name] = blob_documents[name]
         elif name in properties:
             rendered[name] = properties[name]
@@ -45,33 +42,6 @@ def render(
     rendered.update(_common_wire_values(row))
     rendered[DISPLAY_TYPE_NAME] = artifact_type.display_name
     return rendered
-
-
-@dataclass(frozen=True)
-class _OwnFields:
-    """A type's own fields in document order: (name, is a blob, field)."""
-
-    fields: tuple[tuple[str, bool, f.Field], ...]
-    blobs: bool
-
-
-#: id of a type -> (the type, its own fields); the type is held so that its id stays its own.
-_OWN_FIELDS: dict[int, tuple[ArtifactType, _OwnFields]] = {}
-
-
-def _own_fields(artifact_type: ArtifactType) -> _OwnFields:
-    known = _OWN_FIELDS.get(id(artifact_type))
-    if known is not None and known[0] is artifact_type:
-        return known[1]
-    fields = artifact_type.fields
-    own = tuple(
-        (name, fields[name].is_blob, fields[name])
-        for name in artifact_type.document_order
-        if name not in COMMON_FIELDS
-    )
-    layout = _OwnFields(own, any(is_blob for _, is_blob, _ in own))
-    _OWN_FIELDS[id(artifact_type)] = (artifact_type, layout)
-    return layout
 
 
 def render_common(types: TypeRegistry, row: ArtifactRow | reads.ArtifactRecord) -> dict[str, Any]:
