@@ -3,6 +3,7 @@ straight from the socket with the connection left exactly where the next request
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -242,35 +243,47 @@ def _keep_asking(
             answered.append(response.status_code)
 
 
-def test_workers_replaced_by_a_reload_under_keep_alive_traffic_lose_no_request(
-    reloaded: Server,
-) -> None:
-    """SIGHUP replaces every worker while clients keep sending: each request is answered."""
-    server = reloaded
+@contextlib.contextmanager
+def _clients_asking(server: Server, count: int) -> Iterator[tuple[list[int], list[BaseException]]]:
+    """``count`` keep-alive clients showing one image, one request after the other, until the
+    block ends; yields the statuses answered and the failures (a client stops at its first)."""
     stop = threading.Event()
     answered: list[int] = []
     failures: list[BaseException] = []
     url = f"{server.url}/artifacts/images/{_create(server)}"
     clients = [
         threading.Thread(target=_keep_asking, args=(url, stop, answered, failures))
-        for _ in range(4)
+        for _ in range(count)
     ]
+    for thread in clients:
+        thread.start()
     try:
-        old = set(server.wait_for_workers(3))
-        for thread in clients:
-            thread.start()
-        for _ in range(2):
-            time.sleep(0.5)
-            os.kill(server.pid, signal.SIGHUP)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and set(server.workers()) & old:
-                time.sleep(0.1)
-            old = set(server.wait_for_workers(3))
-        time.sleep(0.5)
+        yield answered, failures
     finally:
         stop.set()
         for thread in clients:
             thread.join(TIMEOUT)
+
+
+def _reload(server: Server) -> None:
+    """SIGHUP, then wait until none of the workers running before it is left."""
+    old = set(server.wait_for_workers(3))
+    os.kill(server.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and set(server.workers()) & old:
+        time.sleep(0.1)
+    server.wait_for_workers(3)
+
+
+def test_workers_replaced_by_a_reload_under_keep_alive_traffic_lose_no_request(
+    reloaded: Server,
+) -> None:
+    """SIGHUP replaces every worker while clients keep sending: each request is answered."""
+    with _clients_asking(reloaded, 4) as (answered, failures):
+        for _ in range(2):
+            time.sleep(0.5)
+            _reload(reloaded)
+        time.sleep(0.5)
     assert failures == []
     assert len(answered) > 100
     assert set(answered) == {200}
@@ -281,35 +294,15 @@ def test_connections_piled_onto_one_worker_by_a_reload_spread_out_again(
 ) -> None:
     """After a reload the clients reconnect to whichever new worker is up first; a worker
     ahead of another by two or more asks one client at a time to reconnect elsewhere."""
-    server = reloaded
-    stop = threading.Event()
-    answered: list[int] = []
-    failures: list[BaseException] = []
-    url = f"{server.url}/artifacts/images/{_create(server)}"
-    clients = [
-        threading.Thread(target=_keep_asking, args=(url, stop, answered, failures))
-        for _ in range(12)
-    ]
-    try:
-        old = set(server.wait_for_workers(3))
-        for thread in clients:
-            thread.start()
+    with _clients_asking(reloaded, 12) as (_, failures):
         time.sleep(0.5)
-        os.kill(server.pid, signal.SIGHUP)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and set(server.workers()) & old:
-            time.sleep(0.1)
-        server.wait_for_workers(3)
+        _reload(reloaded)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            held = _worker_connections(server)
+            held = _worker_connections(reloaded)
             if sum(held) == 12 and max(held) - min(held) <= 1:
                 break
             time.sleep(0.2)
-    finally:
-        stop.set()
-        for thread in clients:
-            thread.join(TIMEOUT)
     assert failures == []
     assert sum(held) == 12
     assert max(held) - min(held) <= 1, held
