@@ -93,11 +93,13 @@ def upgrade_database(settings: Settings, _args: argparse.Namespace) -> int:
 
 def wanted_type_indexes(registry: TypeRegistry, dialect: str) -> list[type_indexes.TypeIndex]:
     """The indexes the sortable fields of the served types want on this database."""
-    return [
+    per_type = [
         index
         for artifact_type in registry
         for index in type_indexes.type_indexes(artifact_type.name, artifact_type.fields, dialect)
     ]
+    served = [artifact_type.fields for artifact_type in registry]
+    return per_type + type_indexes.shared_indexes(served, dialect)
 
 
 def _db_current(settings: Settings, _args: argparse.Namespace) -> int:

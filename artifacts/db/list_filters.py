@@ -135,7 +135,7 @@ class FilterCompiler:
         if isinstance(field, f.List):
             if flt.op == "neq":
                 return [json_sql.other_value(self.dialect, flt.value)]
-            return [json_sql.contains_value(self.dialect, v) for v in values]
+            return [p for v in values for p in json_sql.contains_values(self.dialect, v)]
         if isinstance(field, f.Dict):
             if flt.key_exists:
                 return list(values)
@@ -175,7 +175,9 @@ class FilterCompiler:
             document = self._document(flt.field)
             if flt.op == "neq":
                 return json_sql.has_other(self.dialect, document, next(taken))
-            return or_(false(), *(json_sql.contains(self.dialect, document, p) for p in taken))
+            values = flt.value if flt.op == "in" else (flt.value,)
+            tests = [json_sql.contains(self.dialect, document, taken) for _ in values]
+            return or_(false(), *tests)
         if isinstance(field, f.Dict):
             document = self._document(flt.field)
             if flt.key_exists:

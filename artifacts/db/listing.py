@@ -129,7 +129,8 @@ class ListCompiler(FilterCompiler):
         query with filters no index serves, tested row by row (:meth:`_per_row`), examines at
         most that many rows matching its other conditions, and its count is the matches among them
         (incomplete when that many were examined): a rare combination of two common conditions
-        would otherwise be counted by reading every row of the commoner one.
+        would otherwise be counted by reading every row of the commoner one. On SQLite those
+        are the newest rows.
         """
         scope = _Scope(tuple(type_names), project_id, is_admin, tuple(member_statuses))
         values = self._values(scope, query)
@@ -141,6 +142,11 @@ class ListCompiler(FilterCompiler):
                 conditions = self.matching(self.base(scope, query), query, values, residual)
                 hit = case((and_(*residual), 1))
                 examined = select(hit.label("hit")).where(*conditions)
+                if self.dialect == "sqlite":
+                    # The newest rows first: SQLite's planner then walks a created_at index,
+                    # which carries the row tests (artifacts.db.type_indexes), rather than
+                    # the narrowest index on type_name and every row from the table.
+                    examined = examined.order_by(ArtifactRow.created_at.desc())
                 rows = examined.limit(param("scan", values)).subquery()
                 return select(func.count(), func.count(rows.c.hit)).select_from(rows)
 

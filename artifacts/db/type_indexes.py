@@ -44,8 +44,10 @@ issues there (``CAST(JSON_EXTRACT(properties, '$."disk_format"') AS VARCHAR)``);
 ``ANALYZE`` samples expression indexes like any other) and no comments, so an index is stale
 when the definition SQLite stored differs from the one derived. There each index also ends
 with the columns a list tests of every row (:func:`_sqlite_row_tests`), so that the rows a
-filtered list rejects are rejected from the index alone. ``artifacts serve`` applies
-them on SQLite at every start (:func:`apply`; the embedded default has no administrator to run
+filtered list rejects are rejected from the index alone; and the ``(type_name, created_at,
+id)`` index every type's newest-first lists walk is widened in place with the row tests of
+all served types (:func:`shared_indexes`). ``artifacts serve`` applies them on SQLite at every
+start (:func:`apply`; the embedded default has no administrator to run
 ``artifacts db indexes``): nothing to do once they are in place, a few seconds per index when
 a type is new on a table of a million rows.
 """
@@ -76,7 +78,8 @@ class TypeIndex:
     type_name: str
     field: str
     #: "filter" (the field, newest first), "sort" (ordered by the field), "group" (ordered by
-    #: the field, then by name: :mod:`.grouped_pages`) or "statistics".
+    #: the field, then by name: :mod:`.grouped_pages`) or "statistics"; "created" for the
+    #: index every type shares (:func:`shared_indexes`, type name ``*``).
     kind: str
     name: str
     ddl: str
@@ -191,6 +194,31 @@ def _sqlite_indexes(type_name: str, fields: dict[str, f.Field]) -> list[TypeInde
     return out
 
 
+def shared_indexes(types_fields: Iterable[dict[str, f.Field]], dialect: str) -> list[TypeIndex]:
+    """On SQLite, the ``created_at`` index of every type's lists, with every type's row tests.
+
+    The lists of a type newest first (the default order, and every bounded count of a list
+    with a tag filter, :meth:`ListCompiler.count`) walk ``(type_name, created_at, id)``. On
+    SQLite that index, made narrow by the first migration, is rebuilt here under the same name
+    with the row tests of :func:`_sqlite_row_tests` for all the types served (each type's
+    hiding fields are NULL in the other types' rows), so that a tag page rejects the rows it
+    walks from the index. Its name is kept so that no narrower index with the same leading
+    columns remains for the planner to prefer. PostgreSQL keeps the narrow index: its GIN
+    index serves the tags, and its planner weighs what an index holds.
+    """
+    if dialect != "sqlite":
+        return []
+    hiding: list[str] = []
+    for fields in types_fields:
+        for test in _hiding_tests(ListCompiler("sqlite", fields), fields):
+            if test not in hiding:
+                hiding.append(test)
+    row_tests = ", ".join(["owner", "visibility", "tags", *sorted(hiding)])
+    name = "ix_artifacts_type_created"
+    ddl = f"CREATE INDEX IF NOT EXISTS {name} ON artifacts (type_name, created_at, id, {row_tests})"
+    return [TypeIndex("*", "created_at", "created", name, ddl)]
+
+
 def _sqlite_row_tests(compiler: ListCompiler, fields: dict[str, f.Field]) -> list[str]:
     """What a list tests of each row it walks, as the trailing columns of every index.
 
@@ -203,13 +231,15 @@ def _sqlite_row_tests(compiler: ListCompiler, fields: dict[str, f.Field]) -> lis
     leading columns, SQLite's planner takes the narrowest index for a count, and a narrow one
     would read every row again.
     """
-    hiding = [
-        name
+    return ["owner", "visibility", "tags", *_hiding_tests(compiler, fields)]
+
+
+def _hiding_tests(compiler: ListCompiler, fields: dict[str, f.Field]) -> list[str]:
+    """The expressions of the fields that hide a type's rows from lists (``os_hidden``)."""
+    return [
+        _sql(compiler.sort_expression(name), "sqlite")
         for name, field in fields.items()
         if isinstance(field, f.Boolean) and field.hides_from_lists
-    ]
-    return ["owner", "visibility", "tags"] + [
-        _sql(compiler.sort_expression(name), "sqlite") for name in hiding
     ]
 
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from artifacts import plugin as p
 from artifacts.db import migrate, rows, type_indexes
 from artifacts.db.listing import ListCompiler
 from artifacts.db.models import ArtifactRow
 from artifacts.db.session import Database, build_engine
-from artifacts.engine.registry import prepare_type
+from artifacts.engine.artifacts import ArtifactService
+from artifacts.engine.context import RequestContext
+from artifacts.engine.policy import Policy
+from artifacts.engine.registry import TypeRegistry, prepare_type
 from tests.sample_types import Widget
 
 FIELDS = prepare_type(Widget).fields
@@ -85,6 +90,58 @@ def test_sqlite_indexes_carry_what_a_list_tests_of_each_row() -> None:
         assert index.ddl.endswith(f", owner, visibility, tags, {hidden})"), index.ddl
 
 
+def test_sqlite_shares_one_created_index_carrying_every_types_row_tests() -> None:
+    hiding = dict(FIELDS, hidden=p.Boolean(hides_from_lists=True))
+
+    (index,) = type_indexes.shared_indexes([FIELDS, hiding, hiding], "sqlite")
+
+    hidden = "CAST(JSON_EXTRACT(properties, '$.\"hidden\"') AS BOOLEAN)"
+    assert index.name == "ix_artifacts_type_created"  # the migration's narrow index, widened
+    assert index.ddl == (
+        "CREATE INDEX IF NOT EXISTS ix_artifacts_type_created ON artifacts "
+        f"(type_name, created_at, id, owner, visibility, tags, {hidden})"
+    )
+    assert type_indexes.shared_indexes([FIELDS], "postgresql") == []
+
+
+def test_a_sqlite_tag_list_and_its_count_walk_the_shared_index(tmp_path: Path) -> None:
+    database = _sqlite_widgets(
+        tmp_path / "tags.db",
+        lambda n: {
+            "owner": "p1" if n % 3 else "p2",
+            "visibility": "public" if n % 2 else "private",
+            "status": "active",
+            "tags": ["x"] if n % 10 == 0 else ["y"],
+        },
+    )
+    shared = type_indexes.shared_indexes([FIELDS], "sqlite")
+    assert [s.state for s in type_indexes.inspect(database.engine, shared)] == ["stale"]
+    assert type_indexes.apply(database.engine, shared) == shared
+    service = ArtifactService(database, TypeRegistry([Widget]), Policy())
+    statements: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        ctx = RequestContext(project_id="p1")
+        page = service.list(ctx, "widgets", [("tags", "x"), ("limit", "5")], count=True)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note)
+
+    # Tagged: every 10th row; of those, p1's own (n % 3 != 0) or public (none: n is even).
+    assert page.total_count == len([n for n in range(0, 600, 10) if n % 3])
+    assert [item["name"] for item in page.items] == ["w590", "w580", "w560", "w550", "w530"]
+    page_sql, count_sql = (s for s in statements if "artifacts" in s[0] and "blobs" not in s[0])
+    with database.engine.connect() as conn:
+        for statement, parameters in (page_sql, count_sql):
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            assert "INDEX ix_artifacts_type_created (type_name=?)" in str(plan), plan
+    database.dispose()
+
+
 def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
     indexes = type_indexes.type_indexes("widgets", FIELDS, database.dialect)
 
@@ -120,23 +177,10 @@ def test_applied_indexes_serve_the_compiled_filter(database: Database) -> None:
 
 
 def test_sqlite_plans_use_the_indexes_once_analyzed(tmp_path: Path) -> None:
-    database = Database(build_engine(f"sqlite:///{tmp_path / 'plans.db'}"))
-    migrate.upgrade(database.engine)
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    with database.write() as session:
-        for n in range(600):
-            values = {
-                "id": str(uuid.uuid4()),
-                "name": f"w{n}",
-                "version": "1.0.0",
-                "size": n % 30,
-                "owner": "p1",
-                "visibility": "private",
-                "status": "drafted",
-                "created_at": now + dt.timedelta(seconds=n),
-                "updated_at": now,
-            }
-            session.add(ArtifactRow(**rows.row_values("widgets", values, FIELDS), revision=1))
+    database = _sqlite_widgets(
+        tmp_path / "plans.db",
+        lambda n: {"size": n % 30, "owner": "p1", "visibility": "private", "status": "drafted"},
+    )
 
     type_indexes.apply(database.engine, type_indexes.type_indexes("widgets", FIELDS, "sqlite"))
 
@@ -199,6 +243,25 @@ def test_an_index_without_a_fingerprint_counts_as_stale(database: Database) -> N
         assert state.state == "stale"
     finally:
         _drop(database, [filter_index])
+
+
+def _sqlite_widgets(path: Path, values_of: Callable[[int], dict[str, Any]]) -> Database:
+    """A migrated SQLite database of 600 widgets, one a second, with ``values_of(n)`` each."""
+    database = Database(build_engine(f"sqlite:///{path}"))
+    migrate.upgrade(database.engine)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with database.write() as session:
+        for n in range(600):
+            values = {
+                "id": str(uuid.uuid4()),
+                "name": f"w{n}",
+                "version": "1.0.0",
+                "created_at": now + dt.timedelta(seconds=n),
+                "updated_at": now,
+                **values_of(n),
+            }
+            session.add(ArtifactRow(**rows.row_values("widgets", values, FIELDS), revision=1))
+    return database
 
 
 def _drop(database: Database, indexes: list[type_indexes.TypeIndex]) -> None:
