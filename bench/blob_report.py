@@ -43,7 +43,10 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     fs = stores.get("filesystem")
     if fs:
-        check("filesystem upload ≥ 0.9 × digest 1 thread", fs["upload"]["best_mb_s"], 0.9 * limits["digest_1thread"])  # fmt: skip
+        # The image upload hashes sha512 too: judged against its own four digests on one
+        # thread, and shown against the three every blob gets.
+        check("filesystem upload ≥ 0.9 × its 4 digests, 1 thread", fs["upload"]["best_mb_s"], 0.9 * limits["digest_upload_1thread"])  # fmt: skip
+        check("filesystem upload ≥ 0.9 × 3 digests, 1 thread", fs["upload"]["best_mb_s"], 0.9 * limits["digest_1thread"])  # fmt: skip
         check("filesystem download ≥ 0.9 × sendfile", fs["download"]["best_mb_s"], 0.9 * limits["sendfile"])  # fmt: skip
         if "raw" in fs:
             check("upload CPU per GB ≤ 1.3 × raw receive+hash (median of rounds)", fs["upload"]["cpu_per_gb_over_raw"], 1.3, "×", less=True)  # fmt: skip
@@ -65,6 +68,7 @@ def print_report(results: dict[str, Any]) -> None:
     print("\nlimits (best of runs)                      MB/s")
     names = {
         "digest_1thread": "md5+sha1+sha256, one thread",
+        "digest_upload_1thread": "the same + sha512, one thread",
         "digest_md5": "md5 alone",
         "digest_sha1": "sha1 alone",
         "digest_sha256": "sha256 alone",

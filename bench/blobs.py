@@ -11,8 +11,10 @@ Beside the transfers it measures, in the same run and on the same bytes, the lim
 judged against:
 
 - ``digest 1 thread``: md5 + sha1 + sha256 one after the other in one Python thread (what an
-  upload costs at least if it hashes serially); also each digest alone, and the three on three
-  threads (the best a parallel hasher can do on this machine);
+  upload of any blob costs at least if it hashes serially), and the same with the images type's
+  sha512, the four digests the image upload computes, which is the limit it is judged against;
+  also each digest alone, and the three on three threads (the best a parallel hasher can do on
+  this machine);
 - ``sendfile``: a plain loopback TCP copy of the file with ``os.sendfile`` to a reader that drains
   into a reused buffer (what a download costs at least);
 - ``disk write+fsync`` (filesystem): writing the bytes to a new file and fsyncing it, as the
