@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,9 +40,11 @@ def read_json(req: falcon.Request, *, max_bytes: int, accept: Iterable[str]) -> 
     if not raw.strip():
         raise InvalidInput("The request body is empty; a JSON document is expected.")
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
+        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"The request body is not valid JSON: {exc}") from None
+    except _OutOfRange as exc:
+        raise InvalidInput(f"The request body holds a number out of range: {exc}") from None
     except RecursionError:
         raise InvalidInput(
             f"The request body is nested more than {text.MAX_JSON_DEPTH} levels deep."
@@ -92,6 +95,17 @@ def blob_stream(req: falcon.Request) -> Readable:
 def _refuse_constant(name: str) -> Any:
     """NaN and Infinity are not JSON (RFC 8259); Python's parser accepts them unless told not to."""
     raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
+
+
+class _OutOfRange(ValueError):
+    """A JSON number too large for a float (``1e400``): refused, not read as infinity."""
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _OutOfRange(literal)
+    return value
 
 
 def write_json(

@@ -314,6 +314,17 @@ def test_create_refuses_numbers_json_does_not_have(
     assert_error(result, 400)
 
 
+@pytest.mark.parametrize(("field", "number"), [("weight", "1e400"), ("size", "-2e308")])
+def test_create_refuses_numbers_too_large_for_a_float(
+    client: falcon.testing.TestClient, field: str, number: str
+) -> None:
+    # Python would read them as infinity, which an integer field cannot hold and JSON cannot say.
+    result = post(client, f'{{"name": "bolt", "{field}": {number}}}')
+
+    assert_error(result, 400, "BadRequest")
+    assert number in result.json["error"]["message"]
+
+
 def test_create_refuses_a_deeply_nested_body(client: falcon.testing.TestClient) -> None:
     depth = 100_000
 
