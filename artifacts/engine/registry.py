@@ -56,6 +56,11 @@ class ArtifactType:
         )
 
     @cached_property
+    def blob_fields(self) -> dict[str, Field]:
+        """The type's blob and blob-dict fields, the only ones its blob rows fill."""
+        return {name: field for name, field in self.fields.items() if field.is_blob}
+
+    @cached_property
     def document_order(self) -> tuple[str, ...]:
         """The order of an artifact document's fields: the type's own, then the common ones,
         as Glare writes them."""

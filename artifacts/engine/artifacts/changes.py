@@ -142,7 +142,7 @@ class ArtifactWriter:
             fields = artifact_type.fields
             blobs = repo.blobs_of(session, [row.id])[row.id]
             current = rows.field_values(row, fields, writable_properties(artifact_type, row))
-            current.update(blob_values(type_name, fields, blobs))
+            current.update(blob_values(type_name, artifact_type.blob_fields, blobs))
             before = wire_document(fields, current)
             rules = PatchRules(
                 fields,

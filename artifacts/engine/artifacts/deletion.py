@@ -88,7 +88,7 @@ class ArtifactDeleter:
         """Run the type's ``before_delete`` hook; what it saw is what ``after_delete`` gets."""
         properties = readable_properties(artifact_type, row)
         values = rows.field_values(row, artifact_type.fields, properties)
-        values.update(blob_values(type_name, artifact_type.fields, blobs))
+        values.update(blob_values(type_name, artifact_type.blob_fields, blobs))
         obj = artifact_type.cls.from_values(values)
         hook = HookContext(
             event="delete",

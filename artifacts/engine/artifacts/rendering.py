@@ -30,7 +30,7 @@ def render(
     worked out once per type (``ArtifactType.own_fields``), not once per row.
     """
     properties = readable_properties(artifact_type, row)
-    blob_documents = blob_values(row.type_name, artifact_type.fields, blobs)
+    blob_documents = blob_values(row.type_name, artifact_type.blob_fields, blobs)
     rendered: dict[str, Any] = {}
     for name, field in artifact_type.own_fields:
         if field.is_blob:

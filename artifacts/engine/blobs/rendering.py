@@ -31,21 +31,20 @@ def blob_descriptor(type_name: str, blob: BlobRow | BlobRecord) -> dict[str, Any
 
 
 def blob_values(
-    type_name: str, fields: Mapping[str, f.Field], blobs: Iterable[BlobRow | BlobRecord]
+    type_name: str, blob_fields: Mapping[str, f.Field], blobs: Iterable[BlobRow | BlobRecord]
 ) -> dict[str, Any]:
-    """Group an artifact's blob rows into field values (a descriptor, or a dict of them).
+    """Group an artifact's blob rows into the values of its blob fields (``blob_fields``,
+    ``ArtifactType.blob_fields``): a descriptor, or a dict of them.
 
     A folder lists its keys in the order they were first uploaded, as Glare's does.
     """
     values: dict[str, Any] = {
-        name: {} if isinstance(field, f.BlobDict) else None
-        for name, field in fields.items()
-        if field.is_blob
+        name: {} if isinstance(field, f.BlobDict) else None for name, field in blob_fields.items()
     }
     for blob in sorted(blobs, key=_upload_order):
         if blob.field not in values:
             continue
-        if isinstance(fields[blob.field], f.BlobDict):
+        if isinstance(blob_fields[blob.field], f.BlobDict):
             values[blob.field][blob.key] = blob_descriptor(type_name, blob)
         else:
             values[blob.field] = blob_descriptor(type_name, blob)
