@@ -92,7 +92,8 @@ def upgrade_database(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def wanted_type_indexes(registry: TypeRegistry, dialect: str) -> list[type_indexes.TypeIndex]:
-    """The indexes the sortable fields of the served types want on this database."""
+    """The indexes the served types want on this database: their sortable fields', and on
+    SQLite the ``created_at`` index they share (``type_indexes.shared_indexes``)."""
     per_type = [
         index
         for artifact_type in registry
