@@ -121,7 +121,7 @@ class FilterCompiler:
             return []  # bound where it is built: a range is never a cached shape
         if flt.op == f.LIKE_OP:
             return [flt.value]
-        values = flt.value if flt.op == "in" else (flt.value,)
+        values = flt.values
         if isinstance(field, f.Version) and flt.op in ("eq", "neq", "in"):
             out = []
             for v in values:
@@ -175,8 +175,7 @@ class FilterCompiler:
             document = self._document(flt.field)
             if flt.op == "neq":
                 return json_sql.has_other(self.dialect, document, next(taken))
-            values = flt.value if flt.op == "in" else (flt.value,)
-            tests = [json_sql.contains(self.dialect, document, taken) for _ in values]
+            tests = [json_sql.contains(self.dialect, document, taken) for _ in flt.values]
             return or_(false(), *tests)
         if isinstance(field, f.Dict):
             document = self._document(flt.field)
@@ -219,7 +218,7 @@ class FilterCompiler:
         ``version=1.0.0+b5`` finds only that build. ``taken`` holds, per value, the parameter
         of its sort key and, for a value with build metadata, of its text.
         """
-        values = flt.value if flt.op == "in" else (flt.value,)
+        values = flt.values
         key = self.sort_expression(flt.field)
         text = (
             ArtifactRow.version

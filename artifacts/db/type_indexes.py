@@ -69,6 +69,8 @@ from .listing import ListCompiler
 from .sqlite_statistics import ANALYSIS_LIMIT
 
 _MAX_NAME = 63  # PostgreSQL's identifier limit
+#: The columns of every type's row tests on SQLite: the caller's visibility and the tags.
+_CALLER_TESTS = ("owner", "visibility", "tags")
 
 
 @dataclass(frozen=True)
@@ -208,12 +210,12 @@ def shared_indexes(types_fields: Iterable[dict[str, f.Field]], dialect: str) -> 
     """
     if dialect != "sqlite":
         return []
-    hiding: list[str] = []
-    for fields in types_fields:
-        for test in _hiding_tests(ListCompiler("sqlite", fields), fields):
-            if test not in hiding:
-                hiding.append(test)
-    row_tests = ", ".join(["owner", "visibility", "tags", *sorted(hiding)])
+    hiding = {
+        test
+        for fields in types_fields
+        for test in _hiding_tests(ListCompiler("sqlite", fields), fields)
+    }
+    row_tests = ", ".join([*_CALLER_TESTS, *sorted(hiding)])
     name = "ix_artifacts_type_created"
     ddl = f"CREATE INDEX IF NOT EXISTS {name} ON artifacts (type_name, created_at, id, {row_tests})"
     return [TypeIndex("*", "created_at", "created", name, ddl)]
@@ -231,7 +233,7 @@ def _sqlite_row_tests(compiler: ListCompiler, fields: dict[str, f.Field]) -> lis
     leading columns, SQLite's planner takes the narrowest index for a count, and a narrow one
     would read every row again.
     """
-    return ["owner", "visibility", "tags", *_hiding_tests(compiler, fields)]
+    return [*_CALLER_TESTS, *_hiding_tests(compiler, fields)]
 
 
 def _hiding_tests(compiler: ListCompiler, fields: dict[str, f.Field]) -> list[str]:

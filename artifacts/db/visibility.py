@@ -170,8 +170,7 @@ def asks_for_community(filters: Sequence[Filter]) -> bool:
     for flt in filters:
         if flt.field != "visibility" or flt.op not in ("eq", "in"):
             continue
-        values = flt.value if flt.op == "in" else (flt.value,)
-        if COMMUNITY in values:
+        if COMMUNITY in flt.values:
             return True
     return False
 

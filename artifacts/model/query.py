@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,11 @@ class Filter:
     combiner: str = AND
     #: Also match artifacts without a value (a comparison alone never does, as in Glare).
     or_missing: bool = False
+
+    @property
+    def values(self) -> Sequence[Any]:
+        """The values compared: those of ``in``, or the one value of any other operator."""
+        return self.value if self.op == "in" else (self.value,)
 
 
 @dataclass(frozen=True)
