@@ -26,6 +26,21 @@ def identity(project: str | None = "p1", roles: Iterable[str] = (), user: str = 
 ADMIN = identity(project="admin-project", roles=["admin"])
 
 
+def post(
+    client: falcon.testing.TestClient,
+    body: Any,
+    *,
+    type_name: str = "widgets",
+    headers: dict[str, str] | None = None,
+) -> falcon.testing.Result:
+    """POST a body as it is (text or bytes) or as JSON, with the caller's identity."""
+    return client.simulate_post(
+        f"/artifacts/{type_name}",
+        body=body if isinstance(body, str | bytes) else json.dumps(body),
+        headers={**identity(), **JSON, **(headers or {})},
+    )
+
+
 def create(
     client: falcon.testing.TestClient,
     type_name: str = "widgets",
